@@ -1,0 +1,116 @@
+package fractal_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fractal-grid/fractal"
+)
+
+func TestSpecValidate(t *testing.T) {
+	ok := fractal.DefaultSpec("a red ball bouncing over the ocean at night", 7)
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("default spec: got %v, want nil", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*fractal.Spec)
+		field string
+		want  string
+	}{
+		{"empty prompt", func(s *fractal.Spec) { s.Prompt = "" }, "prompt", "must not be empty"},
+		{"long prompt", func(s *fractal.Spec) { s.Prompt = strings.Repeat("a", 1001) }, "prompt", "at most 1000 bytes"},
+		{"invalid utf8", func(s *fractal.Spec) { s.Prompt = "ball \xff" }, "prompt", "valid UTF-8"},
+		{"nul", func(s *fractal.Spec) { s.Prompt = "ball\x00" }, "prompt", "control characters"},
+		{"newline", func(s *fractal.Spec) { s.Prompt = "ball\nstar" }, "prompt", "control characters"},
+		{"tab", func(s *fractal.Spec) { s.Prompt = "ball\tstar" }, "prompt", "control characters"},
+		{"zero frames", func(s *fractal.Spec) { s.Frames = 0 }, "frames", "between 1 and 64"},
+		{"many frames", func(s *fractal.Spec) { s.Frames = 65 }, "frames", "between 1 and 64"},
+		{"narrow", func(s *fractal.Spec) { s.Width = 56 }, "width", "multiple of 8 between 64 and 1024"},
+		{"odd width", func(s *fractal.Spec) { s.Width = 100 }, "width", "multiple of 8"},
+		{"tall", func(s *fractal.Spec) { s.Height = 1032 }, "height", "between 64 and 1024"},
+		{"fps zero", func(s *fractal.Spec) { s.FPS = 0 }, "fps", "between 1 and 60"},
+		{"fps high", func(s *fractal.Spec) { s.FPS = 61 }, "fps", "between 1 and 60"},
+		{"no steps", func(s *fractal.Spec) { s.Steps = 0 }, "steps", "between 1 and 100"},
+		{"many steps", func(s *fractal.Spec) { s.Steps = 101 }, "steps", "between 1 and 100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ok
+			tc.edit(&s)
+			err := s.Validate()
+			var fe *fractal.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want a *FieldError", err)
+			}
+			if fe.Field != tc.field {
+				t.Errorf("field = %q, want %q", fe.Field, tc.field)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if !errors.Is(err, fractal.ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid")
+			}
+		})
+	}
+}
+
+func TestSpecProblemsListsEveryField(t *testing.T) {
+	s := fractal.Spec{}
+	fields := map[string]bool{}
+	for _, err := range s.Problems() {
+		var fe *fractal.FieldError
+		if errors.As(err, &fe) {
+			fields[fe.Field] = true
+		}
+	}
+	for _, f := range []string{"prompt", "frames", "width", "height", "fps", "steps"} {
+		if !fields[f] {
+			t.Errorf("zero spec: no problem reported for %s", f)
+		}
+	}
+}
+
+func TestSpecNonASCIIPrompt(t *testing.T) {
+	s := fractal.DefaultSpec("一只红色的球 über dem Meer 🌊", 1)
+	if err := s.Validate(); err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+}
+
+func TestSpecHash(t *testing.T) {
+	a := fractal.DefaultSpec("ball", 1)
+	b := a
+	if a.Hash() != b.Hash() {
+		t.Fatal("equal specs hash differently")
+	}
+	seen := map[fractal.Digest]string{a.Hash(): "base"}
+	for name, edit := range map[string]func(*fractal.Spec){
+		"prompt": func(s *fractal.Spec) { s.Prompt = "balls" },
+		"seed":   func(s *fractal.Spec) { s.Seed = 2 },
+		"frames": func(s *fractal.Spec) { s.Frames++ },
+		"width":  func(s *fractal.Spec) { s.Width += 8 },
+		"height": func(s *fractal.Spec) { s.Height += 8 },
+		"fps":    func(s *fractal.Spec) { s.FPS++ },
+		"steps":  func(s *fractal.Spec) { s.Steps++ },
+	} {
+		s := a
+		edit(&s)
+		if prev, dup := seen[s.Hash()]; dup {
+			t.Errorf("changing %s gives the same hash as %s", name, prev)
+		}
+		seen[s.Hash()] = name
+	}
+}
+
+func TestSpecCost(t *testing.T) {
+	if got := fractal.DefaultSpec("x", 0).Cost(); got != 1 {
+		t.Errorf("default cost = %v, want 1", got)
+	}
+	s := fractal.DefaultSpec("x", 0)
+	s.Frames = 32
+	if got := s.Cost(); got != 2 {
+		t.Errorf("cost with twice the frames = %v, want 2", got)
+	}
+}
