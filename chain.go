@@ -23,6 +23,42 @@ func (a Axon) Served() bool { return a.IP.IsValid() && !a.IP.IsUnspecified() && 
 // AddrPort returns the axon's address.
 func (a Axon) AddrPort() netip.AddrPort { return netip.AddrPortFrom(a.IP, a.Port) }
 
+// Validate checks what every chain requires of a published axon: a valid,
+// specified, non-broadcast IP address and a non-zero port. (Subtensor also
+// refuses exactly 127.0.0.1 and ::1; 127.0.0.2 routes to loopback too.)
+func (a Axon) Validate() error {
+	switch {
+	case !a.IP.IsValid():
+		return Errorf("axon.ip", "missing or malformed IP address")
+	case a.IP.IsUnspecified():
+		return Errorf("axon.ip", "%s is unspecified; publish the address others reach you on", a.IP)
+	case a.IP.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.IP.IsMulticast():
+		return Errorf("axon.ip", "%s is not a unicast address", a.IP)
+	case a.Port == 0:
+		return Errorf("axon.port", "port 0 is not a port others can reach; use 1-65535")
+	}
+	return nil
+}
+
+// CheckWeights validates a u16 weight vector before it is submitted: uids
+// and weights of equal, non-zero length and no uid twice.
+func CheckWeights(uids, weights []uint16) error {
+	if len(uids) != len(weights) {
+		return Errorf("weights", "%d uids but %d weights; they must have the same length", len(uids), len(weights))
+	}
+	if len(uids) == 0 {
+		return Errorf("weights", "empty weight vector")
+	}
+	seen := make(map[uint16]bool, len(uids))
+	for _, u := range uids {
+		if seen[u] {
+			return Errorf("uids", "uid %d appears twice", u)
+		}
+		seen[u] = true
+	}
+	return nil
+}
+
 // Neuron is one UID of a subnet's metagraph.
 type Neuron struct {
 	UID             uint16 `json:"uid"`
