@@ -18,7 +18,7 @@ func Frames(count, width, height, fps int) *fractal.Frames {
 			for x := range width {
 				p := pix[(y*width+x)*3:]
 				p[0] = byte(x*255/max(width-1, 1) + i*8)
-				p[1] = byte(y*255/max(height-1, 1))
+				p[1] = byte(y * 255 / max(height-1, 1))
 				p[2] = byte(128 + 127*((x/16+y/16+i)%2))
 				if x >= sx && x < sx+side && y >= sy && y < sy+side {
 					p[0], p[1], p[2] = 250, 240, 40
