@@ -42,6 +42,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		_ = rest
 	case "version":
 		err = runVersion(rio)
+	case "engine":
+		err = runEngine(ctx, rio, rest)
+	case "bench":
+		err = runBench(ctx, rio, rest)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return 0
@@ -97,6 +101,8 @@ Usage: fractal <command> [flags]
 
 Commands:
   version     print the version and the engine profile
+  engine      serve the built-in engine over the engine protocol
+  bench       run a benchmark (routing)
   help        show this help
 
 Run 'fractal <command> -h' for a command's flags.

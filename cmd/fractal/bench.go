@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// runBench dispatches `fractal bench <benchmark>`; each benchmark lives in
+// its own bench_<name>.go file.
+func runBench(ctx context.Context, rio IO, args []string) error {
+	if len(args) == 0 {
+		printBenchUsage(rio.Stderr)
+		return usageErrorf("bench: name a benchmark")
+	}
+	switch name, rest := args[0], args[1:]; name {
+	case "routing":
+		return runBenchRouting(ctx, rio, rest)
+	case "help", "-h", "--help":
+		printBenchUsage(rio.Stdout)
+		return nil
+	default:
+		return usageErrorf("bench: unknown benchmark %q (see 'fractal bench help')", name)
+	}
+}
+
+func printBenchUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage: fractal bench <benchmark> [flags]
+
+Benchmarks:
+  routing     simulate routing policies over a grid of uneven miners
+
+Run 'fractal bench <benchmark> -h' for a benchmark's flags.
+`)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fractal-grid/fractal/routesim"
+)
+
+// benchRoutingReport is the --json output of `fractal bench routing`.
+type benchRoutingReport struct {
+	Policies map[string]routesim.Result `json:"policies"`
+	Ratios   map[string]float64         `json:"ratios"` // p99 ratios
+	Params   benchRoutingParams         `json:"params"`
+	Seconds  float64                    `json:"wall_s"`
+}
+
+type benchRoutingParams struct {
+	Miners          int     `json:"miners"`
+	Load            float64 `json:"load"`
+	Jobs            int     `json:"jobs"`
+	Seed            uint64  `json:"seed"`
+	FailingFraction float64 `json:"failing_fraction"`
+	FailRate        float64 `json:"fail_rate"`
+	MaxAttempts     int     `json:"max_attempts"`
+}
+
+func runBenchRouting(ctx context.Context, rio IO, args []string) error {
+	cfg := routesim.DefaultConfig()
+	fs := flag.NewFlagSet("bench routing", flag.ContinueOnError)
+	fs.IntVar(&cfg.Miners, "miners", cfg.Miners, "miners in the simulated grid")
+	fs.Float64Var(&cfg.Load, "load", cfg.Load, "arrival rate as a fraction of the grid's capacity")
+	fs.IntVar(&cfg.Jobs, "jobs", cfg.Jobs, "jobs to simulate per policy")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same figures")
+	fs.Float64Var(&cfg.FailingFraction, "failing", cfg.FailingFraction, "fraction of miners that fail jobs")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", cfg.FailRate, "fraction of their jobs the failing miners fail")
+	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	if err := parseFlags(fs, args, rio.Stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("bench routing: unexpected arguments %v", fs.Args())
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("bench routing: %v", err)
+	}
+	start := time.Now()
+	results, err := routesim.RunAll(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench routing: %w", err)
+	}
+	rep := benchRoutingReport{
+		Policies: map[string]routesim.Result{},
+		Params: benchRoutingParams{
+			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed,
+			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
+		},
+		Seconds: time.Since(start).Seconds(),
+	}
+	for _, r := range results {
+		rep.Policies[r.Policy] = r
+	}
+	ours := rep.Policies["ours"].P99
+	rep.Ratios = map[string]float64{
+		"ours_random_p99":      ratio(ours, rep.Policies["random"].P99),
+		"ours_round_robin_p99": ratio(ours, rep.Policies["round_robin"].P99),
+		"ours_oracle_p99":      ratio(ours, rep.Policies["oracle"].P99),
+	}
+	if *asJSON {
+		enc := json.NewEncoder(rio.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printBenchRouting(rio.Stdout, rep, results)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.Result) error {
+	p := rep.Params
+	fmt.Fprintf(w, "routing: %d miners, load %.2f, %d jobs, seed %d, %.0f%% of miners failing %.0f%% of jobs, %d attempts\n\n",
+		p.Miners, p.Load, p.Jobs, p.Seed, 100*p.FailingFraction, 100*p.FailRate, p.MaxAttempts)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "policy\tp50 s\tp95 s\tp99 s\tsuccess\tattempts/job\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.4f%%\t%.3f\t\n",
+			r.Policy, r.P50, r.P95, r.P99, 100*r.Success, float64(r.Attempts)/float64(r.Jobs))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\np99 ours ÷ random %.3f, ours ÷ round_robin %.3f, ours ÷ oracle %.3f (simulated in %.1fs)\n",
+		rep.Ratios["ours_random_p99"], rep.Ratios["ours_round_robin_p99"], rep.Ratios["ours_oracle_p99"], rep.Seconds)
+	return err
+}

@@ -1,0 +1,205 @@
+// Package gridmap keeps the map of the grid: per miner, how fast it serves
+// (peak-EWMA service time per unit of spec cost), how busy it is (our
+// outstanding attempts and its reported queue and ETA), how reliable it is
+// (success rate and a circuit breaker), how the validator rates it
+// (verification standing and tier) and how far away it is (probe RTT and
+// Vivaldi network coordinates).
+//
+// A Map is safe for concurrent use. Its clock is injected, so simulations
+// and tests drive it in simulated time. Snapshot and Merge let several
+// gateway replicas share what each has learnt.
+package gridmap
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/serf/coordinate"
+)
+
+// Map is the grid map.
+type Map struct {
+	cfg     Config
+	vivaldi *coordinate.Config
+
+	mu     sync.RWMutex
+	self   *coordinate.Client
+	miners map[string]*miner
+	order  []*miner // sorted by id, so that every walk is deterministic
+}
+
+// New returns an empty map.
+func New(cfg Config) (*Map, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	viv := cfg.Vivaldi
+	if viv == nil {
+		viv = coordinate.DefaultConfig()
+	}
+	self, err := coordinate.NewClient(viv)
+	if err != nil {
+		return nil, fmt.Errorf("gridmap: vivaldi client: %w", err)
+	}
+	return &Map{cfg: cfg, vivaldi: viv, self: self, miners: map[string]*miner{}}, nil
+}
+
+// Add registers a miner, or updates its info if it is known. New miners are
+// unverified until SetStanding says otherwise.
+func (m *Map) Add(id string, info Info) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.get(id).info = info
+}
+
+// Remove forgets a miner (it left the metagraph).
+func (m *Map) Remove(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.miners[id]; !ok {
+		return
+	}
+	delete(m.miners, id)
+	m.order = slices.DeleteFunc(m.order, func(x *miner) bool { return x.id == id })
+}
+
+// get returns the miner, creating it if needed. The caller holds mu.
+func (m *Map) get(id string) *miner {
+	if x, ok := m.miners[id]; ok {
+		return x
+	}
+	x := &miner{id: id, success: 1}
+	m.miners[id] = x
+	i, _ := slices.BinarySearchFunc(m.order, id, func(a *miner, id string) int { return strings.Compare(a.id, id) })
+	m.order = slices.Insert(m.order, i, x)
+	return x
+}
+
+// SetStanding records the validator's verdict on a miner.
+func (m *Map) SetStanding(id string, s Standing) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := m.get(id)
+	x.standing, x.standingAt = s, m.cfg.Now()
+}
+
+// Dispatched records that an attempt was sent to the miner. Every call must
+// be matched by one Finished.
+func (m *Map) Dispatched(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := m.get(id)
+	x.outstanding++
+	x.breaker.dispatched(m.cfg.Now())
+}
+
+// Finished records how an attempt sent with Dispatched ended.
+func (m *Map) Finished(id string, o Outcome) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	x := m.get(id)
+	x.outstanding = max(x.outstanding-1, 0)
+	switch o.Result {
+	case Succeeded:
+		cost := o.Cost
+		if cost <= 0 {
+			cost = 1
+		}
+		x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)
+		m.observeSuccess(x, 1, now)
+		x.breaker.succeeded(now, &m.cfg)
+	case Failed:
+		m.observeSuccess(x, 0, now)
+		x.breaker.failed(now, &m.cfg)
+	case Rejected:
+		wait := o.RetryAfter
+		if wait <= 0 {
+			wait = time.Second
+		}
+		x.fullUntil = now.Add(wait)
+		x.breaker.released()
+	}
+}
+
+func (m *Map) observeSuccess(x *miner, v float64, now time.Time) {
+	x.success += m.cfg.SuccessAlpha * (v - x.success)
+	x.successAt = now
+}
+
+// Probed records the answer to a health probe.
+func (m *Map) Probed(id string, p Probe) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	x := m.get(id)
+	x.queue, x.slots, x.eta = max(p.Queue, 0), max(p.Slots, 1), max(p.ETA.Seconds(), 0)
+	x.probeAt, x.outAtProbe = now, x.outstanding
+	x.fullUntil = time.Time{}
+	if x.rttAt.IsZero() {
+		x.rtt = p.RTT.Seconds()
+	} else {
+		x.rtt += m.cfg.RTTAlpha * (p.RTT.Seconds() - x.rtt)
+	}
+	x.rttAt = now
+	m.updateCoord(x, p)
+}
+
+// ProbeFailed records a health probe that got no answer. It counts as a
+// failure for the miner's circuit breaker.
+func (m *Map) ProbeFailed(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.get(id).breaker.failed(m.cfg.Now(), &m.cfg)
+}
+
+// updateCoord moves our Vivaldi coordinate and the miner's. A miner that
+// keeps no coordinate of its own gets one estimated from our probes. The
+// caller holds mu.
+func (m *Map) updateCoord(x *miner, p Probe) {
+	if p.RTT <= 0 {
+		return
+	}
+	other := p.Coord
+	if other == nil || !other.IsCompatibleWith(m.self.GetCoordinate()) {
+		if x.shadow == nil {
+			x.shadow = m.newShadow(x.id)
+		}
+		if x.shadow != nil {
+			if c, err := x.shadow.Update("self", m.self.GetCoordinate(), p.RTT); err == nil {
+				other = c
+			}
+		}
+	}
+	if other == nil {
+		return
+	}
+	if _, err := m.self.Update(x.id, other, p.RTT); err == nil {
+		x.coord = other.Clone()
+	}
+}
+
+// newShadow returns a Vivaldi client for a miner, started a small,
+// id-derived distance from the origin: two coordinates on top of each
+// other would make the library draw from the global random source.
+func (m *Map) newShadow(id string) *coordinate.Client {
+	c, err := coordinate.NewClient(m.vivaldi)
+	if err != nil {
+		return nil
+	}
+	start := coordinate.NewCoordinate(m.vivaldi)
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	sum := h.Sum64()
+	for i := range start.Vec {
+		start.Vec[i] = (float64((sum>>(i*7))&0x7f) - 63.5) * 1e-6
+	}
+	if c.SetCoordinate(start) != nil {
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,116 @@
+package gridmap
+
+import (
+	"math"
+	"time"
+
+	"github.com/hashicorp/serf/coordinate"
+)
+
+// Info is what the metagraph says about a miner.
+type Info struct {
+	UID  uint16 `json:"uid"`
+	Addr string `json:"addr,omitempty"` // axon host:port
+}
+
+// Standing is what the validator concluded about a miner.
+type Standing struct {
+	Verified bool    `json:"verified"` // passed verification; unverified miners get no traffic
+	Tier     int     `json:"tier"`     // higher is better; 0 is unranked
+	Score    float64 `json:"score"`    // the validator's moving-average score, 0–1
+}
+
+// Probe is the answer to one health probe.
+type Probe struct {
+	RTT   time.Duration // measured round trip of the probe
+	Queue int           // jobs admitted and not finished (waiting + running)
+	Slots int           // jobs the miner runs at once; 0 means 1
+	ETA   time.Duration // the miner's estimate for finishing a new default job now
+	// Coord is the miner's own Vivaldi coordinate, if it keeps one; without
+	// it the map estimates one from its own probes.
+	Coord *coordinate.Coordinate
+}
+
+// Result is how an attempt ended.
+type Result int
+
+// Results of an attempt.
+const (
+	Succeeded Result = iota // the miner returned a result
+	Failed                  // the miner failed or timed out; counts against it
+	Rejected                // the miner turned it away (queue full); not its fault
+)
+
+// Outcome reports one finished attempt.
+type Outcome struct {
+	Result  Result
+	Service time.Duration // time the miner spent generating (Succeeded only)
+	Cost    float64       // the spec's Cost(); values ≤ 0 count as 1
+	// RetryAfter is how long a rejecting miner asked us to wait; 0 means
+	// until its next probe or one second, whichever comes first.
+	RetryAfter time.Duration
+}
+
+// peakEWMA is an exponentially weighted moving average that jumps to any
+// sample above it and decays towards lower samples with time constant tau.
+type peakEWMA struct {
+	value float64
+	at    time.Time
+	n     int
+}
+
+func (e *peakEWMA) observe(now time.Time, x float64, tau time.Duration) {
+	if e.n == 0 || x >= e.value {
+		e.value = x
+	} else {
+		dt := max(now.Sub(e.at), 0)
+		w := math.Exp(-dt.Seconds() / tau.Seconds())
+		e.value = e.value*w + x*(1-w)
+	}
+	e.at = now
+	e.n++
+}
+
+// miner is the map's record of one miner. The Map's lock guards it.
+type miner struct {
+	id   string
+	info Info
+
+	service peakEWMA // seconds per unit of spec cost
+
+	outstanding int // our attempts in flight
+
+	queue      int
+	slots      int
+	eta        float64 // seconds
+	probeAt    time.Time
+	outAtProbe int // our outstanding when the probe's queue was taken
+	rtt        float64
+	rttAt      time.Time
+	coord      *coordinate.Coordinate
+	shadow     *coordinate.Client // estimates coord when the miner sends none
+	success    float64
+	successAt  time.Time
+	standing   Standing
+	standingAt time.Time
+	breaker    breaker
+	fullUntil  time.Time // the miner turned a job away; don't send before this
+}
+
+// queueEstimate is the number of jobs at the miner a new job would wait
+// behind: ours in flight now (exact) plus everyone else's at the last probe.
+func (m *miner) queueEstimate() int {
+	return m.outstanding + max(m.queue-m.outAtProbe, 0)
+}
+
+// serviceTime is the best estimate of seconds per unit of spec cost:
+// observed samples first, then the miner's own ETA, then the default.
+func (m *miner) serviceTime(cfg *Config) float64 {
+	switch {
+	case m.service.n > 0:
+		return m.service.value
+	case m.eta > 0:
+		return m.eta / (float64(m.queue)/float64(max(m.slots, 1)) + 1)
+	}
+	return cfg.DefaultService.Seconds()
+}

@@ -1,0 +1,73 @@
+package gridmap
+
+import "time"
+
+// View is what a router needs to know about one miner at one instant.
+type View struct {
+	ID       string
+	Eligible bool // verified, breaker lets a request through, not turned us away
+	Breaker  BreakerState
+	Verified bool
+	Tier     int
+
+	Outstanding int           // our attempts in flight
+	Queue       int           // estimated jobs ahead of a new one (ours now + others at the last probe)
+	Slots       int           // jobs the miner runs at once (≥ 1)
+	Service     time.Duration // service time per unit of spec cost (peak-EWMA)
+	RTT         time.Duration // measured, else estimated from coordinates, else the default
+	Success     float64       // success-rate EWMA, 0–1
+}
+
+// Views appends a view of every miner, sorted by id, to dst and returns it.
+// Pass a reused slice to avoid allocating on every routing decision.
+func (m *Map) Views(dst []View) []View {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.cfg.Now()
+	for _, x := range m.order {
+		dst = append(dst, m.view(x, now))
+	}
+	return dst
+}
+
+// View returns the view of one miner.
+func (m *Map) View(id string) (View, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	x, ok := m.miners[id]
+	if !ok {
+		return View{}, false
+	}
+	return m.view(x, m.cfg.Now()), true
+}
+
+// view builds a View. The caller holds mu.
+func (m *Map) view(x *miner, now time.Time) View {
+	return View{
+		ID:          x.id,
+		Eligible:    x.standing.Verified && x.breaker.allows(now) && !now.Before(x.fullUntil),
+		Breaker:     x.breaker.stateAt(now),
+		Verified:    x.standing.Verified,
+		Tier:        x.standing.Tier,
+		Outstanding: x.outstanding,
+		Queue:       x.queueEstimate(),
+		Slots:       max(x.slots, 1),
+		Service:     seconds(x.serviceTime(&m.cfg)),
+		RTT:         m.rttOf(x),
+		Success:     x.success,
+	}
+}
+
+// rttOf returns the measured RTT, else the distance between our coordinate
+// and the miner's, else the default. The caller holds mu.
+func (m *Map) rttOf(x *miner) time.Duration {
+	switch {
+	case !x.rttAt.IsZero():
+		return seconds(x.rtt)
+	case x.coord != nil && x.coord.IsCompatibleWith(m.self.GetCoordinate()):
+		return m.self.DistanceTo(x.coord)
+	}
+	return m.cfg.DefaultRTT
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -1,0 +1,103 @@
+// Package router chooses the miner for each attempt at a generation, using
+// the grid map.
+//
+// The production policy (P2C) predicts each miner's completion time as
+//
+//	RTT + (queue/slots + 1) × service time per unit cost × spec cost
+//
+// and picks the better of two miners drawn at random from the healthy,
+// verified ones (power of two choices): nearly as good as scanning every
+// miner, without several gateways herding onto the one that looked best in
+// a stale map.
+//
+// A Router never hedges: a generation runs on one miner at a time, and a
+// caller retries only after an attempt failed or was turned away, passing
+// the miners already tried in Request.Exclude. Starting a second copy of a
+// generation that already began doubles GPU time for nothing; only
+// idempotent reads (status and content GETs) may be hedged — see Hedgeable.
+package router
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/gridmap"
+)
+
+// ErrNoMiner means no miner is eligible for the request: all are excluded,
+// unverified, circuit-broken or full.
+var ErrNoMiner = fmt.Errorf("router: no eligible miner: %w", fractal.ErrUnavailable)
+
+// Request is one routing decision: one attempt at one job.
+type Request struct {
+	Cost    float64  // the spec's Cost(); values ≤ 0 count as 1
+	Exclude []string // miners already tried for this job
+}
+
+// Policy chooses among eligible candidates. Choose returns an index into
+// cands, which is never empty and is sorted by miner id.
+type Policy interface {
+	Name() string
+	Choose(rng *rand.Rand, req Request, cands []gridmap.View) int
+}
+
+// Router routes requests with one policy over one grid map. It is safe for
+// concurrent use.
+type Router struct {
+	grid   *gridmap.Map
+	policy Policy
+
+	mu    sync.Mutex
+	rng   *rand.Rand
+	views []gridmap.View
+	cands []gridmap.View
+}
+
+// New returns a router over grid. A nil policy means NewP2C(); rng makes
+// its choices reproducible.
+func New(grid *gridmap.Map, policy Policy, rng *rand.Rand) *Router {
+	if policy == nil {
+		policy = NewP2C()
+	}
+	return &Router{grid: grid, policy: policy, rng: rng}
+}
+
+// Policy returns the router's policy.
+func (r *Router) Policy() Policy { return r.policy }
+
+// Pick chooses a miner for one attempt among the eligible miners not in
+// req.Exclude, and records the attempt as outstanding on the grid map. The
+// caller must report how the attempt ended with the map's Finished.
+func (r *Router) Pick(req Request) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.views = r.grid.Views(r.views[:0])
+	r.cands = r.cands[:0]
+	for _, v := range r.views {
+		if v.Eligible && !slices.Contains(req.Exclude, v.ID) {
+			r.cands = append(r.cands, v)
+		}
+	}
+	if len(r.cands) == 0 {
+		return "", ErrNoMiner
+	}
+	i := r.policy.Choose(r.rng, req, r.cands)
+	if i < 0 || i >= len(r.cands) {
+		return "", fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)
+	}
+	id := r.cands[i].ID
+	r.grid.Dispatched(id)
+	return id, nil
+}
+
+// Hedgeable reports whether a request with this HTTP method may be sent to
+// a second server while the first is still running: only idempotent reads.
+// Generations (POST) are never hedged.
+func Hedgeable(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead
+}

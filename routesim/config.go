@@ -1,0 +1,76 @@
+// Package routesim is a seeded discrete-event simulation of a gateway
+// routing generation jobs over a grid of uneven miners. It drives the
+// production router and grid map (packages router and gridmap) in simulated
+// time and measures end-to-end latency and success rate per policy.
+//
+// Miners differ in speed (GPU class), distance (regions 5–250 ms away),
+// concurrency and queue limit; a fraction of them fail a fraction of their
+// jobs part-way through. Jobs arrive open-loop (Poisson) at a load relative
+// to the grid's total capacity, with specs of varying cost. A failed or
+// rejected attempt is retried on a miner not yet tried, up to a bound. The
+// router learns queues from health probes that arrive every 1–2 s and one
+// RTT late, and its own outstanding counts at once.
+package routesim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config describes one simulated grid and workload.
+type Config struct {
+	Miners int     // miners in the grid
+	Load   float64 // arrival rate ÷ total nominal capacity
+	Jobs   int     // jobs to simulate
+	Seed   uint64  // same seed, same figures
+
+	FailingFraction float64 // fraction of miners that fail jobs
+	FailRate        float64 // fraction of their jobs those miners fail
+
+	MaxAttempts int           // attempts per job, first one included
+	BaseService time.Duration // service time of a cost-1 spec at speed 1
+	QueueLimit  int           // jobs a miner queues beyond those running
+	ProbeMin    time.Duration // health probes go out every ProbeMin–ProbeMax
+	ProbeMax    time.Duration
+	JobTimeout  time.Duration // a job no miner could take for this long fails
+}
+
+// DefaultConfig returns the benchmark's grid: 64 miners at 80% load, 10%
+// of them failing half their jobs.
+func DefaultConfig() Config {
+	return Config{
+		Miners:          64,
+		Load:            0.8,
+		Jobs:            20000,
+		Seed:            1,
+		FailingFraction: 0.1,
+		FailRate:        0.5,
+		MaxAttempts:     4,
+		BaseService:     4 * time.Second,
+		QueueLimit:      8,
+		ProbeMin:        time.Second,
+		ProbeMax:        2 * time.Second,
+		JobTimeout:      10 * time.Minute,
+	}
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Miners < 2:
+		return fmt.Errorf("routesim: miners must be at least 2, got %d", c.Miners)
+	case c.Load <= 0 || c.Load > 2:
+		return fmt.Errorf("routesim: load must be in (0, 2], got %g", c.Load)
+	case c.Jobs < 1:
+		return fmt.Errorf("routesim: jobs must be at least 1, got %d", c.Jobs)
+	case c.FailingFraction < 0 || c.FailingFraction > 1 || c.FailRate < 0 || c.FailRate > 1:
+		return fmt.Errorf("routesim: failing fraction and fail rate must be in [0, 1]")
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("routesim: max attempts must be at least 1, got %d", c.MaxAttempts)
+	case c.BaseService <= 0 || c.ProbeMin <= 0 || c.ProbeMax < c.ProbeMin || c.JobTimeout <= 0:
+		return fmt.Errorf("routesim: durations must be positive, probe max ≥ probe min")
+	case c.QueueLimit < 0:
+		return fmt.Errorf("routesim: queue limit must not be negative, got %d", c.QueueLimit)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package routesim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/fractal-grid/fractal/router"
+)
+
+// PolicyNames lists the policies in the order they are reported.
+func PolicyNames() []string {
+	return []string{"random", "round_robin", "fractal", "least_outstanding", "ours", "oracle"}
+}
+
+// Result is one policy's figures.
+type Result struct {
+	Policy  string  `json:"-"`
+	P50     float64 `json:"p50"` // seconds, end to end, completed jobs
+	P95     float64 `json:"p95"`
+	P99     float64 `json:"p99"`
+	Success float64 `json:"success"` // fraction of jobs that completed
+
+	Jobs      int `json:"-"`
+	Completed int `json:"-"`
+	Attempts  int `json:"-"` // attempts over all jobs, retries included
+}
+
+// policy returns the named policy. "ours" is the production router's
+// default policy.
+func (s *sim) policy(name string) (router.Policy, error) {
+	switch name {
+	case "random":
+		return router.Random{}, nil
+	case "round_robin":
+		return &router.RoundRobin{}, nil
+	case "fractal":
+		return router.BestTierOfThree{}, nil
+	case "least_outstanding":
+		return router.LeastOutstanding{}, nil
+	case "ours":
+		return router.NewP2C(), nil
+	case "oracle":
+		return &oracle{s: s}, nil
+	}
+	return nil, fmt.Errorf("routesim: unknown policy %q (want one of %v)", name, PolicyNames())
+}
+
+// Run simulates the workload under one policy.
+func Run(ctx context.Context, cfg Config, policy string) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	s, err := newSim(cfg, policy)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := s.run(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("routesim: %s: %w", policy, err)
+	}
+	r.Policy = policy
+	return r, nil
+}
+
+// RunAll simulates the same workload under every policy, in parallel, and
+// returns the results in PolicyNames order.
+func RunAll(ctx context.Context, cfg Config) ([]Result, error) {
+	names := PolicyNames()
+	out := make([]Result, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { out[i], errs[i] = Run(ctx, cfg, name) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// result summarises a finished run.
+func (s *sim) result() Result {
+	lat := slices.Clone(s.latencies)
+	slices.Sort(lat)
+	return Result{
+		P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99),
+		Success: float64(len(lat)) / float64(s.cfg.Jobs),
+		Jobs:    s.cfg.Jobs, Completed: len(lat), Attempts: s.attempts,
+	}
+}
+
+// quantile returns the q-quantile of sorted values (nearest rank); 0 for none.
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
