@@ -135,6 +135,11 @@ func (e *Encoder) WriteFile(ctx context.Context, path string, f *fractal.Frames,
 		os.Remove(tmpName)
 		return err
 	}
+	// CreateTemp made the file private; give it a regular file's mode.
+	if err := os.Chmod(tmpName, 0o644); err != nil {
+		os.Remove(tmpName)
+		return fmt.Errorf("encode %s: %w", c, err)
+	}
 	if err := os.Rename(tmpName, path); err != nil {
 		os.Remove(tmpName)
 		return fmt.Errorf("encode %s: %w", c, err)

@@ -1,0 +1,228 @@
+package video
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/fractal-grid/fractal"
+)
+
+// The canonical frames file: a fixed 64-byte header, then the pixels
+// (frames×height×width×3 bytes, as fractal.Frames holds them) as one zstd
+// stream. All integers are big-endian.
+//
+//	offset size field
+//	     0    8 magic "FRCTFRM1"
+//	     8    4 frames
+//	    12    4 height
+//	    16    4 width
+//	    20    4 channels (3)
+//	    24    4 fps
+//	    28    1 compression (1 = zstd)
+//	    29    3 reserved, zero
+//	    32   32 digest: fractal.Frames.Digest of the decoded frames
+//
+// The digest comes first so a reader can compare it with a commitment
+// before reading the pixels, and checks it after.
+const (
+	FramesMagic       = "FRCTFRM1"
+	FramesHeaderSize  = 64
+	FramesContentType = "application/vnd.fractal.frames"
+
+	compressionZstd = 1
+	// zstdWindow bounds the memory a decoder needs; the encoder stays within it.
+	zstdWindow = 4 << 20
+)
+
+// MaxFramesBytes is the pixel size of the largest Spec: 64 frames of
+// 1024×1024 RGB. UnmarshalFrames uses it when given no smaller limit.
+const MaxFramesBytes = int64(fractal.MaxFrames) * fractal.MaxSide * fractal.MaxSide * 3
+
+// FramesHeader is the header of a frames file.
+type FramesHeader struct {
+	Count, Height, Width, FPS int
+	Digest                    fractal.Digest
+}
+
+// PixelBytes returns the size of the pixels the header announces.
+func (h FramesHeader) PixelBytes() int64 {
+	return int64(h.Count) * int64(h.Height) * int64(h.Width) * 3
+}
+
+// MarshalFrames writes f as a frames file. It writes the header, then
+// compresses the frames one at a time.
+func MarshalFrames(w io.Writer, f *fractal.Frames) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("write frames: %w", err)
+	}
+	var hdr [FramesHeaderSize]byte
+	copy(hdr[:8], FramesMagic)
+	for i, v := range []int{f.Count, f.Height, f.Width, 3, f.FPS} {
+		binary.BigEndian.PutUint32(hdr[8+4*i:], uint32(v))
+	}
+	hdr[28] = compressionZstd
+	d := f.Digest()
+	copy(hdr[32:], d[:])
+	if _, err := w.Write(hdr[:]); err != nil {
+		return fmt.Errorf("write frames: %w", err)
+	}
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow),
+		zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		return fmt.Errorf("write frames: %w", err)
+	}
+	for i := range f.Count {
+		if _, err := zw.Write(f.Frame(i)); err != nil {
+			zw.Close()
+			return fmt.Errorf("write frames: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("write frames: %w", err)
+	}
+	return nil
+}
+
+// ReadFramesHeader reads and checks the header of a frames file, leaving r
+// at the start of the compressed pixels. Malformed headers are errors
+// wrapping fractal.ErrInvalid; shapes over maxBytes of pixels (or
+// MaxFramesBytes when maxBytes ≤ 0) wrap fractal.ErrTooLarge.
+func ReadFramesHeader(r io.Reader, maxBytes int64) (FramesHeader, error) {
+	var b [FramesHeaderSize]byte
+	if n, err := io.ReadFull(r, b[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return FramesHeader{}, fmt.Errorf("frames file: truncated header (%d of %d bytes): %w", n, FramesHeaderSize, fractal.ErrInvalid)
+		}
+		return FramesHeader{}, fmt.Errorf("frames file: %w", err)
+	}
+	if string(b[:8]) != FramesMagic {
+		return FramesHeader{}, fmt.Errorf("frames file: bad magic %q, want %q: %w", b[:8], FramesMagic, fractal.ErrInvalid)
+	}
+	u := func(off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
+	switch {
+	case u(20) != 3:
+		return FramesHeader{}, fmt.Errorf("frames file: %d channels, want 3: %w", u(20), fractal.ErrInvalid)
+	case b[28] != compressionZstd:
+		return FramesHeader{}, fmt.Errorf("frames file: unknown compression %d: %w", b[28], fractal.ErrInvalid)
+	case b[29] != 0 || b[30] != 0 || b[31] != 0:
+		return FramesHeader{}, fmt.Errorf("frames file: reserved header bytes are not zero: %w", fractal.ErrInvalid)
+	}
+	// Check each field against the limits before any arithmetic on them.
+	for _, lim := range []struct {
+		name     string
+		v        uint32
+		min, max int
+	}{
+		{"frames", u(8), fractal.MinFrames, fractal.MaxFrames},
+		{"height", u(12), 1, fractal.MaxSide},
+		{"width", u(16), 1, fractal.MaxSide},
+		{"fps", u(24), fractal.MinFPS, fractal.MaxFPS},
+	} {
+		if lim.v < uint32(lim.min) || lim.v > uint32(lim.max) {
+			return FramesHeader{}, fmt.Errorf("frames file: %s must be between %d and %d, got %d: %w", lim.name, lim.min, lim.max, lim.v, fractal.ErrInvalid)
+		}
+	}
+	h := FramesHeader{Count: int(u(8)), Height: int(u(12)), Width: int(u(16)), FPS: int(u(24))}
+	copy(h.Digest[:], b[32:])
+	if maxBytes <= 0 {
+		maxBytes = MaxFramesBytes
+	}
+	if h.PixelBytes() > maxBytes {
+		return FramesHeader{}, fmt.Errorf("frames file: %dx%dx%d frames need %d bytes, limit %d: %w",
+			h.Count, h.Width, h.Height, h.PixelBytes(), maxBytes, fractal.ErrTooLarge)
+	}
+	return h, nil
+}
+
+// UnmarshalFrames reads a whole frames file from r: the frames must be all
+// that r holds. It allocates at most maxBytes of pixels (MaxFramesBytes when
+// maxBytes ≤ 0) and reads a bounded amount of compressed input. Truncated,
+// malformed or trailing data wraps fractal.ErrInvalid, oversized input
+// fractal.ErrTooLarge, and pixels that do not hash to the header's digest
+// fractal.ErrMismatch.
+func UnmarshalFrames(r io.Reader, maxBytes int64) (*fractal.Frames, error) {
+	h, err := ReadFramesHeader(r, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	f := fractal.NewFrames(h.Count, h.Width, h.Height, h.FPS)
+	lr := &boundedReader{r: r, left: maxCompressed(h.PixelBytes())}
+	zr, err := zstd.NewReader(lr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdWindow))
+	if err != nil {
+		return nil, fmt.Errorf("frames file: %w", err)
+	}
+	defer zr.Close()
+	if _, err := io.ReadFull(zr, f.Pix); err != nil {
+		return nil, pixelError(lr, err)
+	}
+	var extra [1]byte
+	switch n, err := zr.Read(extra[:]); {
+	case n > 0 || err == nil:
+		return nil, fmt.Errorf("frames file: more pixel data than the header's shape holds: %w", fractal.ErrInvalid)
+	case !errors.Is(err, io.EOF) && !lr.exceeded && lr.err == nil:
+		return nil, fmt.Errorf("frames file: unexpected data after the pixels (%v): %w", err, fractal.ErrInvalid)
+	case !errors.Is(err, io.EOF):
+		return nil, pixelError(lr, err)
+	}
+	if got := f.Digest(); got != h.Digest {
+		return nil, fmt.Errorf("frames file: pixels hash to %s, header says %s: %w", got, h.Digest, fractal.ErrMismatch)
+	}
+	return f, nil
+}
+
+// pixelError classifies a failure reading the compressed pixels.
+func pixelError(lr *boundedReader, err error) error {
+	switch {
+	case lr.exceeded:
+		return fmt.Errorf("frames file: compressed pixels exceed %d bytes: %w", lr.limit(), fractal.ErrTooLarge)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("frames file: truncated pixels: %w", fractal.ErrInvalid)
+	case lr.err != nil:
+		return fmt.Errorf("frames file: %w", lr.err) // the source failed, not the data
+	default:
+		return fmt.Errorf("frames file: corrupt pixels: %v: %w", err, fractal.ErrInvalid)
+	}
+}
+
+// maxCompressed bounds the compressed size of n pixel bytes: zstd stores an
+// incompressible block with a 3-byte header per 128 KiB, plus frame overhead.
+func maxCompressed(n int64) int64 { return n + n/64 + 1<<12 }
+
+// boundedReader reads at most left bytes from r and remembers whether the
+// source tried to give more, and any error of the source itself.
+type boundedReader struct {
+	r        io.Reader
+	left     int64
+	read     int64
+	exceeded bool
+	err      error
+}
+
+func (b *boundedReader) limit() int64 { return b.read + b.left }
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Find out whether the source has more; a source that has
+		// ended is just the end of the stream.
+		var one [1]byte
+		if n, _ := io.ReadFull(b.r, one[:]); n > 0 {
+			b.exceeded = true
+			return 0, errors.New("compressed input too long")
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	b.read += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.err = err
+	}
+	return n, err
+}
