@@ -1,0 +1,110 @@
+package devchain_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/chaintest"
+	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/sr25519"
+)
+
+// mustKey derives a development key such as "//Alice".
+func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
+	tb.Helper()
+	k, err := sr25519.FromURI(uri)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// testLogger sends logs to t.Log.
+func testLogger(tb testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type tbWriter struct{ tb testing.TB }
+
+func (w tbWriter) Write(p []byte) (int, error) { w.tb.Helper(); w.tb.Log(string(p)); return len(p), nil }
+
+// mustOpen opens an in-memory chain with manual blocks, closed at cleanup.
+func mustOpen(tb testing.TB, mod func(*devchain.Config)) *devchain.Chain {
+	tb.Helper()
+	cfg := devchain.DefaultConfig()
+	cfg.BlockTime = 0
+	if mod != nil {
+		mod(&cfg)
+	}
+	c := devchain.New(cfg)
+	c.Logger = testLogger(tb)
+	if err := c.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return c
+}
+
+// mustServe serves c on a loopback httptest server and returns a client.
+func mustServe(tb testing.TB, c *devchain.Chain) *devchain.Client {
+	tb.Helper()
+	srv := devchain.NewServer(c)
+	srv.Logger = testLogger(tb)
+	ts := httptest.NewServer(srv)
+	tb.Cleanup(ts.Close)
+	cl := devchain.NewClient(ts.URL)
+	cl.Logger = testLogger(tb)
+	tb.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// harness adapts a devchain (in process or a client) to the contract suite.
+func harness(tb testing.TB, chain interface {
+	fractal.Chain
+	devchain.Admin
+}) chaintest.Harness {
+	alice := mustKey(tb, "//Alice")
+	var hot []fractal.Signer
+	for i := range 4 {
+		hot = append(hot, mustKey(tb, fmt.Sprintf("//Alice//hot%d", i)))
+	}
+	return chaintest.Harness{
+		Chain:   chain,
+		Coldkey: alice,
+		Hotkeys: hot,
+		NewSubnet: func(ctx context.Context, tb testing.TB, _ fractal.Chain) uint16 {
+			id, err := chain.CreateSubnet(ctx, alice)
+			if err != nil {
+				tb.Fatalf("create subnet: %v", err)
+			}
+			return id
+		},
+		SetStake: func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string, rao uint64) {
+			if err := chain.AddStake(ctx, alice, netuid, hotkey, rao); err != nil {
+				tb.Fatalf("add stake: %v", err)
+			}
+		},
+		AdvanceBlocks: func(ctx context.Context, tb testing.TB, n int) {
+			if _, err := chain.AdvanceBlocks(ctx, alice, n); err != nil {
+				tb.Fatalf("advance %d blocks: %v", n, err)
+			}
+		},
+	}
+}
+
+func TestContract(t *testing.T) {
+	t.Run("InProcess", func(t *testing.T) {
+		chaintest.Run(t, harness(t, mustOpen(t, nil)))
+	})
+	t.Run("Served", func(t *testing.T) {
+		chaintest.Run(t, harness(t, mustServe(t, mustOpen(t, nil))))
+	})
+}
