@@ -88,9 +88,9 @@ func (s *suite) ctx(t *testing.T) context.Context {
 	return ctx
 }
 
-func (s *suite) validator() fractal.Signer { return s.h.Hotkeys[0] }
+func (s *suite) validator() fractal.Signer  { return s.h.Hotkeys[0] }
 func (s *suite) miner(i int) fractal.Signer { return s.h.Hotkeys[1+i] }
-func (s *suite) stranger() fractal.Signer  { return s.h.Hotkeys[3] }
+func (s *suite) stranger() fractal.Signer   { return s.h.Hotkeys[3] }
 
 // Run runs the contract suite against h. The steps share one subnet and run
 // in order; a failed step that later ones depend on stops the suite.

@@ -30,7 +30,11 @@ func testLogger(tb testing.TB) *slog.Logger {
 
 type tbWriter struct{ tb testing.TB }
 
-func (w tbWriter) Write(p []byte) (int, error) { w.tb.Helper(); w.tb.Log(string(p)); return len(p), nil }
+func (w tbWriter) Write(p []byte) (int, error) {
+	w.tb.Helper()
+	w.tb.Log(string(p))
+	return len(p), nil
+}
 
 // mustOpen opens an in-memory chain with manual blocks, closed at cleanup.
 func mustOpen(tb testing.TB, mod func(*devchain.Config)) *devchain.Chain {
