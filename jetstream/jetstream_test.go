@@ -1,0 +1,100 @@
+package jetstream_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/storetest"
+)
+
+// testAckWait keeps queue redelivery tests short.
+const testAckWait = 500 * time.Millisecond
+
+func testConfig(t *testing.T, dir string) jetstream.Config {
+	cfg := jetstream.DefaultConfig(dir)
+	cfg.AckWait = testAckWait
+	cfg.Logger = storetest.Logger(t)
+	return cfg
+}
+
+// mustOpen opens a store and closes it when the test ends.
+func mustOpen(t *testing.T, cfg jetstream.Config) *jetstream.Store {
+	t.Helper()
+	s, err := jetstream.Open(storetest.Context(t, 30*time.Second), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+// openEmbedded opens a store on its own in-process server.
+func openEmbedded(t *testing.T) *jetstream.Store {
+	return mustOpen(t, testConfig(t, t.TempDir()))
+}
+
+// openExternal starts a server listening on 127.0.0.1 (a random port) and
+// opens a store that reaches it over TCP by URL.
+func openExternal(t *testing.T) *jetstream.Store {
+	srvCfg := testConfig(t, t.TempDir())
+	srvCfg.Listen = "127.0.0.1:0"
+	srv := mustOpen(t, srvCfg)
+	cfg := testConfig(t, "")
+	cfg.URL = srv.ClientURL()
+	return mustOpen(t, cfg)
+}
+
+var deployments = []struct {
+	name string
+	open func(t *testing.T) *jetstream.Store
+}{
+	{"embedded", openEmbedded},
+	{"external", openExternal},
+}
+
+func TestContract(t *testing.T) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			t.Run("JobStore", func(t *testing.T) {
+				storetest.JobStore(t, func(t *testing.T) fractal.JobStore { return d.open(t).Jobs() })
+			})
+			t.Run("JobQueue", func(t *testing.T) {
+				storetest.JobQueue(t, testAckWait, func(t *testing.T) fractal.JobQueue { return d.open(t).Queue() })
+			})
+			t.Run("BlobStore", func(t *testing.T) {
+				storetest.BlobStore(t, func(t *testing.T) fractal.BlobStore { return d.open(t).Blobs() })
+			})
+			t.Run("KV", func(t *testing.T) {
+				storetest.KV(t, func(t *testing.T) fractal.KV { return mustKV(t, d.open(t), "test", 0) })
+			})
+			t.Run("Log", func(t *testing.T) {
+				storetest.Log(t, func(t *testing.T) fractal.Log { return d.open(t).Audit() })
+			})
+		})
+	}
+}
+
+func mustKV(t *testing.T, s *jetstream.Store, name string, ttl time.Duration) *jetstream.KV {
+	t.Helper()
+	kv, err := s.KV(storetest.Context(t, 10*time.Second), name, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = context.Background

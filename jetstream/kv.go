@@ -1,0 +1,197 @@
+package jetstream
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// KV is a bucket of small records (fractal.KV) with compare-and-swap
+// updates (fractal.KVUpdater).
+type KV struct {
+	s    *Store
+	name string
+	kv   jetstream.KeyValue
+}
+
+var (
+	_ fractal.KV        = (*KV)(nil)
+	_ fractal.KVUpdater = (*KV)(nil)
+)
+
+// KV opens the bucket name ([A-Za-z0-9_-]), creating it when missing. With
+// ttl > 0 a key disappears ttl after its last write.
+func (s *Store) KV(ctx context.Context, name string, ttl time.Duration) (*KV, error) {
+	if err := fractal.ValidateToken("bucket", name); err != nil {
+		return nil, fmt.Errorf("kv bucket: %w", err)
+	}
+	var kv jetstream.KeyValue
+	err := s.do(ctx, "create kv bucket "+name, func(ctx context.Context) error {
+		var err error
+		kv, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: kvBucketPrefix + name, History: 1, TTL: max(ttl, 0),
+			Storage: s.storage(), Replicas: s.cfg.Replicas,
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &KV{s: s, name: name, kv: kv}, nil
+}
+
+// Get returns the entry of key; fractal.ErrNotFound when there is none.
+func (b *KV) Get(ctx context.Context, key string) (fractal.Entry, error) {
+	if err := fractal.ValidateKey(key); err != nil {
+		return fractal.Entry{}, fmt.Errorf("kv %s get: %w", b.name, err)
+	}
+	var e jetstream.KeyValueEntry
+	err := b.s.do(ctx, "kv "+b.name+" get "+key, func(ctx context.Context) error {
+		var err error
+		e, err = b.kv.Get(ctx, key)
+		return err
+	})
+	if err != nil {
+		return fractal.Entry{}, err
+	}
+	return toEntry(e), nil
+}
+
+// Put writes value under key and returns the new revision.
+func (b *KV) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+	if err := fractal.ValidateKey(key); err != nil {
+		return 0, fmt.Errorf("kv %s put: %w", b.name, err)
+	}
+	var rev uint64
+	err := b.s.do(ctx, "kv "+b.name+" put "+key, func(ctx context.Context) error {
+		var err error
+		rev, err = b.kv.Put(ctx, key, value)
+		return err
+	})
+	return rev, err
+}
+
+// Update writes value only if key's revision is rev (0: only if absent).
+func (b *KV) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	if err := fractal.ValidateKey(key); err != nil {
+		return 0, fmt.Errorf("kv %s update: %w", b.name, err)
+	}
+	return b.s.cas(ctx, b.kv, "kv "+b.name+" update "+key, key, value, rev)
+}
+
+// Delete removes key; a missing key is not an error.
+func (b *KV) Delete(ctx context.Context, key string) error {
+	if err := fractal.ValidateKey(key); err != nil {
+		return fmt.Errorf("kv %s delete: %w", b.name, err)
+	}
+	return b.s.do(ctx, "kv "+b.name+" delete "+key, func(ctx context.Context) error {
+		return b.kv.Delete(ctx, key)
+	})
+}
+
+// Keys lists the keys under prefix, sorted.
+func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := fractal.ValidateKeyPrefix(prefix); err != nil {
+		return nil, fmt.Errorf("kv %s keys: %w", b.name, err)
+	}
+	var keys []string
+	err := b.s.do(ctx, "kv "+b.name+" keys "+prefix, func(ctx context.Context) error {
+		keys = keys[:0]
+		lister, err := b.kv.ListKeysFiltered(ctx, prefix+">")
+		if err != nil {
+			return err
+		}
+		defer lister.Stop()
+		for k := range lister.Keys() {
+			keys = append(keys, k)
+		}
+		return ctx.Err() // the lister stops early, silently, when ctx ends
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// Watch sends the current entries under prefix, then every change, until
+// ctx is done.
+func (b *KV) Watch(ctx context.Context, prefix string) (<-chan fractal.Entry, error) {
+	if err := fractal.ValidateKeyPrefix(prefix); err != nil {
+		return nil, fmt.Errorf("kv %s watch: %w", b.name, err)
+	}
+	var w jetstream.KeyWatcher
+	err := b.s.do(ctx, "kv "+b.name+" watch "+prefix, func(cctx context.Context) error {
+		var err error
+		// The watcher lives as long as ctx, not the call timeout.
+		w, err = b.kv.Watch(ctx, prefix+">")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan fractal.Entry, 64)
+	go func() {
+		defer close(out)
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil {
+					continue // end of the initial values
+				}
+				select {
+				case out <- toEntry(e):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+func toEntry(e jetstream.KeyValueEntry) fractal.Entry {
+	return fractal.Entry{
+		Key:      e.Key(),
+		Value:    e.Value(),
+		Revision: e.Revision(),
+		Created:  e.Created(),
+		Deleted:  e.Operation() != jetstream.KeyValuePut,
+	}
+}
+
+// cas writes data under key if its revision is rev (0: only if absent),
+// through Store.do. A try repeated after a lost reply may meet its own
+// earlier write; finding exactly data stored then counts as success.
+func (s *Store) cas(ctx context.Context, kv jetstream.KeyValue, op, key string, data []byte, rev uint64) (uint64, error) {
+	var newRev uint64
+	tries := 0
+	err := s.do(ctx, op, func(ctx context.Context) error {
+		tries++
+		var err error
+		if rev == 0 {
+			newRev, err = kv.Create(ctx, key, data)
+		} else {
+			newRev, err = kv.Update(ctx, key, data, rev)
+		}
+		if err != nil && tries > 1 && isConflict(err) {
+			if e, gerr := kv.Get(ctx, key); gerr == nil && e.Revision() > rev && bytes.Equal(e.Value(), data) {
+				newRev = e.Revision()
+				return nil
+			}
+		}
+		return err
+	})
+	return newRev, err
+}

@@ -1,0 +1,155 @@
+package fractal
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"time"
+)
+
+// JobStore keeps jobs. Implementations are safe for concurrent use by many
+// processes sharing one backing store.
+type JobStore interface {
+	// Create stores a new job after validating it; ErrConflict when a job
+	// with the same ID exists.
+	Create(ctx context.Context, job *Job) error
+	// Get returns a job; ErrNotFound when there is none.
+	Get(ctx context.Context, id string) (*Job, error)
+	// Update reads the job, applies fn to a copy and writes it back only if
+	// nobody wrote in between (compare-and-swap), re-reading and re-applying
+	// fn on a conflict. fn may run more than once and must only change the
+	// job it is given; its error aborts the update and is returned. The
+	// result must pass Job.ValidateChange. It returns the stored job.
+	Update(ctx context.Context, id string, fn func(*Job) error) (*Job, error)
+	// List returns owner's jobs in descending ID order (newest first for
+	// time-ordered IDs), at most limit of them, starting after cursor (""
+	// for the first page). next is the cursor of the following page, ""
+	// after the last one.
+	List(ctx context.Context, owner, cursor string, limit int) (jobs []*Job, next string, err error)
+}
+
+// JobQueue hands accepted jobs to dispatchers, at least once: a delivery
+// that is not acknowledged in time (a crashed dispatcher) is delivered
+// again, so no accepted job is lost. Deliveries may repeat; a dispatcher
+// checks the job's status before working on it.
+type JobQueue interface {
+	// Enqueue persists id in the queue before it returns.
+	Enqueue(ctx context.Context, id string) error
+	// Dequeue blocks until a job is available or ctx is done.
+	Dequeue(ctx context.Context) (Delivery, error)
+}
+
+// Delivery is one job handed to one dispatcher.
+type Delivery interface {
+	JobID() string
+	// Attempt counts deliveries of this entry, starting at 1.
+	Attempt() int
+	// Ack removes the entry from the queue for good.
+	Ack(ctx context.Context) error
+	// Nak returns the entry to the queue, to be delivered again after delay.
+	Nak(ctx context.Context, delay time.Duration) error
+	// InProgress resets the redelivery timer while a job is being worked on.
+	InProgress(ctx context.Context) error
+}
+
+// BlobStore keeps large results (videos, frames) for a retention period set
+// when the store is created; after it they are gone.
+type BlobStore interface {
+	// Put stores everything read from r under key, replacing any old blob.
+	Put(ctx context.Context, key string, r io.Reader) error
+	// Get opens a blob; ErrNotFound when there is none. ctx bounds the read.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Delete removes a blob; ErrNotFound when there is none.
+	Delete(ctx context.Context, key string) error
+}
+
+// KV keeps small records (JSON) under keys: scores, API keys, idempotency
+// keys, the grid map. Keys are validated with ValidateKey; prefixes are ""
+// (every key) or end with ".".
+type KV interface {
+	// Get returns the entry of key; ErrNotFound when there is none.
+	Get(ctx context.Context, key string) (Entry, error)
+	// Put writes value and returns its new revision.
+	Put(ctx context.Context, key string, value []byte) (uint64, error)
+	// Delete removes key. Deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Keys lists the keys under prefix, sorted.
+	Keys(ctx context.Context, prefix string) ([]string, error)
+	// Watch sends the current entry of every key under prefix, then every
+	// change (deletions with Deleted set), until ctx is done; then it closes
+	// the channel.
+	Watch(ctx context.Context, prefix string) (<-chan Entry, error)
+}
+
+// KVUpdater is a KV capability: compare-and-swap writes, for records that
+// several processes update (idempotency keys, per-miner statistics).
+type KVUpdater interface {
+	// Update writes value only if key's current revision is rev, or, with
+	// rev 0, only if key does not exist. ErrConflict otherwise.
+	Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
+}
+
+// Entry is one revision of a KV key.
+type Entry struct {
+	Key      string    `json:"key"`
+	Value    []byte    `json:"value,omitempty"`
+	Revision uint64    `json:"revision"`
+	Created  time.Time `json:"created"`
+	Deleted  bool      `json:"deleted,omitempty"`
+}
+
+// Log is an append-only audit stream (verifications, dispatches), kept
+// within the limits set when it is created.
+type Log interface {
+	// Append stores record as JSON under subject (dot-separated tokens of
+	// the KV key alphabet) and returns its sequence number.
+	Append(ctx context.Context, subject string, record any) (uint64, error)
+	// Read returns up to limit records with sequence ≥ from, oldest first,
+	// whose subject matches filter ("" for all; "*" and ">" wildcards as in
+	// NATS subjects).
+	Read(ctx context.Context, filter string, from uint64, limit int) ([]LogRecord, error)
+}
+
+// LogRecord is one record read from a Log.
+type LogRecord struct {
+	Seq     uint64          `json:"seq"`
+	Subject string          `json:"subject"`
+	Time    time.Time       `json:"time"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// MaxKeyBytes bounds a KV key.
+const MaxKeyBytes = 512
+
+// ValidateKey checks a KV key: dot-separated non-empty tokens of
+// [A-Za-z0-9_=/-], at most MaxKeyBytes. Hash free-form text (idempotency
+// keys, API keys) before using it in a key.
+func ValidateKey(key string) error {
+	if len(key) == 0 || len(key) > MaxKeyBytes {
+		return Errorf("key", "must be 1–%d bytes, got %d", MaxKeyBytes, len(key))
+	}
+	for tok := range strings.SplitSeq(key, ".") {
+		if tok == "" {
+			return Errorf("key", "%q has an empty token", key)
+		}
+		for i := 0; i < len(tok); i++ {
+			if c := tok[i]; !isTokenByte(c) && c != '=' && c != '/' {
+				return Errorf("key", "%q contains %q; allowed: [A-Za-z0-9_=/-] and '.' between tokens", key, c)
+			}
+		}
+	}
+	return nil
+}
+
+// ValidateKeyPrefix checks a prefix for KV.Keys and KV.Watch: "" or a valid
+// key followed by ".".
+func ValidateKeyPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if !strings.HasSuffix(prefix, ".") {
+		return Errorf("prefix", "%q must be empty or end with '.'", prefix)
+	}
+	return ValidateKey(strings.TrimSuffix(prefix, "."))
+}
