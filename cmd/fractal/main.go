@@ -42,6 +42,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		_ = rest
 	case "version":
 		err = runVersion(rio)
+	case "generate":
+		err = runGenerate(ctx, rio, rest)
 	case "engine":
 		err = runEngine(ctx, rio, rest)
 	case "bench":
@@ -101,6 +103,7 @@ Usage: fractal <command> [flags]
 
 Commands:
   version     print the version and the engine profile
+  generate    generate a video from a prompt with the reference engine
   engine      serve the built-in engine over the engine protocol
   bench       run a benchmark (routing)
   help        show this help
