@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/fractal-grid/fractal"
@@ -32,7 +34,7 @@ type tbWriter struct{ tb testing.TB }
 
 func (w tbWriter) Write(p []byte) (int, error) {
 	w.tb.Helper()
-	w.tb.Log(string(p))
+	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
 
@@ -112,3 +114,5 @@ func TestContract(t *testing.T) {
 		chaintest.Run(t, harness(t, mustServe(t, mustOpen(t, nil))))
 	})
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
