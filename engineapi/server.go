@@ -165,7 +165,7 @@ func (s *Server) handleStep(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, fractal.Errorf("state", "missing for step %d", req.T))
 			return
 		}
-		if prev, err = StatePayload(*req.State, rec.Payload); err != nil {
+		if prev, err = requestState(*req.State, rec.Payload); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -186,12 +186,26 @@ func (s *Server) readDecode(w http.ResponseWriter, r *http.Request, typ string) 
 		s.writeError(w, r, err)
 		return req, fractal.State{}, false
 	}
-	final, err := StatePayload(req.State, rec.Payload)
+	final, err := requestState(req.State, rec.Payload)
 	if err != nil {
 		s.writeError(w, r, err)
 		return req, final, false
 	}
 	return req, final, true
+}
+
+// requestState decodes a state a caller sent, checking its digest when given.
+func requestState(h StateHeader, payload []byte) (fractal.State, error) {
+	st, err := StatePayload(h, payload)
+	if err != nil {
+		return st, err
+	}
+	if !h.Digest.IsZero() {
+		if d := st.Digest(); d != h.Digest {
+			return st, fractal.Errorf("state", "digest %s does not match its bytes (%s)", h.Digest, d)
+		}
+	}
+	return st, nil
 }
 
 func (s *Server) handleDecode(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/fractal-grid/fractal"
@@ -59,10 +58,13 @@ func replyState(h engineapi.StateHeader, payload []byte) (fractal.State, error) 
 		return fractal.State{}, fmt.Errorf("state without a digest: %w", ErrProtocol)
 	}
 	s, err := engineapi.StatePayload(h, payload)
-	if errors.Is(err, fractal.ErrInvalid) || errors.Is(err, fractal.ErrTooLarge) {
+	if err != nil {
 		return s, fmt.Errorf("%v: %w", err, ErrProtocol)
 	}
-	return s, err
+	if d := s.Digest(); d != h.Digest {
+		return s, fmt.Errorf("state digest %s, record says %s: %w", d, h.Digest, fractal.ErrMismatch)
+	}
+	return s, nil
 }
 
 func decodeRequest(typ string, spec fractal.Spec, final fractal.State, index int) (engineapi.DecodeRequest, []byte, error) {
