@@ -7,7 +7,9 @@ package refengine
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"math"
+	"slices"
 
 	"github.com/fractal-grid/fractal"
 )
@@ -17,11 +19,17 @@ const (
 	ProfileID = "fractal-ref"
 	// Version is bumped on any change to the model's output.
 	Version = "1"
+	// JitterTolerance is the tolerance a jittered engine states.
+	JitterTolerance = 1e-3
+	// MaxJitter is the largest relative jitter NewWithJitter accepts.
+	MaxJitter = JitterTolerance / 4
 )
 
 // Engine is the reference engine. The zero value is not usable; call New.
 type Engine struct {
-	profile fractal.Profile
+	profile    fractal.Profile
+	jitter     float32
+	jitterSeed uint64
 }
 
 var (
@@ -31,33 +39,156 @@ var (
 
 // New returns the exact reference engine.
 func New() *Engine {
-	return &Engine{profile: fractal.Profile{ID: ProfileID, Version: Version, Determinism: fractal.Exact}}
+	return &Engine{profile: fractal.Profile{
+		ID: ProfileID, Version: Version, Digest: paramsDigest(0), Determinism: fractal.Exact,
+	}}
+}
+
+// NewWithJitter returns a tolerant variant of the reference engine: every
+// step adds relative noise of the given amplitude keyed by seed, the way
+// nondeterministic GPU kernels differ from run to run. Engines with different
+// seeds agree within the profile's tolerance but not bit for bit.
+func NewWithJitter(amplitude float32, seed uint64) (*Engine, error) {
+	if !(amplitude > 0 && amplitude <= MaxJitter) {
+		return nil, fmt.Errorf("jitter amplitude %g: must be in (0, %g]: %w", amplitude, MaxJitter, fractal.ErrInvalid)
+	}
+	return &Engine{
+		profile: fractal.Profile{
+			ID: ProfileID, Version: Version, Digest: paramsDigest(amplitude),
+			Determinism: fractal.Tolerant, Tolerance: JitterTolerance,
+		},
+		jitter: amplitude, jitterSeed: seed,
+	}, nil
 }
 
 // Profile names the model.
 func (e *Engine) Profile() fractal.Profile { return e.profile }
 
-var errTODO = errors.New("refengine: not implemented yet")
+// StateShape returns the shape of every state of a spec's trajectory:
+// (frames, height/4, width/4, 4).
+func StateShape(spec fractal.Spec) []int {
+	return []int{spec.Frames, spec.Height / latentFactor, spec.Width / latentFactor, channels}
+}
 
-// Generate runs a whole generation.
+// Generate runs a whole generation: state 0, spec.Steps sampling steps and
+// the decode. The states are exactly those that chaining Step gives.
 func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return nil, errTODO
+	m := newModel(spec)
+	res := &fractal.Result{Profile: e.profile, Spec: spec, StateDigests: make([]fractal.Digest, spec.Steps+1)}
+	dg := newDigester(res.StateDigests)
+	defer dg.close()
+	cur, err := m.initial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	for t := 0; ; t++ {
+		dg.add(t, cur)
+		if opts.KeepStates {
+			res.States = append(res.States, cur)
+		}
+		if t == spec.Steps {
+			break
+		}
+		if cur, err = m.step(ctx, t+1, cur.Data, e.jitter, e.jitterSeed); err != nil {
+			return nil, fmt.Errorf("generate: step %d: %w", t+1, err)
+		}
+		if opts.Progress != nil {
+			opts.Progress(fractal.Progress{Step: t + 1, Steps: spec.Steps})
+		}
+	}
+	frames := fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)
+	if err := m.decodeFrames(ctx, cur.Data, allFrames(spec.Frames), splitFrames(frames)); err != nil {
+		return nil, fmt.Errorf("generate: decode: %w", err)
+	}
+	res.Frames = frames
+	dg.close()
+	return res, nil
 }
 
-// Step computes state t from state t-1 (state 0 from the seed when t is 0).
+// Step computes state t of the trajectory: the seeded noise for t == 0 (prev
+// is ignored), otherwise one sampling step from state t-1.
 func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fractal.State) (fractal.State, error) {
-	return fractal.State{}, errTODO
+	if err := spec.Validate(); err != nil {
+		return fractal.State{}, err
+	}
+	if t < 0 || t > spec.Steps {
+		return fractal.State{}, fmt.Errorf("step %d: %w", t, fractal.Errorf("t", "must be between 0 and %d", spec.Steps))
+	}
+	m := newModel(spec)
+	if t == 0 {
+		return m.initial(ctx)
+	}
+	if err := checkState(spec, prev); err != nil {
+		return fractal.State{}, fmt.Errorf("step %d: %w", t, err)
+	}
+	return m.step(ctx, t, prev.Data, e.jitter, e.jitterSeed)
 }
 
 // Decode renders the final state into frames.
 func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.State) (*fractal.Frames, error) {
-	return nil, errTODO
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkState(spec, final); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	frames := fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)
+	if err := newModel(spec).decodeFrames(ctx, final.Data, allFrames(spec.Frames), splitFrames(frames)); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return frames, nil
 }
 
-// DecodeFrame renders frame i of the final state.
+// DecodeFrame renders frame i of the final state: exactly the bytes of
+// Decode's frame i, at about 1/frames of its cost.
 func (e *Engine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
-	return nil, errTODO
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= spec.Frames {
+		return nil, fmt.Errorf("decode frame %d: %w", i, fractal.Errorf("frame", "must be between 0 and %d", spec.Frames-1))
+	}
+	if err := checkState(spec, final); err != nil {
+		return nil, fmt.Errorf("decode frame %d: %w", i, err)
+	}
+	out := make([]byte, spec.Width*spec.Height*3)
+	if err := newModel(spec).decodeFrames(ctx, final.Data, []int{i}, [][]byte{out}); err != nil {
+		return nil, fmt.Errorf("decode frame %d: %w", i, err)
+	}
+	return out, nil
+}
+
+// checkState verifies that s has the spec's state shape and finite values.
+func checkState(spec fractal.Spec, s fractal.State) error {
+	if want := StateShape(spec); !slices.Equal(s.Shape, want) {
+		return fractal.Errorf("state", "shape %v, want %v", s.Shape, want)
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	for i, v := range s.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fractal.Errorf("state", "element %d is %v, want a finite value", i, v)
+		}
+	}
+	return nil
+}
+
+func allFrames(n int) []int {
+	sel := make([]int, n)
+	for i := range sel {
+		sel[i] = i
+	}
+	return sel
+}
+
+func splitFrames(f *fractal.Frames) [][]byte {
+	out := make([][]byte, f.Count)
+	for i := range out {
+		out[i] = f.Frame(i)
+	}
+	return out
 }
