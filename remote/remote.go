@@ -214,10 +214,12 @@ func (e *Engine) single(ctx context.Context, resp *http.Response, typ string, ma
 // protocolErr classifies an error met while reading a reply: a malformed
 // or oversized reply is the engine's fault, not the caller's.
 func protocolErr(ctx context.Context, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%w (%v)", ctxErr, err)
-	}
-	if errors.Is(err, fractal.ErrInvalid) || errors.Is(err, fractal.ErrTooLarge) {
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	case errors.Is(err, ErrProtocol), errors.Is(err, fractal.ErrMismatch):
+		return err
+	case errors.Is(err, fractal.ErrInvalid), errors.Is(err, fractal.ErrTooLarge):
 		return fmt.Errorf("%v: %w", err, ErrProtocol)
 	}
 	return fmt.Errorf("read reply: %v: %w", err, fractal.ErrUnavailable)
