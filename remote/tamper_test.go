@@ -90,7 +90,10 @@ func cutAfterFrames() edit {
 	}
 }
 
-func flip(t *testing.T, rec *engineapi.Record) bool { rec.Payload[len(rec.Payload)/2] ^= 1; return true }
+func flip(t *testing.T, rec *engineapi.Record) bool {
+	rec.Payload[len(rec.Payload)/2] ^= 1
+	return true
+}
 func drop(t *testing.T, rec *engineapi.Record) bool { return false }
 
 var otherDigest = fractal.Digest{1, 2, 3}.String()
@@ -163,7 +166,10 @@ func TestStepAndDecodeRefuseTampering(t *testing.T) {
 	final := g.States[smallSpec.Steps]
 	step := func(rem *remote.Engine) error { _, err := rem.Step(t.Context(), smallSpec, 2, g.States[1]); return err }
 	decode := func(rem *remote.Engine) error { _, err := rem.Decode(t.Context(), smallSpec, final); return err }
-	frame := func(rem *remote.Engine) error { _, err := rem.DecodeFrame(t.Context(), smallSpec, final, 1); return err }
+	frame := func(rem *remote.Engine) error {
+		_, err := rem.DecodeFrame(t.Context(), smallSpec, final, 1)
+		return err
+	}
 	tests := []struct {
 		name, path string
 		ed         edit
