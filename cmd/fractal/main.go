@@ -48,6 +48,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runEngine(ctx, rio, rest)
 	case "bench":
 		err = runBench(ctx, rio, rest)
+	case "devchain":
+		err = runDevchain(ctx, rio, rest)
+	case "chain":
+		err = runChain(ctx, rio, rest)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return 0
@@ -106,6 +110,8 @@ Commands:
   generate    generate a video from a prompt with the reference engine
   engine      serve the built-in engine over the engine protocol
   bench       run a benchmark (routing)
+  devchain    run a development chain served over HTTP
+  chain       read and write a chain: metagraph, register, stake, subnets
   help        show this help
 
 Run 'fractal <command> -h' for a command's flags.

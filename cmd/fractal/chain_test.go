@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/wallet"
+)
+
+// chainCLI runs the fractal command line and returns its exit status and
+// output.
+func chainCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// startDevchain runs 'fractal devchain' on a free loopback port until the
+// test ends and returns its URL.
+func startDevchain(t *testing.T, dataDir string) string {
+	t.Helper()
+	c := NewDevchainCommand(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	if err := c.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", dataDir, "--block-time", "100ms"}, testWriter{t}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Open(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("devchain run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("devchain did not stop within 10 s")
+		}
+	})
+	return "http://" + c.Listener().Addr().String()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+func TestChainCLI(t *testing.T) {
+	url := startDevchain(t, t.TempDir())
+	root := t.TempDir()
+	w, err := wallet.CreateDev(root, "miner", "hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot, err := w.HotkeyPub("hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"chain", "subnet", "create", "--chain", url}, "2\n"},
+		{[]string{"chain", "register", "--chain", url, "--netuid", "2", "--name", "miner", "--hotkey", "hot", "--wallet-path", root}, "as uid 0"},
+		{[]string{"chain", "stake", "--chain", url, "--netuid", "2", "--hotkey", hot, "--amount", "1000.5"}, "total 1000.5 TAO, validator permit yes"},
+		{[]string{"chain", "subnet", "set", "--chain", url, "--netuid", "2", "--tempo", "7"}, "tempo=7"},
+		{[]string{"chain", "subnet", "list", "--chain", url}, "tempo=7"},
+		{[]string{"chain", "metagraph", "--chain", url, "--netuid", "2"}, hot},
+	}
+	for _, s := range steps {
+		code, out, errOut := chainCLI(t, s.args...)
+		if code != 0 || !strings.Contains(out, s.want) {
+			t.Fatalf("fractal %s: got status %d, output %q (stderr %q), want 0 and %q", strings.Join(s.args, " "), code, out, errOut, s.want)
+		}
+	}
+	code, out, _ := chainCLI(t, "chain", "metagraph", "--chain", url, "--netuid", "2", "--json")
+	var m fractal.Metagraph
+	if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
+		t.Fatalf("metagraph --json: status %d, %v in %q", code, err, out)
+	}
+	n, ok := m.ByHotkey(hot)
+	if !ok || n.Stake != 1000_500_000_000 || !n.ValidatorPermit || m.Tempo != 7 {
+		t.Errorf("metagraph: got %+v (tempo %d), want %s with 1000.5 TAO, a permit and tempo 7", n, m.Tempo, hot)
+	}
+}
+
+func TestChainCLIErrors(t *testing.T) {
+	url := startDevchain(t, "")
+	down := "http://127.0.0.1:1"
+	cases := []struct {
+		name   string
+		args   []string
+		status int
+		want   string
+	}{
+		{"MalformedSS58", []string{"chain", "stake", "--chain", url, "--hotkey", "5Bogus", "--amount", "1"}, 2, "ss58 address"},
+		{"WrongPrefix", []string{"chain", "stake", "--chain", url, "--hotkey", "15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5", "--amount", "1"}, 2, "network prefix 0"},
+		{"BadAmount", []string{"chain", "stake", "--chain", url, "--hotkey", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "--amount", "-3"}, 2, "TAO amount"},
+		{"UnknownNetUID", []string{"chain", "metagraph", "--chain", url, "--netuid", "77"}, 1, "subnet 77 does not exist"},
+		{"NetUIDRange", []string{"chain", "metagraph", "--chain", url, "--netuid", "70000"}, 2, "netuid"},
+		{"Unreachable", []string{"chain", "block", "--chain", down}, 1, "unreachable"},
+		{"BadScheme", []string{"chain", "block", "--chain", "ftp://x"}, 2, "unknown scheme"},
+		{"Subtensor", []string{"chain", "block", "--chain", "ws://127.0.0.1:9944"}, 2, "subtensor"},
+		{"NoWallet", []string{"chain", "register", "--chain", url, "--name", "nope", "--wallet-path", t.TempDir()}, 1, "wallet \"nope\" not found"},
+		{"UnknownCommand", []string{"chain", "frobnicate"}, 2, "unknown command"},
+		{"BlockTimeTooShort", []string{"devchain", "--block-time", "10ms"}, 2, "block_time"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := chainCLI(t, tc.args...)
+			if code != tc.status || !strings.Contains(errOut, tc.want) {
+				t.Errorf("got status %d, stderr %q; want %d and %q", code, errOut, tc.status, tc.want)
+			}
+		})
+	}
+}
