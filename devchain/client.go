@@ -103,7 +103,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, sig s
 			eb.Error = strings.TrimSpace(string(b[:min(len(b), 200)]))
 		}
 		if s := sentinelOf(eb.Code, resp.StatusCode); s != nil {
-			return fmt.Errorf("devchain: %s: %w", eb.Error, s)
+			return fmt.Errorf("%s: %w", strings.TrimSuffix(eb.Error, ": "+s.Error()), s)
 		}
 		return fmt.Errorf("devchain: %s (HTTP %d)", eb.Error, resp.StatusCode)
 	}
@@ -121,6 +121,9 @@ func (c *Client) call(ctx context.Context, key fractal.Signer, call string, args
 	}
 	var res callResult
 	if err := c.do(ctx, http.MethodPost, "/v1/calls/"+call, body, sig, c.Timeout, &res); err != nil {
+		if strings.HasPrefix(err.Error(), call+":") {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", call, err)
 	}
 	return &res, nil

@@ -201,10 +201,12 @@ func (s *state) addStake(netuid uint16, hotkey string, rao uint64) error {
 	if err != nil {
 		return err
 	}
-	n, _, err := sn.neuronOf(hotkey, "add_stake")
-	if err != nil {
-		return err
+	uid, ok := sn.uids[hotkey]
+	if !ok {
+		return fmt.Errorf("add_stake: hotkey %s is not registered on subnet %d (register it first): %w",
+			hotkey, netuid, fractal.ErrNotFound)
 	}
+	n := sn.Neurons[uid]
 	if n.Stake+rao < n.Stake {
 		return fmt.Errorf("add_stake: %w", fractal.Errorf("amount", "stake would overflow u64 rao"))
 	}
