@@ -332,3 +332,31 @@ func TestAdminNeedsSudo(t *testing.T) {
 		t.Errorf("advance by Bob: got %v, want ErrForbidden", err)
 	}
 }
+
+// TestAdvanceInOneCall checks that producing blocks in one call leaves the
+// same state as producing them one at a time (only the last epoch runs).
+func TestAdvanceInOneCall(t *testing.T) {
+	setup := func() *fixture {
+		f := newFixture(t, 4, func(p *devchain.SubnetParams) { p.Tempo, p.ActivityCutoff = 4, 9 })
+		f.stake(t, 0, 30)
+		f.stake(t, 1, 10)
+		for uid, row := range [][]uint16{{0, 1, 65535, 200}, {0, 0, 100, 65535}} {
+			if err := f.c.SetWeights(t.Context(), f.keys[uid], f.netuid, []uint16{0, 1, 2, 3}, row, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return f
+	}
+	for _, blocks := range []int{3, 4, 9, 11, 25} {
+		t.Run(fmt.Sprint(blocks), func(t *testing.T) {
+			one, many := setup(), setup()
+			one.advance(t, blocks)
+			for range blocks {
+				many.advance(t, 1)
+			}
+			if got, want := one.metagraph(t), many.metagraph(t); !reflect.DeepEqual(got, want) {
+				t.Errorf("after Advance(%d):\n got %+v\nwant %+v (one block at a time)", blocks, got, want)
+			}
+		})
+	}
+}
