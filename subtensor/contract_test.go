@@ -1,0 +1,94 @@
+package subtensor
+
+import (
+	"context"
+	"testing"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/chaintest"
+	"github.com/fractal-grid/fractal/sr25519"
+)
+
+// TestContract runs the chain contract suite against the real runtime under
+// chopsticks. Stake and permits are written with dev_setStorage: spec 218
+// reports stake from the legacy Stake map that add_stake no longer writes,
+// and gives permits by its own mock epoch.
+func TestContract(t *testing.T) {
+	d := getDevnet(t)
+	alice := mustKey(t, "//Alice")
+	var hot []fractal.Signer
+	for _, uri := range []string{"//Alice//hot0", "//Alice//hot1", "//Alice//hot2", "//Alice//hot3"} {
+		hot = append(hot, mustKey(t, uri))
+	}
+	owner := mustKey(t, "//Alice//owner1")
+	chaintest.Run(t, chaintest.Harness{
+		Chain:   d.client,
+		Coldkey: alice,
+		Hotkeys: hot,
+		NewSubnet: func(ctx context.Context, tb testing.TB, _ fractal.Chain) uint16 {
+			netuid, err := d.registerNetwork(ctx, owner)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			// Lift the registration limits, which would otherwise refuse the
+			// suite's fourth registration in one interval before the runtime
+			// can say that the hotkey is already registered.
+			for _, item := range []string{"TargetRegistrationsPerInterval", "MaxRegistrationsPerBlock"} {
+				if err := d.setRaw(ctx, item, [][]byte{appendU16(nil, netuid)}, appendU16(nil, 100)); err != nil {
+					tb.Fatal(err)
+				}
+			}
+			return netuid
+		},
+		SetStake: func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string, rao uint64) {
+			if err := d.setStakeAndPermit(ctx, netuid, hotkey, rao); err != nil {
+				tb.Fatal(err)
+			}
+		},
+		AdvanceBlocks: func(ctx context.Context, tb testing.TB, n int) {
+			if err := d.newBlocks(ctx, n); err != nil {
+				tb.Fatal(err)
+			}
+		},
+		AllowWeights: func(ctx context.Context, tb testing.TB, netuid uint16, _ string) {
+			if err := d.setRaw(ctx, "WeightsSetRateLimit", [][]byte{appendU16(nil, netuid)}, appendU64(nil, 0)); err != nil {
+				tb.Fatal(err)
+			}
+		},
+	})
+}
+
+// setStakeAndPermit writes the legacy Stake(hotkey, owner) = rao and sets
+// the hotkey's bit in ValidatorPermit(netuid).
+func (d *devnet) setStakeAndPermit(ctx context.Context, netuid uint16, hotkey string, rao uint64) error {
+	pub, err := sr25519.ParseSS58(hotkey)
+	if err != nil {
+		return err
+	}
+	rt, err := d.client.cachedRuntime(ctx)
+	if err != nil {
+		return err
+	}
+	owner, err := d.client.storage(ctx, rt, "", palletSubtensor, "Owner", pub[:])
+	if err != nil || len(owner) != 32 {
+		return fmtErr("owner of %s: %x, %v", hotkey, owner, err)
+	}
+	uid, err := d.uidOf(ctx, netuid, pub)
+	if err != nil {
+		return err
+	}
+	n, err := d.client.storageOrDefault(ctx, rt, "", palletSubtensor, "SubnetworkN", appendU16(nil, netuid))
+	if err != nil {
+		return err
+	}
+	r := newReader(n)
+	size := max(int(r.u16()), int(uid)+1)
+	permits := appendCompact(nil, uint64(size))
+	for i := range size {
+		permits = appendBool(permits, i == int(uid))
+	}
+	if err := d.setRaw(ctx, "Stake", [][]byte{pub[:], owner}, appendU64(nil, rao)); err != nil {
+		return err
+	}
+	return d.setRaw(ctx, "ValidatorPermit", [][]byte{appendU16(nil, netuid)}, permits)
+}
