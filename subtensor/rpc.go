@@ -129,7 +129,7 @@ func (r *rpcConn) callRetries(ctx context.Context, retries int, result any, meth
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", method, ctx.Err())
 	}
-	return fmt.Errorf("chain node %s: %s: %w: %w", r.cfg.URL, method, fractal.ErrUnavailable, err)
+	return fmt.Errorf("chain node %s is unreachable (%s): %w: %w", r.cfg.URL, method, fractal.ErrUnavailable, err)
 }
 
 func (r *rpcConn) callOnce(ctx context.Context, result any, method string, args ...any) error {

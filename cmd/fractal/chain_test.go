@@ -112,7 +112,7 @@ func TestChainCLIErrors(t *testing.T) {
 		{"NetUIDRange", []string{"chain", "metagraph", "--chain", url, "--netuid", "70000"}, 2, "netuid"},
 		{"Unreachable", []string{"chain", "block", "--chain", down}, 1, "unreachable"},
 		{"BadScheme", []string{"chain", "block", "--chain", "ftp://x"}, 2, "unknown scheme"},
-		{"Subtensor", []string{"chain", "block", "--chain", "ws://127.0.0.1:9944"}, 2, "subtensor"},
+		{"SubtensorUnreachable", []string{"chain", "block", "--chain", "ws://127.0.0.1:1"}, 1, "ws://127.0.0.1:1 is unreachable"},
 		{"NoWallet", []string{"chain", "register", "--chain", url, "--name", "nope", "--wallet-path", t.TempDir()}, 1, "wallet \"nope\" not found"},
 		{"UnknownCommand", []string{"chain", "frobnicate"}, 2, "unknown command"},
 		{"BlockTimeTooShort", []string{"devchain", "--block-time", "10ms"}, 2, "block_time"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/subtensor"
 )
 
 // defaultChainURL is where 'fractal devchain' listens by default.
@@ -44,8 +45,13 @@ func openChain(ctx context.Context, rawURL string, logger *slog.Logger) (fractal
 		c.Logger = logger
 		return c, nil
 	case "ws", "wss":
-		return nil, fmt.Errorf("--chain %s: subtensor nodes are not supported by this build yet; use a devchain (%s): %w",
-			rawURL, defaultChainURL, fractal.ErrInvalid)
+		cfg := subtensor.DefaultConfig()
+		cfg.URL = rawURL
+		c, err := subtensor.New(cfg, logger)
+		if err != nil {
+			return nil, fmt.Errorf("--chain %s: %w", rawURL, err)
+		}
+		return c, nil
 	default:
 		return nil, usageErrorf("--chain %q: unknown scheme %q; use http:// for a devchain or ws:// for a subtensor node", rawURL, u.Scheme)
 	}
