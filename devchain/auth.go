@@ -30,6 +30,10 @@ type envelope struct {
 
 // signEnvelope encodes a call and signs it with key.
 func signEnvelope(key fractal.Signer, call string, args any, now time.Time) (body []byte, sig string, err error) {
+	who, err := signerAddr(key, call)
+	if err != nil {
+		return nil, "", err
+	}
 	rawArgs, err := json.Marshal(args)
 	if err != nil {
 		return nil, "", fmt.Errorf("encode %s arguments: %w", call, err)
@@ -38,13 +42,13 @@ func signEnvelope(key fractal.Signer, call string, args any, now time.Time) (bod
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, "", err
 	}
-	env := envelope{Call: call, Signer: key.SS58(), Timestamp: now.UnixMilli(), Nonce: hex.EncodeToString(nonce[:]), Args: rawArgs}
+	env := envelope{Call: call, Signer: who, Timestamp: now.UnixMilli(), Nonce: hex.EncodeToString(nonce[:]), Args: rawArgs}
 	if body, err = json.Marshal(env); err != nil {
 		return nil, "", err
 	}
 	s, err := key.Sign(append([]byte(signingDomain), body...))
 	if err != nil {
-		return nil, "", fmt.Errorf("sign %s with %s: %w", call, key.SS58(), err)
+		return nil, "", fmt.Errorf("sign %s with %s: %w", call, who, err)
 	}
 	return body, "0x" + hex.EncodeToString(s), nil
 }

@@ -216,6 +216,15 @@ func (c *Chain) Block(ctx context.Context) (uint64, error) {
 	return b, err
 }
 
+// head returns the current block and the wall time it was produced at
+// (the open time for a block loaded from disk).
+func (c *Chain) head() (uint64, time.Time, error) {
+	var b uint64
+	var at time.Time
+	err := c.view(func(st *state) error { b, at = st.Block, c.lastBlock; return nil })
+	return b, at, err
+}
+
 // Metagraph returns a snapshot of subnet netuid.
 func (c *Chain) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagraph, error) {
 	var m *fractal.Metagraph

@@ -360,3 +360,23 @@ func TestAdvanceInOneCall(t *testing.T) {
 		})
 	}
 }
+
+func TestNilSigner(t *testing.T) {
+	c := mustOpen(t, nil)
+	chains := map[string]fractal.Chain{"InProcess": c, "Served": mustServe(t, c)}
+	for name, chain := range chains {
+		t.Run(name, func(t *testing.T) {
+			var none *sr25519.Keypair
+			axon := fractal.Axon{IP: mustAddr("10.0.0.1"), Port: 1}
+			for call, err := range map[string]error{
+				"serve_axon":      chain.ServeAxon(t.Context(), none, 1, axon),
+				"set_weights":     chain.SetWeights(t.Context(), nil, 1, []uint16{0}, []uint16{1}, 0),
+				"burned_register": chain.BurnedRegister(t.Context(), nil, 1, devchain.AliceSS58),
+			} {
+				if !errors.Is(err, fractal.ErrInvalid) {
+					t.Errorf("%s without a key: got %v, want ErrInvalid", call, err)
+				}
+			}
+		})
+	}
+}

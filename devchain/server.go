@@ -37,7 +37,7 @@ const (
 // Server serves a Chain over HTTP+JSON. Reads are open; every write is a
 // signed envelope (see auth.go) and acts as the key that signed it.
 //
-//	GET  /v1/block                       {"block": N}
+//	GET  /v1/block                       {"block": N, "time": RFC 3339}
 //	GET  /v1/blocks?after=N&wait=25s     long-poll: returns once block > N
 //	GET  /v1/subnets                     [SubnetInfo]
 //	GET  /v1/subnets/{netuid}/metagraph  fractal.Metagraph
@@ -92,8 +92,14 @@ func (s *Server) Close() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
-	b, err := s.Chain.Block(r.Context())
-	s.reply(w, r, map[string]uint64{"block": b}, err)
+	b, at, err := s.Chain.head()
+	s.reply(w, r, blockInfo{Block: b, Time: at.UTC()}, err)
+}
+
+// blockInfo answers /v1/block: the best block and when it was produced.
+type blockInfo struct {
+	Block uint64    `json:"block"`
+	Time  time.Time `json:"time"`
 }
 
 func (s *Server) handleWaitBlock(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package devchain
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/fractal-grid/fractal"
 )
@@ -37,23 +38,39 @@ type SubnetInfo struct {
 
 // ServeAxon publishes hotkey's axon on netuid.
 func (c *Chain) ServeAxon(ctx context.Context, hotkey fractal.Signer, netuid uint16, axon fractal.Axon) error {
-	return c.serveAxonAs(hotkey.SS58(), netuid, axon)
+	who, err := signerAddr(hotkey, callServeAxon)
+	if err != nil {
+		return err
+	}
+	return c.serveAxonAs(who, netuid, axon)
 }
 
 // SetWeights records hotkey's weights on netuid.
 func (c *Chain) SetWeights(ctx context.Context, hotkey fractal.Signer, netuid uint16, uids, weights []uint16, versionKey uint64) error {
-	return c.setWeightsAs(hotkey.SS58(), netuid, uids, weights, versionKey)
+	who, err := signerAddr(hotkey, callSetWeights)
+	if err != nil {
+		return err
+	}
+	return c.setWeightsAs(who, netuid, uids, weights, versionKey)
 }
 
 // BurnedRegister registers hotkey on netuid for coldkey.
 func (c *Chain) BurnedRegister(ctx context.Context, coldkey fractal.Signer, netuid uint16, hotkey string) error {
-	_, err := c.registerAs(coldkey.SS58(), netuid, hotkey)
+	who, err := signerAddr(coldkey, callBurnedRegister)
+	if err != nil {
+		return err
+	}
+	_, err = c.registerAs(who, netuid, hotkey)
 	return err
 }
 
 // CreateSubnet creates a subnet owned by owner.
 func (c *Chain) CreateSubnet(ctx context.Context, owner fractal.Signer) (uint16, error) {
-	return c.createSubnetAs(owner.SS58())
+	who, err := signerAddr(owner, callCreateSubnet)
+	if err != nil {
+		return 0, err
+	}
+	return c.createSubnetAs(who)
 }
 
 // Subnets lists the subnets in netuid order.
@@ -71,17 +88,29 @@ func (c *Chain) Subnets(ctx context.Context) ([]SubnetInfo, error) {
 
 // AddStake adds stake to hotkey; sudo must be the chain's sudo key.
 func (c *Chain) AddStake(ctx context.Context, sudo fractal.Signer, netuid uint16, hotkey string, rao uint64) error {
-	return c.addStakeAs(sudo.SS58(), netuid, hotkey, rao)
+	who, err := signerAddr(sudo, callAddStake)
+	if err != nil {
+		return err
+	}
+	return c.addStakeAs(who, netuid, hotkey, rao)
 }
 
 // SetSubnetParams replaces netuid's parameters; sudo must be the sudo key.
 func (c *Chain) SetSubnetParams(ctx context.Context, sudo fractal.Signer, netuid uint16, p SubnetParams) error {
-	return c.setParamsAs(sudo.SS58(), netuid, p)
+	who, err := signerAddr(sudo, callSetParams)
+	if err != nil {
+		return err
+	}
+	return c.setParamsAs(who, netuid, p)
 }
 
 // AdvanceBlocks produces n blocks; sudo must be the sudo key.
 func (c *Chain) AdvanceBlocks(ctx context.Context, sudo fractal.Signer, n int) (uint64, error) {
-	if err := c.checkSudo(sudo.SS58(), "advance"); err != nil {
+	who, err := signerAddr(sudo, callAdvance)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.checkSudo(who, callAdvance); err != nil {
 		return 0, err
 	}
 	return c.Advance(n)
@@ -157,4 +186,12 @@ func (c *Chain) checkSudo(caller, call string) error {
 		return fmt.Errorf("%s: %s is not the devchain's sudo key %s: %w", call, caller, c.Config.Sudo, fractal.ErrForbidden)
 	}
 	return nil
+}
+
+// signerAddr returns the address of key, refusing a missing key.
+func signerAddr(key fractal.Signer, call string) (string, error) {
+	if key == nil || reflect.ValueOf(key).IsZero() {
+		return "", fmt.Errorf("%s: no signing key given: %w", call, fractal.ErrInvalid)
+	}
+	return key.SS58(), nil
 }
