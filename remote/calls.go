@@ -29,7 +29,7 @@ func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fracta
 		if err := prev.Validate(); err != nil {
 			return fractal.State{}, err
 		}
-		h := engineapi.Header(prev)
+		h := requestHeader(prev)
 		req.State, payload = &h, prev.Bytes()
 		req.Bytes = int64(len(payload))
 	}
@@ -52,6 +52,14 @@ func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fracta
 	return next, nil
 }
 
+// requestHeader describes a state sent to the engine. It leaves the optional
+// digest out: TCP already guards the bytes in transit, and hashing on both
+// ends would cost more than the transfer. Replies always carry a digest, and
+// the client checks it.
+func requestHeader(s fractal.State) engineapi.StateHeader {
+	return engineapi.StateHeader{Shape: s.Shape, DType: engineapi.DTypeFloat32}
+}
+
 // replyState decodes a state the engine sent; it must carry its digest.
 func replyState(h engineapi.StateHeader, payload []byte) (fractal.State, error) {
 	if h.Digest.IsZero() {
@@ -72,7 +80,7 @@ func decodeRequest(typ string, spec fractal.Spec, final fractal.State, index int
 		return engineapi.DecodeRequest{}, nil, err
 	}
 	payload := final.Bytes()
-	return engineapi.DecodeRequest{Type: typ, Spec: spec, Index: index, State: engineapi.Header(final), Bytes: int64(len(payload))}, payload, nil
+	return engineapi.DecodeRequest{Type: typ, Spec: spec, Index: index, State: requestHeader(final), Bytes: int64(len(payload))}, payload, nil
 }
 
 // Decode asks the engine to render the final state.
