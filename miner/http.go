@@ -1,0 +1,184 @@
+package miner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/video"
+)
+
+// decodeJSON reads a bounded JSON body strictly: unknown fields and trailing
+// data are errors.
+func decodeJSON(r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return fmt.Errorf("body is over %d bytes: %w", limit, fractal.ErrTooLarge)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("body: %v: %w", err, fractal.ErrInvalid)
+	}
+	if dec.More() {
+		return fmt.Errorf("body: data after the JSON object: %w", fractal.ErrInvalid)
+	}
+	return nil
+}
+
+func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
+	caller := m.caller(r)
+	var req minerapi.GenerateRequest
+	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	key := caller + "/" + req.JobID
+	if m.retention.has(key) {
+		minerapi.WriteError(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
+		return
+	}
+	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
+	if err != nil {
+		m.logger.Info("job refused", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		minerapi.WriteError(w, err)
+		return
+	}
+	accepted := m.now()
+	w.Header().Set("Content-Type", minerapi.ContentTypeStream)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	out := minerapi.NewStreamWriter(w)
+	ctx := r.Context()
+	if err := out.Event(minerapi.Event{Type: minerapi.EventAccepted, QueuePosition: pos, ETAMillis: eta.Milliseconds()}); err != nil {
+		m.sched.done(ticket, 0)
+		return
+	}
+	if err := m.sched.wait(ctx, ticket); err != nil {
+		m.logger.Info("job cancelled while queued", slog.String(logKeyJob, req.JobID))
+		return
+	}
+	started := m.now()
+	res, err := m.generate(ctx, req, out)
+	elapsed := m.now().Sub(started)
+	if err != nil {
+		m.sched.done(ticket, 0)
+		m.logger.Info("job failed", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		if ctx.Err() == nil {
+			out.Event(minerapi.Event{Type: minerapi.EventError, Error: minerapi.Body(err)})
+		}
+		return
+	}
+	m.sched.done(ticket, elapsed)
+	if err := m.finish(key, req, res, started.Sub(accepted), elapsed, out); err != nil {
+		m.logger.Info("job result not delivered", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		return
+	}
+	m.logger.Info("job done", slog.String(logKeyJob, req.JobID), slog.String(logKeyCaller, caller), slog.Duration("took", elapsed))
+}
+
+// generate runs the engine, streaming progress.
+func (m *Miner) generate(ctx context.Context, req minerapi.GenerateRequest, out *minerapi.StreamWriter) (*fractal.Result, error) {
+	if err := out.Event(minerapi.Event{Type: minerapi.EventStarted}); err != nil {
+		return nil, err
+	}
+	var streamErr error
+	res, err := m.Engine.Generate(ctx, req.Spec, fractal.GenerateOptions{
+		KeepStates: true,
+		Progress: func(p fractal.Progress) {
+			if streamErr == nil {
+				streamErr = out.Event(minerapi.Event{Type: minerapi.EventProgress, Step: p.Step, Steps: p.Steps})
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if streamErr != nil {
+		return nil, streamErr
+	}
+	return res, nil
+}
+
+// finish commits to the result, retains its states, signs the receipt and
+// streams result and frames.
+func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, queued, took time.Duration, out *minerapi.StreamWriter) error {
+	var payload bytes.Buffer
+	if err := video.MarshalFrames(&payload, res.Frames); err != nil {
+		return fmt.Errorf("encode frames: %w", err)
+	}
+	receipt := fractal.Receipt{
+		JobID:      req.JobID,
+		Profile:    res.Profile.String(),
+		SpecHash:   req.Spec.Hash(),
+		Commitment: res.Commit(),
+	}
+	if err := receipt.Sign(m.Hotkey); err != nil {
+		return err
+	}
+	m.retention.keep(key, res)
+	err := out.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{
+		Profile:        res.Profile,
+		Receipt:        receipt,
+		QueueMillis:    queued.Milliseconds(),
+		GenerateMillis: took.Milliseconds(),
+	}})
+	if err != nil {
+		return err
+	}
+	return out.Frames(payload.Bytes())
+}
+
+func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
+	caller := m.caller(r)
+	var req minerapi.OpenRequest
+	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	job, err := m.retention.get(caller + "/" + req.JobID)
+	if err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	openings, err := job.open(r.Context(), m.Engine, req.Steps)
+	if err != nil {
+		minerapi.WriteError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(minerapi.OpenResponse{JobID: req.JobID, TrajectoryRoot: job.tree.Root(), Openings: openings})
+}
+
+func (m *Miner) handleHealth(w http.ResponseWriter, r *http.Request) {
+	depth, running, eta := m.sched.stats()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(minerapi.Health{
+		Profile:     m.Engine.Profile(),
+		Hotkey:      m.Hotkey.SS58(),
+		Version:     fractal.Version,
+		QueueDepth:  depth,
+		InFlight:    running,
+		Concurrency: m.Config.Concurrency,
+		QueueLimit:  m.Config.QueueLimit,
+		ETAMillis:   eta.Milliseconds(),
+	})
+}

@@ -1,0 +1,165 @@
+// Package minerapi is the HTTP protocol between validators (and gateways) and
+// miners: the wire types, the one mapping between errors and HTTP statuses,
+// the generation stream's framing and a client. docs/protocol.md describes it.
+package minerapi
+
+import (
+	"fmt"
+
+	"github.com/fractal-grid/fractal"
+)
+
+// Paths served by a miner.
+const (
+	PathGenerate = "/v1/generate"
+	PathOpen     = "/v1/open"
+	PathHealth   = "/v1/health"
+)
+
+// Event types of a generation stream, in the order they arrive.
+const (
+	EventAccepted = "accepted" // queued: position and ETA
+	EventStarted  = "started"  // the engine began
+	EventProgress = "progress" // step k of n done
+	EventResult   = "result"   // commitment, receipt, timings
+	EventFrames   = "frames"   // followed by Bytes bytes of a canonical frames file
+	EventError    = "error"    // the job failed; the stream ends
+)
+
+// GenerateRequest asks a miner for one generation. Challenges and users'
+// jobs are the same request.
+type GenerateRequest struct {
+	JobID string       `json:"job_id"`
+	Spec  fractal.Spec `json:"spec"`
+}
+
+// MaxJobIDBytes bounds job ids.
+const MaxJobIDBytes = 128
+
+// Validate checks the request.
+func (r GenerateRequest) Validate() error {
+	if err := ValidateJobID(r.JobID); err != nil {
+		return err
+	}
+	return r.Spec.Validate()
+}
+
+// ValidateJobID checks a job id: 1–128 bytes of [A-Za-z0-9._:-].
+func ValidateJobID(id string) error {
+	if id == "" || len(id) > MaxJobIDBytes {
+		return fractal.Errorf("job_id", "must be 1–%d characters, got %d", MaxJobIDBytes, len(id))
+	}
+	for _, c := range []byte(id) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
+		if !ok {
+			return fractal.Errorf("job_id", "may hold only letters, digits and -_.: (found %q)", c)
+		}
+	}
+	return nil
+}
+
+// Event is one line of a generation stream (newline-delimited JSON).
+type Event struct {
+	Type          string     `json:"type"`
+	QueuePosition int        `json:"queue_position,omitempty"`
+	ETAMillis     int64      `json:"eta_ms,omitempty"`
+	Step          int        `json:"step,omitempty"`
+	Steps         int        `json:"steps,omitempty"`
+	Result        *Result    `json:"result,omitempty"`
+	Bytes         int64      `json:"bytes,omitempty"`
+	Error         *ErrorBody `json:"error,omitempty"`
+}
+
+// Result is what a miner commits to for a job.
+type Result struct {
+	Profile fractal.Profile `json:"profile"`
+	Receipt fractal.Receipt `json:"receipt"`
+	// QueueMillis and GenerateMillis are the miner's own account; verifiers
+	// measure latency themselves.
+	QueueMillis    int64 `json:"queue_ms"`
+	GenerateMillis int64 `json:"generate_ms"`
+}
+
+// OpenRequest asks a miner to open committed steps of a recent job.
+type OpenRequest struct {
+	JobID string `json:"job_id"`
+	Steps []int  `json:"steps"` // each 1..spec.Steps; state k-1 and k are returned
+}
+
+// MaxOpenSteps bounds the steps one open request may ask for.
+const MaxOpenSteps = 8
+
+// Validate checks the request shape.
+func (r OpenRequest) Validate() error {
+	if err := ValidateJobID(r.JobID); err != nil {
+		return err
+	}
+	if len(r.Steps) == 0 || len(r.Steps) > MaxOpenSteps {
+		return fractal.Errorf("steps", "must list 1–%d steps, got %d", MaxOpenSteps, len(r.Steps))
+	}
+	for _, k := range r.Steps {
+		if k < 1 || k > fractal.MaxSteps {
+			return fractal.Errorf("steps", "step %d is outside 1–%d", k, fractal.MaxSteps)
+		}
+	}
+	return nil
+}
+
+// OpenResponse holds the opened states with proofs against the trajectory root.
+type OpenResponse struct {
+	JobID          string         `json:"job_id"`
+	TrajectoryRoot fractal.Digest `json:"trajectory_root"`
+	Openings       []Opening      `json:"openings"`
+}
+
+// Opening is step k: states k-1 and k with their Merkle proofs.
+type Opening struct {
+	Step      int                 `json:"step"`
+	Prev      StateBlob           `json:"prev"`
+	PrevProof fractal.MerkleProof `json:"prev_proof"`
+	State     StateBlob           `json:"state"`
+	Proof     fractal.MerkleProof `json:"proof"`
+}
+
+// StateBlob is a state on the wire: its shape and the canonical bytes
+// (float32 little-endian), base64 in JSON.
+type StateBlob struct {
+	Shape []int  `json:"shape"`
+	Data  []byte `json:"data"`
+}
+
+// Blob encodes a state.
+func Blob(s fractal.State) StateBlob { return StateBlob{Shape: s.Shape, Data: s.Bytes()} }
+
+// State decodes the blob, checking it holds at most maxElems elements.
+func (b StateBlob) State(maxElems int) (fractal.State, error) {
+	n := 1
+	for _, d := range b.Shape {
+		if d <= 0 || d > maxElems || n > maxElems/d {
+			return fractal.State{}, fractal.Errorf("state", "shape %v is too large or invalid", b.Shape)
+		}
+		n *= d
+	}
+	return fractal.StateFromBytes(b.Shape, b.Data)
+}
+
+// Health is a miner's public status.
+type Health struct {
+	Profile     fractal.Profile `json:"profile"`
+	Hotkey      string          `json:"hotkey"`
+	Version     string          `json:"version"`
+	QueueDepth  int             `json:"queue_depth"`
+	InFlight    int             `json:"in_flight"`
+	Concurrency int             `json:"concurrency"`
+	QueueLimit  int             `json:"queue_limit"`
+	ETAMillis   int64           `json:"eta_ms"` // for a default spec submitted now
+}
+
+// ErrorBody is the JSON error every endpoint returns.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *ErrorBody) String() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
