@@ -99,7 +99,7 @@ func hash3(a, b, c uint64) uint64 {
 }
 
 // unit maps the top 24 bits of h to [0, 1) exactly.
-func unit(h uint64) float32 { return float32(h>>40) * (1.0 / (1 << 24)) }
+func unit(h uint64) float32 { return float32(float32(h>>40) * (1.0 / (1 << 24))) }
 
 // noiseKey is the counter-based noise stream of sampling step t.
 func noiseKey(seed uint64, t int, stream uint64) uint64 {
@@ -110,8 +110,8 @@ func noiseKey(seed uint64, t int, stream uint64) uint64 {
 // mean and unit variance, computable for any i independently.
 func noiseAt(key uint64, i int) float32 {
 	h := mix64(key + uint64(i)*golden64)
-	u1 := float32(h>>40) * (1.0 / (1 << 24))
-	u2 := float32(h&0xffffff) * (1.0 / (1 << 24))
+	u1 := unit(h)
+	u2 := float32(float32(h&0xffffff) * (1.0 / (1 << 24)))
 	return float32((u1 + u2 - 1) * noiseScale)
 }
 

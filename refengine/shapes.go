@@ -115,7 +115,7 @@ func (o *placed) shade(dx, dy, invPx, tau float32) (float32, rgb) {
 		return cover(d, invPx), c
 	case shapeFish:
 		body := float32((hypot(dx, float32(dy*1.8)) - float32(0.85*r)) * 0.55)
-		tail := max(abs32(dy)-float32((-0.6*r-dx)*0.9), max(dx+float32(0.6*r), -dx-float32(1.4*r)))
+		tail := max(abs32(dy)-float32((float32(-0.6*r)-dx)*0.9), max(dx+float32(0.6*r), -dx-float32(1.4*r)))
 		d := min(body, tail)
 		if hypot(dx-float32(0.45*r), dy+float32(0.1*r)) < float32(0.1*r) {
 			c = rgb{0.05, 0.05, 0.05}
