@@ -52,6 +52,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runDevchain(ctx, rio, rest)
 	case "chain":
 		err = runChain(ctx, rio, rest)
+	case "wallet":
+		err = runWallet(rio, rest)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return 0
@@ -112,6 +114,7 @@ Commands:
   bench       run a benchmark (routing)
   devchain    run a development chain served over HTTP
   chain       read and write a chain: metagraph, register, stake, subnets
+  wallet      create, list and show btcli wallets (new, list, show)
   help        show this help
 
 Run 'fractal <command> -h' for a command's flags.
