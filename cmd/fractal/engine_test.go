@@ -134,3 +134,28 @@ func TestEngineDrains(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineLongGeneration: a generation may outlast the server's request
+// read timeout; the timeout must not cancel it.
+func TestEngineLongGeneration(t *testing.T) {
+	c := NewEngineCommand(slog.New(slog.NewTextHandler(engineLogWriter{t}, nil)))
+	c.Addr, c.readTimeout = "127.0.0.1:0", 50*time.Millisecond
+	if err := c.Open(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go c.Run(ctx)
+	e, err := remote.New("http://"+c.Listener().Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := fractal.DefaultSpec("a white bird flying over a city", 8)
+	start := time.Now()
+	if _, err := e.Generate(t.Context(), spec, fractal.GenerateOptions{}); err != nil {
+		t.Fatalf("Generate taking %s with a %s read timeout: %v", time.Since(start), c.readTimeout, err)
+	}
+	if took := time.Since(start); took < c.readTimeout {
+		t.Errorf("generation took %s, shorter than the %s read timeout: use a larger spec", took, c.readTimeout)
+	}
+}
