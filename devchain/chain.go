@@ -14,9 +14,17 @@ import (
 
 // Log keys.
 const (
-	logBlock  = "block"
-	logNetUID = "netuid"
-	logErr    = "err"
+	logBlock     = "block"
+	logNetUID    = "netuid"
+	logErr       = "err"
+	logSubnets   = "subnets"
+	logBlockTime = "block_time"
+	logUID       = "uid"
+	logHotkey    = "hotkey"
+	logOwner     = "owner"
+	logURL       = "url"
+	logPrevious  = "previous"
+	logPath      = "path"
 )
 
 // MaxAdvance bounds the blocks one Advance call produces.
@@ -91,7 +99,7 @@ func (c *Chain) Open(ctx context.Context) error {
 		}
 	}
 	c.st, c.open, c.lastBlock = st, true, c.Now()
-	c.Logger.Info("devchain open", logBlock, st.Block, "subnets", len(st.Subnets), "block_time", c.Config.BlockTime)
+	c.Logger.Info("devchain open", logBlock, st.Block, logSubnets, len(st.Subnets), logBlockTime, c.Config.BlockTime)
 	if c.Config.BlockTime > 0 {
 		c.wg.Add(1)
 		go c.produceLoop()

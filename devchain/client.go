@@ -269,7 +269,7 @@ func (c *Client) watch(ctx context.Context, ch chan<- uint64) {
 				return
 			}
 			if !failing {
-				c.Logger.Warn("devchain block watch lost; retrying", "url", c.BaseURL, logErr, err)
+				c.Logger.Warn("devchain block watch lost; retrying", logURL, c.BaseURL, logErr, err)
 				failing = true
 			}
 			if !sleepCtx(ctx, backoff) {
@@ -279,7 +279,7 @@ func (c *Client) watch(ctx context.Context, ch chan<- uint64) {
 			continue
 		}
 		if failing {
-			c.Logger.Info("devchain block watch resumed", "url", c.BaseURL, logBlock, b)
+			c.Logger.Info("devchain block watch resumed", logURL, c.BaseURL, logBlock, b)
 			failing, backoff = false, c.MinBackoff
 		}
 		switch {
@@ -288,7 +288,7 @@ func (c *Client) watch(ctx context.Context, ch chan<- uint64) {
 				return
 			}
 		case int64(b) < last:
-			c.Logger.Warn("devchain block went backwards (was the chain reset?)", logBlock, b, "previous", last)
+			c.Logger.Warn("devchain block went backwards (was the chain reset?)", logBlock, b, logPrevious, last)
 		default:
 			from := uint64(last) + 1
 			if b > uint64(last)+maxCatchUp {

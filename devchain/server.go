@@ -273,7 +273,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error)
 	if err != nil {
 		code, status := errorKind(err)
 		if status >= 500 && !errors.Is(err, fractal.ErrUnavailable) {
-			s.Logger.Error("devchain request failed", "path", r.URL.Path, logErr, err)
+			s.Logger.Error("devchain request failed", logPath, r.URL.Path, logErr, err)
 		}
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(errorBody{Error: err.Error(), Code: code})

@@ -135,7 +135,7 @@ func (c *Chain) registerAs(coldkey string, netuid uint16, hotkey string) (uint16
 		return err
 	})
 	if err == nil {
-		c.Logger.Info("registered", logNetUID, netuid, "uid", uid, "hotkey", hotkey)
+		c.Logger.Info("registered", logNetUID, netuid, logUID, uid, logHotkey, hotkey)
 	}
 	return uid, err
 }
@@ -148,7 +148,7 @@ func (c *Chain) createSubnetAs(owner string) (uint16, error) {
 		return err
 	})
 	if err == nil {
-		c.Logger.Info("subnet created", logNetUID, id, "owner", owner)
+		c.Logger.Info("subnet created", logNetUID, id, logOwner, owner)
 	}
 	return id, err
 }

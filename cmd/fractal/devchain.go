@@ -15,6 +15,14 @@ import (
 	"github.com/fractal-grid/fractal/devchain"
 )
 
+// Log keys of the devchain command.
+const (
+	logDevchainURL       = "url"
+	logDevchainData      = "data"
+	logDevchainBlockTime = "block_time"
+	logDevchainSudo      = "sudo"
+)
+
 // DevchainCommand serves an embedded devchain over HTTP until its context
 // ends.
 type DevchainCommand struct {
@@ -120,8 +128,8 @@ func (c *DevchainCommand) Run(ctx context.Context) (err error) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(c.ln) }()
-	c.Logger.Info("devchain serving", "url", "http://"+c.ln.Addr().String(), "data", c.Config.DataDir,
-		"block_time", c.Config.BlockTime, "sudo", c.Config.Sudo)
+	c.Logger.Info("devchain serving", logDevchainURL, "http://"+c.ln.Addr().String(), logDevchainData, c.Config.DataDir,
+		logDevchainBlockTime, c.Config.BlockTime, logDevchainSudo, c.Config.Sudo)
 	select {
 	case err := <-served:
 		return fmt.Errorf("devchain: serve: %w", err)
