@@ -46,6 +46,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runGenerate(ctx, rio, rest)
 	case "engine":
 		err = runEngine(ctx, rio, rest)
+	case "miner":
+		err = runMiner(ctx, rio, rest)
 	case "bench":
 		err = runBench(ctx, rio, rest)
 	case "devchain":
@@ -110,6 +112,7 @@ Usage: fractal <command> [flags]
 Commands:
   version     print the version and the engine profile
   generate    generate a video from a prompt with the reference engine
+  miner       run a miner (prover): serve the engine to validators
   engine      serve the built-in engine over the engine protocol
   bench       run a benchmark (routing)
   devchain    run a development chain served over HTTP
