@@ -189,3 +189,13 @@ func TestProfileChecked(t *testing.T) {
 		})
 	}
 }
+
+// plainEngine hides the reference engine's FrameDecoder, so the server does
+// not offer decode_frame and the client must fall back to a full decode.
+type plainEngine struct{ fractal.Engine }
+
+func TestContractWithoutDecodeFrame(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T) fractal.Engine {
+		return open(t, serve(t, plainEngine{refengine.New()}, engineapi.DefaultConfig(), nil))
+	})
+}
