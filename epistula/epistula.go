@@ -110,10 +110,11 @@ func Verify(h http.Header, body []byte, now time.Time, self string) (string, err
 	return p.signer, nil
 }
 
-// parsed holds the fields of a verified request.
+// parsed holds the header fields of a request.
 type parsed struct {
-	signer, id string
-	ts         int64 // unix ms
+	signer, id, signedFor string
+	ts                    int64 // unix ms
+	sig                   []byte
 }
 
 func refuse(reason error, format string, args ...any) error {
@@ -132,9 +133,19 @@ func header(h http.Header, name string) (string, error) {
 	return vs[0], nil
 }
 
-// check verifies everything except replay, cheapest checks first.
-// receiverOK decides whether the Signed-For value is acceptable.
+// check verifies everything except replay.
 func check(h http.Header, body []byte, now time.Time, window time.Duration, receiverOK func(string) bool, keys *sr25519.Verifier) (parsed, error) {
+	p, err := parseHeaders(h, now, window, receiverOK)
+	if err != nil {
+		return p, err
+	}
+	return p, verifySignature(p, body, keys)
+}
+
+// parseHeaders checks everything that does not need the body or the
+// signature arithmetic, cheapest first, so that most bad requests are
+// refused before their bodies are read.
+func parseHeaders(h http.Header, now time.Time, window time.Duration, receiverOK func(string) bool) (parsed, error) {
 	var p parsed
 	var vals [6]string
 	for i, name := range [...]string{HeaderVersion, HeaderTimestamp, HeaderUUID, HeaderSignedBy, HeaderSignedFor, HeaderSignature} {
@@ -166,13 +177,18 @@ func check(h http.Header, body []byte, now time.Time, window time.Duration, rece
 	if err != nil {
 		return p, err
 	}
-	if err := keys.Verify(signer, Message(body, id, ts, signedFor), sig); err != nil {
+	return parsed{signer: signer, id: id, signedFor: signedFor, ts: ts, sig: sig}, nil
+}
+
+// verifySignature checks the request signature over the body.
+func verifySignature(p parsed, body []byte, keys *sr25519.Verifier) error {
+	if err := keys.Verify(p.signer, Message(body, p.id, p.ts, p.signedFor), p.sig); err != nil {
 		if errors.Is(err, fractal.ErrInvalid) {
-			return p, refuse(ErrMalformed, "%s: %v", HeaderSignedBy, err)
+			return refuse(ErrMalformed, "%s: %v", HeaderSignedBy, err)
 		}
-		return p, refuse(ErrSignature, "signature does not verify for %.64s", signer)
+		return refuse(ErrSignature, "signature does not verify for %.64s", p.signer)
 	}
-	return parsed{signer: signer, id: id, ts: ts}, nil
+	return nil
 }
 
 // decodeSignature decodes "0x" + 128 hex digits.

@@ -16,6 +16,13 @@ import (
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
+// Log keys of refused requests.
+const (
+	logStatus = "status"
+	logPath   = "path"
+	logError  = "err"
+)
+
 // Config sets what a Verifier accepts.
 type Config struct {
 	// Self is the receiver's own hotkey address. Requests must be signed
@@ -146,9 +153,10 @@ func SignerFrom(ctx context.Context) (string, bool) {
 	return s, ok && s != ""
 }
 
-// Middleware verifies each request before next sees it: it reads the body
-// (413 above MaxBody), checks the headers (401), asks Admit (403), refuses
-// replays (401) or answers 503 when the replay cache is full, and then
+// Middleware verifies each request before next sees it: it checks the
+// headers (401), reads the body (413 above MaxBody), checks the signature
+// (401), asks Admit (403), refuses replays (401) or answers 503 when the
+// replay cache is full, and then
 // calls next with the body restored and the signer in the context
 // (SignerFrom). Refusals are JSON: {"error": "..."}.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
@@ -166,12 +174,15 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 }
 
 func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
+	p, err := parseHeaders(r.Header, v.now(), v.cfg.Window, v.receiverOK)
+	if err != nil {
+		return "", nil, err
+	}
 	body, err := v.readBody(w, r)
 	if err != nil {
 		return "", nil, err
 	}
-	p, err := v.check(r.Header, body)
-	if err != nil {
+	if err := verifySignature(p, body, &v.keys); err != nil {
 		return "", nil, err
 	}
 	if err := v.admit(r.Context(), p.signer); err != nil {
@@ -233,7 +244,7 @@ func (v *Verifier) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if v.Logger != nil {
 		v.Logger.LogAttrs(r.Context(), slog.LevelDebug, "epistula: request refused",
-			slog.Int("status", status), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			slog.Int(logStatus, status), slog.String(logPath, r.URL.Path), slog.String(logError, err.Error()))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	switch status {
