@@ -1,0 +1,204 @@
+package verify_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/sr25519"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// job is a generation as a miner would deliver it, with an opener serving
+// its states. Tests tamper with it to play cheats.
+type job struct {
+	req    minerapi.GenerateRequest
+	out    *minerapi.Outcome
+	states []fractal.State
+}
+
+func honestJob(t *testing.T, eng fractal.Engine, key fractal.Signer, seed uint64) *job {
+	t.Helper()
+	spec := fractal.Spec{Prompt: "two yellow stars spinning in a purple sky", Seed: seed, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 8}
+	res, err := eng.Generate(context.Background(), spec, fractal.GenerateOptions{KeepStates: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fractal.Receipt{JobID: "j1", Profile: res.Profile.String(), SpecHash: spec.Hash(), Commitment: res.Commit()}
+	if err := r.Sign(key); err != nil {
+		t.Fatal(err)
+	}
+	return &job{
+		req:    minerapi.GenerateRequest{JobID: "j1", Spec: spec},
+		out:    &minerapi.Outcome{Result: &minerapi.Result{Profile: res.Profile, Receipt: r}, Frames: res.Frames},
+		states: res.States,
+	}
+}
+
+func (j *job) recommit(t *testing.T, key fractal.Signer) {
+	digests := make([]fractal.Digest, len(j.states))
+	for i, s := range j.states {
+		digests[i] = s.Digest()
+	}
+	r := &j.out.Result.Receipt
+	r.Commitment = fractal.Commitment{FramesDigest: j.out.Frames.Digest(), FramesRoot: j.out.Frames.FrameTree().Root(), TrajectoryRoot: fractal.MerkleRoot(digests)}
+	if err := r.Sign(key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (j *job) opener() verify.Opener {
+	return func(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
+		digests := make([]fractal.Digest, len(j.states))
+		for i, s := range j.states {
+			digests[i] = s.Digest()
+		}
+		tree := fractal.NewMerkleTree(digests)
+		resp := &minerapi.OpenResponse{JobID: j.req.JobID, TrajectoryRoot: tree.Root()}
+		for _, k := range steps {
+			pp, _ := tree.Proof(k - 1)
+			p, _ := tree.Proof(k)
+			resp.Openings = append(resp.Openings, minerapi.Opening{Step: k, Prev: minerapi.Blob(j.states[k-1]), PrevProof: pp, State: minerapi.Blob(j.states[k]), Proof: p})
+		}
+		return resp, nil
+	}
+}
+
+func checker(eng fractal.Engine, p verify.Policy, seed uint64) *verify.Checker {
+	return &verify.Checker{Engine: eng, Verifier: &sr25519.Verifier{}, Policy: p, Rand: rand.New(rand.NewPCG(seed, 1))}
+}
+
+func TestHonestPasses(t *testing.T) {
+	eng := refengine.New()
+	key, _ := sr25519.FromURI("//Alice//miner")
+	j := honestJob(t, eng, key, 5)
+	c := checker(eng, verify.Policy{OpenSteps: 3, DecodeProb: 1, RegenProb: 1}, 1)
+	for i := range 5 {
+		v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener())
+		if !v.OK {
+			t.Fatalf("check %d: honest result failed: %+v", i, v)
+		}
+		if len(v.Opened) != 3 || !v.Decoded || !v.Regen {
+			t.Errorf("check %d: did not run every stage: %+v", i, v)
+		}
+	}
+}
+
+func TestCheatsFail(t *testing.T) {
+	eng := refengine.New()
+	key, _ := sr25519.FromURI("//Alice//miner")
+	other, _ := sr25519.FromURI("//Alice//other")
+	all := verify.Policy{OpenSteps: 8, DecodeProb: 1}
+	for _, tc := range []struct {
+		name   string
+		cheat  func(t *testing.T, j *job)
+		reason string
+	}{
+		{"random frames", func(t *testing.T, j *job) {
+			for i := range j.out.Frames.Pix {
+				j.out.Frames.Pix[i] = byte(i * 31)
+			}
+			j.recommit(t, key)
+		}, verify.ReasonDecode},
+		{"faked step", func(t *testing.T, j *job) {
+			s := j.states[4].Clone()
+			s.Data[0] += 0.5
+			j.states[4] = s
+			j.recommit(t, key)
+		}, verify.ReasonStep},
+		{"wrong seed", func(t *testing.T, j *job) {
+			replay := honestJob(t, eng, key, 6)
+			j.states, j.out.Frames = replay.states, replay.out.Frames
+			j.recommit(t, key)
+		}, verify.ReasonInitialState},
+		{"receipt by another key", func(t *testing.T, j *job) { j.out.Result.Receipt.Sign(other) }, verify.ReasonReceipt},
+		{"forged receipt", func(t *testing.T, j *job) { j.out.Result.Receipt.Commitment.TrajectoryRoot[0] ^= 1 }, verify.ReasonReceipt},
+		{"other profile", func(t *testing.T, j *job) {
+			j.out.Result.Profile.Version = "0"
+			j.out.Result.Receipt.Profile = j.out.Result.Profile.String()
+			j.out.Result.Receipt.Sign(key)
+		}, verify.ReasonProfile},
+		{"spec swapped", func(t *testing.T, j *job) { j.req.Spec.Seed++ }, verify.ReasonReceipt},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := honestJob(t, eng, key, 5)
+			tc.cheat(t, j)
+			v := checker(eng, all, 2).Check(context.Background(), key.SS58(), j.req, j.out, j.opener())
+			if v.OK || v.Reason != tc.reason {
+				t.Errorf("got %+v, want failure %q", v, tc.reason)
+			}
+		})
+	}
+	t.Run("refuses to open", func(t *testing.T) {
+		j := honestJob(t, eng, key, 5)
+		v := checker(eng, all, 3).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
+			return nil, errors.New("gone")
+		})
+		if v.OK || v.Reason != verify.ReasonOpen {
+			t.Errorf("got %+v, want %q", v, verify.ReasonOpen)
+		}
+	})
+}
+
+func TestTolerantEngine(t *testing.T) {
+	// A miner whose GPU adds small honest noise passes a tolerant checker,
+	// while a faked step still fails.
+	noisy, err := refengine.NewWithJitter(1e-5, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refengine.NewWithJitter(1e-5, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := sr25519.FromURI("//Alice//miner")
+	j := honestJob(t, noisy, key, 5)
+	c := checker(ref, verify.Policy{OpenSteps: 8, DecodeProb: 1, RegenProb: 1}, 4)
+	if v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener()); !v.OK {
+		t.Fatalf("honest noisy miner failed: %+v", v)
+	}
+	s := j.states[3].Clone()
+	for i := range s.Data {
+		s.Data[i] *= 1.05
+	}
+	j.states[3] = s
+	j.recommit(t, key)
+	if v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener()); v.OK || v.Reason != verify.ReasonStep {
+		t.Errorf("faked step on a tolerant profile: got %+v, want %q", v, verify.ReasonStep)
+	}
+}
+
+func TestChoose(t *testing.T) {
+	m := verify.CostModel{Steps: 20, StepFraction: 0.5, Frames: 16}
+	p, err := verify.Choose(m, verify.DefaultGoal(), 0.005)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A cheat saving 20% fakes 40% of the steps here.
+	perCheck := p.Detection(0.4, false)
+	within20 := 1 - pow(1-perCheck, 20)
+	if within20 < 0.99 {
+		t.Errorf("policy %+v catches a 20%%-saving step skipper with %.4f within 20, want ≥ 0.99", p, within20)
+	}
+	if p.DecodeProb == 0 {
+		t.Errorf("decode is half the cost here, so frames must be checked: %+v", p)
+	}
+	if c := p.Cost(m); c > 0.05 {
+		t.Errorf("policy %+v costs %.3f of a generation, want ≤ 0.05", p, c)
+	}
+	if _, err := verify.Choose(verify.CostModel{}, verify.DefaultGoal(), 0); !errors.Is(err, fractal.ErrInvalid) {
+		t.Errorf("empty cost model: got %v, want ErrInvalid", err)
+	}
+}
+
+func pow(x float64, n int) float64 {
+	r := 1.0
+	for range n {
+		r *= x
+	}
+	return r
+}
