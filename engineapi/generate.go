@@ -67,7 +67,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		s.failStream(w, r, st, err)
 		return
 	}
-	s.log.Debug("generated", logSpec, req.Spec.Hash().String(), logDur, time.Since(start))
+	s.log.Info("generated", logSpec, req.Spec.Hash().String(), logSteps, req.Spec.Steps, logDur, time.Since(start))
 	states := 0
 	if req.KeepStates {
 		states = len(res.States)

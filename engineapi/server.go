@@ -19,6 +19,7 @@ const (
 	logErr    = "err"
 	logSpec   = "spec"
 	logDur    = "duration"
+	logSteps  = "steps"
 )
 
 // Config bounds what a Server accepts.
@@ -57,7 +58,7 @@ type Server struct {
 	log    *slog.Logger
 	slots  chan struct{}
 	mux    *http.ServeMux
-	routes map[string]bool
+	routes map[string]string // path → method
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -73,7 +74,7 @@ func NewServer(engine fractal.Engine, cfg Config, logger *slog.Logger) (*Server,
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{engine: engine, cfg: cfg, log: logger, slots: make(chan struct{}, cfg.Concurrency), mux: http.NewServeMux(), routes: map[string]bool{}}
+	s := &Server{engine: engine, cfg: cfg, log: logger, slots: make(chan struct{}, cfg.Concurrency), mux: http.NewServeMux(), routes: map[string]string{}}
 	s.handle(http.MethodGet, "/v1/profile", s.handleProfile)
 	s.handle(http.MethodPost, "/v1/generate", s.limited(s.handleGenerate))
 	s.handle(http.MethodPost, "/v1/step", s.limited(s.handleStep))
@@ -89,7 +90,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		err := fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, fractal.ErrNotFound)
-		if s.routes[r.URL.Path] {
+		if method, ok := s.routes[r.URL.Path]; ok {
+			w.Header().Set("Allow", method)
 			err = fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethod)
 		}
 		s.writeError(w, r, err)
@@ -100,12 +102,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handle(method, path string, h http.HandlerFunc) {
 	s.mux.HandleFunc(method+" "+path, h)
-	s.routes[path] = true
+	s.routes[path] = method
 }
 
 // limited runs h in one of the concurrency slots, refusing when none is free.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.writeError(w, r, fmt.Errorf("body of %d bytes exceeds the limit of %d: %w", r.ContentLength, s.cfg.MaxBodyBytes, fractal.ErrTooLarge))
+			return
+		}
 		select {
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
@@ -113,10 +119,6 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 			secs := int((s.cfg.RetryAfter + time.Second - 1) / time.Second)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			s.writeError(w, r, fmt.Errorf("all %d engine slots are busy: %w", s.cfg.Concurrency, fractal.ErrOverloaded))
-			return
-		}
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			s.writeError(w, r, fmt.Errorf("body of %d bytes exceeds the limit of %d: %w", r.ContentLength, s.cfg.MaxBodyBytes, fractal.ErrTooLarge))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)

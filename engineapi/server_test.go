@@ -141,6 +141,9 @@ func TestRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := resp.Header.Get("Allow"); got != http.MethodPost {
+		t.Errorf("got Allow %q, want %s", got, http.MethodPost)
+	}
 	errorReply(t, resp, http.StatusMethodNotAllowed, engineapi.CodeMethod)
 }
 
