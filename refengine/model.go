@@ -60,8 +60,9 @@ func (m *model) initial(ctx context.Context) (fractal.State, error) {
 	key := noiseKey(m.spec.Seed, 0, noiseStream)
 	row := m.lw * channels
 	err := parallel(ctx, m.spec.Frames*m.lh, func(r int) {
-		for i := r * row; i < (r+1)*row; i++ {
-			out[i] = initialMean + float32(noiseSigma*noiseAt(key, i))
+		pos := (r % m.lh) * row // noise is shared by all frames
+		for i := 0; i < row; i++ {
+			out[r*row+i] = initialMean + float32(noiseSigma*noiseAt(key, pos+i))
 		}
 	})
 	return fractal.State{Shape: m.shape(), Data: out}, err
@@ -83,6 +84,7 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 		fs := &m.frames[f]
 		y := float32((float32(ly) + 0.5) * px)
 		base := r * lw * channels
+		pos := ly * lw * channels // noise is shared by all frames
 		up, down := base-lw*channels, base+lw*channels
 		if ly == 0 {
 			up = base
@@ -108,7 +110,7 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 				b := float32(0.5*p) + float32(0.125*nb)
 				g := target[c]
 				x0 := g + float32(denoiseBlend*(b-g))
-				v := x0 + float32(ratio*(p-x0)) + float32(fresh*noiseAt(key, base+o))
+				v := x0 + float32(ratio*(p-x0)) + float32(fresh*noiseAt(key, pos+o))
 				if jitter != 0 {
 					v += float32(float32(v*jitter) * noiseAt(jkey, base+o))
 				}
