@@ -76,6 +76,7 @@ func TestDevWallet(t *testing.T) {
 // MiB, seconds), so only the right password is tried here; wrong passwords
 // are refused by the same secretbox check in TestEncryptedColdkeyRoundTrip.
 func TestEncryptedColdkey(t *testing.T) {
+	t.Parallel() // seconds of Argon2i: overlap it with the other tests
 	v := loadVectors(t)
 	w := devWallet(t)
 	data := mustReadFile(t, w.ColdkeyPath())

@@ -147,6 +147,7 @@ func TestWalletNewRefusals(t *testing.T) {
 // show still works without the password. This pays one btcli-strength
 // Argon2i derivation (seconds).
 func TestWalletNewEncrypted(t *testing.T) {
+	t.Parallel() // seconds of Argon2i: overlap it with the other tests
 	ctx := context.Background()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "wallets")
