@@ -126,7 +126,7 @@ func (w *Wallet) Hotkeys() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && ValidName(e.Name()) == nil {
+		if !e.IsDir() && ValidName(e.Name()) == nil {
 			names = append(names, e.Name())
 		}
 	}
