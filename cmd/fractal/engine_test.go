@@ -144,8 +144,14 @@ func TestEngineLongGeneration(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go c.Run(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx) }()
+	defer func() {
+		stop()
+		if err := <-ran; err != nil {
+			t.Errorf("Run after shutdown: %v", err)
+		}
+	}()
 	e, err := remote.New("http://"+c.Listener().Addr().String(), nil)
 	if err != nil {
 		t.Fatal(err)
