@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/centrifuge/go-substrate-rpc-client/v4/types"
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/fractal-grid/fractal/sr25519"
@@ -145,5 +146,69 @@ func TestEncodeCallErrors(t *testing.T) {
 				t.Errorf("got %x, want an error", b)
 			}
 		})
+	}
+}
+
+// withExtensions returns a copy of rt whose metadata lists the given
+// extensions; each takes the extra and additional types of the named
+// spec-218 extension it copies.
+func withExtensions(tb testing.TB, rt *Runtime, list [][2]string) *Runtime {
+	tb.Helper()
+	byName := map[string]types.SignedExtensionMetadataV14{}
+	for _, e := range rt.Meta.AsMetadataV14.Extrinsic.SignedExtensions {
+		byName[string(e.Identifier)] = e
+	}
+	meta := *rt.Meta
+	var exts []types.SignedExtensionMetadataV14
+	for _, pair := range list {
+		src, ok := byName[pair[1]]
+		if !ok {
+			tb.Fatalf("spec 218 has no extension %s", pair[1])
+		}
+		src.Identifier = types.Text(pair[0])
+		exts = append(exts, src)
+	}
+	meta.AsMetadataV14.Extrinsic.SignedExtensions = exts
+	out := *rt
+	out.Meta = &meta
+	return &out
+}
+
+// TestNewerExtensionList builds a payload for the extension list of current
+// mainnet runtimes (spec 425): the client fills the extensions it knows and
+// gives the others their zero value, in the order the metadata lists them.
+func TestNewerExtensionList(t *testing.T) {
+	rt := withExtensions(t, runtime218(t), [][2]string{
+		{"CheckNonZeroSender", "CheckNonZeroSender"}, {"CheckSpecVersion", "CheckSpecVersion"},
+		{"CheckTxVersion", "CheckTxVersion"}, {"CheckGenesis", "CheckGenesis"},
+		{"CheckMortality", "CheckMortality"}, {"CheckNonce", "CheckNonce"}, {"CheckWeight", "CheckWeight"},
+		{"ChargeTransactionPaymentWrapper", "ChargeTransactionPayment"},
+		{"SudoTransactionExtension", "SubtensorSignedExtension"},
+		{"CheckShieldedTxValidity", "CommitmentsSignedExtension"},
+		{"SubtensorTransactionExtension", "SubtensorSignedExtension"},
+		{"DrandPriority", "CommitmentsSignedExtension"},
+		{"CheckMetadataHash", "CheckMetadataHash"},
+	})
+	rt.SpecVersion = 425
+	p, err := rt.NewPayload([]byte{7, 0}, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// era immortal, nonce compact(300), tip compact(0), metadata hash mode 0.
+	wantExtra := []byte{0x00, 0xb1, 0x04, 0x00, 0x00}
+	if !bytes.Equal(p.Extra, wantExtra) {
+		t.Errorf("extra: got %x, want %x", p.Extra, wantExtra)
+	}
+	wantAdd := appendU32(nil, 425)
+	wantAdd = appendU32(wantAdd, rt.TransactionVersion)
+	wantAdd = append(append(append(wantAdd, rt.Genesis[:]...), rt.Genesis[:]...), 0x00)
+	if !bytes.Equal(p.Additional, wantAdd) {
+		t.Errorf("additional: got %x, want %x", p.Additional, wantAdd)
+	}
+
+	// An unknown extension that signs extra data cannot be filled in.
+	bad := withExtensions(t, rt, [][2]string{{"CheckNonce", "CheckNonce"}, {"FutureCheck", "CheckGenesis"}})
+	if _, err := bad.NewPayload([]byte{7, 0}, 1); err == nil {
+		t.Error("an extension with unknown additional signed data was accepted")
 	}
 }
