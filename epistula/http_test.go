@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -297,5 +298,26 @@ func TestBodyLimit(t *testing.T) {
 	v.Middleware(http.NotFoundHandler()).ServeHTTP(rec, req)
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("unannounced length: got %d %s, want 413", rec.Code, rec.Body)
+	}
+}
+
+// A server with its own error format gets the refusal through WriteError.
+func TestHTTPWriteError(t *testing.T) {
+	bob := mustKey(t, "//Bob")
+	var got error
+	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Verifier) {
+		v.WriteError = func(w http.ResponseWriter, _ *http.Request, err error) {
+			got = err
+			w.WriteHeader(http.StatusTeapot)
+			_, _ = fmt.Fprintf(w, `{"error":{"code":"unauthorized","message":%q}}`, err.Error())
+		}
+	})
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot || !errors.Is(got, epistula.ErrMissingHeader) || !errors.Is(got, fractal.ErrUnauthorized) {
+		t.Errorf("got %d with %v, want 418 from WriteError with ErrMissingHeader", resp.StatusCode, got)
 	}
 }

@@ -97,6 +97,9 @@ type Verifier struct {
 	// fractal.ErrForbidden gives 403, ErrOverloaded or ErrUnavailable 503,
 	// ErrUnauthorized 401, anything else 403.
 	Admit func(ctx context.Context, signer string) error
+	// WriteError, when set, answers refused requests in place of the
+	// default JSON body, for servers with an error format of their own.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives one debug line per refused request; nil discards.
 	Logger *slog.Logger
 }
@@ -153,24 +156,46 @@ func SignerFrom(ctx context.Context) (string, bool) {
 	return s, ok && s != ""
 }
 
-// Middleware verifies each request before next sees it: it checks the
-// headers (401), reads the body (413 above MaxBody), checks the signature
-// (401), asks Admit (403), refuses replays (401) or answers 503 when the
-// replay cache is full, and then
-// calls next with the body restored and the signer in the context
-// (SignerFrom). Refusals are JSON: {"error": "..."}.
+// Middleware verifies each request with Authenticate before next sees it.
+// Refusals go to WriteError, or are written as JSON {"error": "..."} with
+// the status of their kind: 401 for a bad, stale or replayed signature,
+// 403 when Admit refuses, 413 for a body over MaxBody, 503 with
+// Retry-After when the replay cache is full.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		signer, body, err := v.verifyRequest(w, r)
-		if err == nil {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signerKey{}, signer)))
+		r, err := v.Authenticate(w, r)
+		if err != nil {
+			if v.Logger != nil {
+				v.Logger.LogAttrs(r.Context(), slog.LevelDebug, "epistula: request refused",
+					slog.Int(logStatus, statusOf(err)), slog.String(logPath, r.URL.Path), slog.String(logError, err.Error()))
+			}
+			if v.WriteError != nil {
+				v.WriteError(w, r, err)
+				return
+			}
+			v.refuse(w, r, err)
 			return
 		}
-		v.refuse(w, r, err)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// Authenticate verifies r: it checks the headers, reads the body (at most
+// MaxBody), checks the signature, asks Admit, and records the UUID against
+// replays. On success it returns r with the body restored and the signer in
+// the context (SignerFrom). Errors wrap fractal.ErrUnauthorized (and one of
+// this package's reasons), ErrForbidden, ErrTooLarge or ErrOverloaded, for
+// a caller that maps errors to responses itself.
+func (v *Verifier) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+	signer, body, err := v.verifyRequest(w, r)
+	if err != nil {
+		return r, err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), signerKey{}, signer))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return r, nil
 }
 
 func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
@@ -242,10 +267,6 @@ func statusOf(err error) int {
 
 func (v *Verifier) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	if v.Logger != nil {
-		v.Logger.LogAttrs(r.Context(), slog.LevelDebug, "epistula: request refused",
-			slog.Int(logStatus, status), slog.String(logPath, r.URL.Path), slog.String(logError, err.Error()))
-	}
 	w.Header().Set("Content-Type", "application/json")
 	switch status {
 	case http.StatusServiceUnavailable:
