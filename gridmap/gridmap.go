@@ -87,13 +87,15 @@ func (m *Map) SetStanding(id string, s Standing) {
 	x.standing, x.standingAt = s, m.cfg.Now()
 }
 
-// Dispatched records that an attempt was sent to the miner. Every call must
-// be matched by one Finished.
-func (m *Map) Dispatched(id string) {
+// Dispatched records that an attempt at a job of the given spec cost
+// (values ≤ 0 count as 1) was sent to the miner. Every call must be matched
+// by one Finished with the same cost.
+func (m *Map) Dispatched(id string, cost float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	x := m.get(id)
 	x.outstanding++
+	x.outWork += unitCost(cost)
 	x.breaker.dispatched(m.cfg.Now())
 }
 
@@ -103,13 +105,14 @@ func (m *Map) Finished(id string, o Outcome) {
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
 	x := m.get(id)
+	cost := unitCost(o.Cost)
 	x.outstanding = max(x.outstanding-1, 0)
+	x.outWork = max(x.outWork-cost, 0)
+	if x.outstanding == 0 {
+		x.outWork = 0 // no rounding drift
+	}
 	switch o.Result {
 	case Succeeded:
-		cost := o.Cost
-		if cost <= 0 {
-			cost = 1
-		}
 		x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)
 		m.observeSuccess(x, 1, now)
 		x.breaker.succeeded(now, &m.cfg)
@@ -138,7 +141,11 @@ func (m *Map) Probed(id string, p Probe) {
 	now := m.cfg.Now()
 	x := m.get(id)
 	x.queue, x.slots, x.eta = max(p.Queue, 0), max(p.Slots, 1), max(p.ETA.Seconds(), 0)
-	x.probeAt, x.outAtProbe = now, x.outstanding
+	x.work = p.Work
+	if x.work <= 0 {
+		x.work = float64(x.queue)
+	}
+	x.probeAt, x.workAtProbe = now, x.outWork
 	x.fullUntil = time.Time{}
 	if x.rttAt.IsZero() {
 		x.rtt = p.RTT.Seconds()
@@ -147,6 +154,13 @@ func (m *Map) Probed(id string, p Probe) {
 	}
 	x.rttAt = now
 	m.updateCoord(x, p)
+}
+
+func unitCost(c float64) float64 {
+	if c <= 0 {
+		return 1
+	}
+	return c
 }
 
 // ProbeFailed records a health probe that got no answer. It counts as a
@@ -164,22 +178,26 @@ func (m *Map) updateCoord(x *miner, p Probe) {
 	if p.RTT <= 0 {
 		return
 	}
-	other := p.Coord
-	if other == nil || !other.IsCompatibleWith(m.self.GetCoordinate()) {
+	self := m.self.GetCoordinate()
+	var other *coordinate.Coordinate
+	switch {
+	case p.Coord != nil && p.Coord.IsCompatibleWith(self):
+		other = p.Coord.Clone()
+	default:
 		if x.shadow == nil {
 			x.shadow = m.newShadow(x.id)
 		}
-		if x.shadow != nil {
-			if c, err := x.shadow.Update("self", m.self.GetCoordinate(), p.RTT); err == nil {
-				other = c
-			}
+		if x.shadow == nil {
+			return
 		}
-	}
-	if other == nil {
-		return
+		c, err := x.shadow.Update("self", self, p.RTT)
+		if err != nil {
+			return
+		}
+		other = c
 	}
 	if _, err := m.self.Update(x.id, other, p.RTT); err == nil {
-		x.coord = other.Clone()
+		x.coord = other
 	}
 }
 

@@ -24,6 +24,7 @@ type Standing struct {
 type Probe struct {
 	RTT   time.Duration // measured round trip of the probe
 	Queue int           // jobs admitted and not finished (waiting + running)
+	Work  float64       // their total spec cost; 0 means Queue jobs of cost 1
 	Slots int           // jobs the miner runs at once; 0 means 1
 	ETA   time.Duration // the miner's estimate for finishing a new default job now
 	// Coord is the miner's own Vivaldi coordinate, if it keeps one; without
@@ -78,29 +79,32 @@ type miner struct {
 
 	service peakEWMA // seconds per unit of spec cost
 
-	outstanding int // our attempts in flight
+	outstanding int     // our attempts in flight
+	outWork     float64 // their total spec cost
 
-	queue      int
-	slots      int
-	eta        float64 // seconds
-	probeAt    time.Time
-	outAtProbe int // our outstanding when the probe's queue was taken
-	rtt        float64
-	rttAt      time.Time
-	coord      *coordinate.Coordinate
-	shadow     *coordinate.Client // estimates coord when the miner sends none
-	success    float64
-	successAt  time.Time
-	standing   Standing
-	standingAt time.Time
-	breaker    breaker
-	fullUntil  time.Time // the miner turned a job away; don't send before this
+	queue       int
+	work        float64 // spec cost of the jobs at the miner, from the probe
+	slots       int
+	eta         float64 // seconds
+	probeAt     time.Time
+	workAtProbe float64 // our outstanding work when the probe arrived
+	rtt         float64
+	rttAt       time.Time
+	coord       *coordinate.Coordinate
+	shadow      *coordinate.Client // estimates coord when the miner sends none
+	success     float64
+	successAt   time.Time
+	standing    Standing
+	standingAt  time.Time
+	breaker     breaker
+	fullUntil   time.Time // the miner turned a job away; don't send before this
 }
 
-// queueEstimate is the number of jobs at the miner a new job would wait
-// behind: ours in flight now (exact) plus everyone else's at the last probe.
-func (m *miner) queueEstimate() int {
-	return m.outstanding + max(m.queue-m.outAtProbe, 0)
+// backlog estimates the work (in units of spec cost) a new job would wait
+// behind at the miner: ours in flight now, which we know exactly, plus
+// everyone else's as of the last probe.
+func (m *miner) backlog() float64 {
+	return m.outWork + max(m.work-m.workAtProbe, 0)
 }
 
 // serviceTime is the best estimate of seconds per unit of spec cost:
@@ -110,7 +114,7 @@ func (m *miner) serviceTime(cfg *Config) float64 {
 	case m.service.n > 0:
 		return m.service.value
 	case m.eta > 0:
-		return m.eta / (float64(m.queue)/float64(max(m.slots, 1)) + 1)
+		return m.eta / (m.work/float64(max(m.slots, 1)) + 1)
 	}
 	return cfg.DefaultService.Seconds()
 }

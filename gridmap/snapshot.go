@@ -29,6 +29,7 @@ type MinerState struct {
 	Outstanding int `json:"outstanding"` // this replica's attempts in flight
 
 	Queue      int                    `json:"queue"`
+	Work       float64                `json:"work"` // spec cost of the queued jobs
 	Slots      int                    `json:"slots"`
 	ETASeconds float64                `json:"eta_s"`
 	RTTSeconds float64                `json:"rtt_s"` // from this replica
@@ -59,7 +60,7 @@ func (m *Map) Snapshot() Snapshot {
 			ID: x.id, Info: x.info,
 			ServiceSeconds: x.service.value, ServiceSamples: x.service.n, ServiceAt: x.service.at,
 			Outstanding: x.outstanding,
-			Queue:       x.queue, Slots: x.slots, ETASeconds: x.eta, ProbeAt: x.probeAt,
+			Queue:       x.queue, Work: x.work, Slots: x.slots, ETASeconds: x.eta, ProbeAt: x.probeAt,
 			Success: x.success, SuccessAt: x.successAt,
 			Standing: x.standing, StandingAt: x.standingAt,
 			Breaker: x.breaker.stateAt(now), BreakerFailures: x.breaker.failures,
@@ -97,8 +98,8 @@ func (m *Map) Merge(s Snapshot) {
 			x.service = peakEWMA{value: r.ServiceSeconds, at: r.ServiceAt, n: max(r.ServiceSamples, x.service.n)}
 		}
 		if r.ProbeAt.After(x.probeAt) {
-			x.queue, x.slots, x.eta = r.Queue, max(r.Slots, 1), r.ETASeconds
-			x.probeAt, x.outAtProbe = r.ProbeAt, x.outstanding
+			x.queue, x.work, x.slots, x.eta = r.Queue, r.Work, max(r.Slots, 1), r.ETASeconds
+			x.probeAt, x.workAtProbe = r.ProbeAt, x.outWork
 			if r.Coord != nil && x.shadow != nil && r.Coord.IsCompatibleWith(x.shadow.GetCoordinate()) {
 				_ = x.shadow.SetCoordinate(r.Coord.Clone())
 			}

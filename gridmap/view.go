@@ -11,7 +11,7 @@ type View struct {
 	Tier     int
 
 	Outstanding int           // our attempts in flight
-	Queue       int           // estimated jobs ahead of a new one (ours now + others at the last probe)
+	Backlog     float64       // work ahead of a new job, in units of spec cost (ours now + others' at the last probe)
 	Slots       int           // jobs the miner runs at once (≥ 1)
 	Service     time.Duration // service time per unit of spec cost (peak-EWMA)
 	RTT         time.Duration // measured, else estimated from coordinates, else the default
@@ -50,7 +50,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 		Verified:    x.standing.Verified,
 		Tier:        x.standing.Tier,
 		Outstanding: x.outstanding,
-		Queue:       x.queueEstimate(),
+		Backlog:     x.backlog(),
 		Slots:       max(x.slots, 1),
 		Service:     seconds(x.serviceTime(&m.cfg)),
 		RTT:         m.rttOf(x),

@@ -9,19 +9,30 @@ import (
 )
 
 // Predict returns the predicted completion time of a job of the given spec
-// cost on the miner: RTT + (queue/slots + 1) × service time × cost. With one
-// slot this is RTT + (queue + 1) × service time.
+// cost on the miner: RTT + (backlog/slots + cost) × service time per unit
+// cost. With one slot and jobs of cost 1 this is RTT + (queue + 1) ×
+// service time: queues are counted in work, not jobs, because a 512×512
+// clip ahead of you costs four default ones.
 func Predict(v gridmap.View, cost float64) time.Duration {
 	if cost <= 0 {
 		cost = 1
 	}
 	slots := float64(max(v.Slots, 1))
-	work := (float64(v.Queue)/slots + 1) * v.Service.Seconds() * cost
+	work := (v.Backlog/slots + cost) * v.Service.Seconds()
 	return v.RTT + time.Duration(work*float64(time.Second))
 }
 
 // P2C is the production policy: power of two choices on predicted
 // completion time, inflated for miners that fail.
+//
+// The two candidates are not drawn uniformly but with weights
+// (best score ÷ score)^Sharpness, a soft minimum: with Sharpness 0 this is
+// classic P2C; as it grows it tends to scanning every miner for the best.
+// Uniform draws cannot send a big job to one of the few fast miners often
+// enough — on a grid of uneven GPUs, half the 512×512 clips then land on
+// slow ones — while the randomness of the soft minimum still spreads
+// requests over near-equal miners, so replicas that share a stale map do
+// not all pile onto the miner that looked best.
 type P2C struct {
 	// FailurePenalty is the exponent k in score = predicted / success^k:
 	// a miner that fails half its jobs looks 2^k times slower. A failed
@@ -30,12 +41,16 @@ type P2C struct {
 	// MinSuccess floors the success rate in the score, so that a miner
 	// that failed everything still has a finite score.
 	MinSuccess float64
+	// Sharpness is the exponent β of the sampling weights; 0 is uniform.
+	Sharpness float64
+
+	scores, weights []float64 // scratch
 }
 
 var _ Policy = (*P2C)(nil)
 
 // NewP2C returns the production policy with its tuned defaults.
-func NewP2C() *P2C { return &P2C{FailurePenalty: 2, MinSuccess: 0.05} }
+func NewP2C() *P2C { return &P2C{FailurePenalty: 1, MinSuccess: 0.05, Sharpness: 10} }
 
 // Name implements Policy.
 func (p *P2C) Name() string { return "ours" }
@@ -52,15 +67,42 @@ func (p *P2C) Choose(rng *rand.Rand, req Request, cands []gridmap.View) int {
 	if n == 1 {
 		return 0
 	}
-	i := rng.IntN(n)
-	j := rng.IntN(n - 1)
-	if j >= i {
-		j++
+	p.scores, p.weights = p.scores[:0], p.weights[:0]
+	best := math.Inf(1)
+	for _, v := range cands {
+		s := max(p.Score(v, req.Cost), 1e-9)
+		p.scores = append(p.scores, s)
+		best = min(best, s)
 	}
-	if p.Score(cands[j], req.Cost) < p.Score(cands[i], req.Cost) {
+	total := 0.0
+	for _, s := range p.scores {
+		w := math.Pow(best/s, p.Sharpness)
+		p.weights = append(p.weights, w)
+		total += w
+	}
+	i := pick(rng, p.weights, total, -1)
+	j := pick(rng, p.weights, total-p.weights[i], i)
+	if p.scores[j] < p.scores[i] {
 		return j
 	}
 	return i
+}
+
+// pick draws an index with probability proportional to its weight,
+// skipping skip; total is the sum of the weights not skipped.
+func pick(rng *rand.Rand, weights []float64, total float64, skip int) int {
+	u := rng.Float64() * total
+	last := -1
+	for i, w := range weights {
+		if i == skip {
+			continue
+		}
+		if u -= w; u < 0 {
+			return i
+		}
+		last = i
+	}
+	return last // rounding left u ≥ 0 at the end
 }
 
 // Random picks uniformly at random.

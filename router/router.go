@@ -3,8 +3,10 @@
 //
 // The production policy (P2C) predicts each miner's completion time as
 //
-//	RTT + (queue/slots + 1) × service time per unit cost × spec cost
+//	RTT + (backlog/slots + cost) × service time per unit cost
 //
+// where backlog is the work queued at the miner in units of spec cost —
+// with default-cost jobs and one slot, RTT + (queue + 1) × service time —
 // and picks the better of two miners drawn at random from the healthy,
 // verified ones (power of two choices): nearly as good as scanning every
 // miner, without several gateways herding onto the one that looked best in
@@ -91,7 +93,7 @@ func (r *Router) Pick(req Request) (string, error) {
 		return "", fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)
 	}
 	id := r.cands[i].ID
-	r.grid.Dispatched(id)
+	r.grid.Dispatched(id, req.Cost)
 	return id, nil
 }
 

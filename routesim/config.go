@@ -24,6 +24,11 @@ type Config struct {
 	Jobs   int     // jobs to simulate
 	Seed   uint64  // same seed, same figures
 
+	// Gateways is the number of gateway replicas, each routing its share
+	// of the jobs with its own map; they learn of each other's load only
+	// through the miners' health probes.
+	Gateways int
+
 	FailingFraction float64 // fraction of miners that fail jobs
 	FailRate        float64 // fraction of their jobs those miners fail
 
@@ -43,6 +48,7 @@ func DefaultConfig() Config {
 		Load:            0.8,
 		Jobs:            20000,
 		Seed:            1,
+		Gateways:        1,
 		FailingFraction: 0.1,
 		FailRate:        0.5,
 		MaxAttempts:     4,
@@ -59,6 +65,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Miners < 2:
 		return fmt.Errorf("routesim: miners must be at least 2, got %d", c.Miners)
+	case c.Gateways < 1 || c.Gateways > 64:
+		return fmt.Errorf("routesim: gateways must be between 1 and 64, got %d", c.Gateways)
 	case c.Load <= 0 || c.Load > 2:
 		return fmt.Errorf("routesim: load must be in (0, 2], got %g", c.Load)
 	case c.Jobs < 1:

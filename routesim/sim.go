@@ -1,7 +1,6 @@
 package routesim
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -16,9 +15,18 @@ import (
 // epoch is the simulated wall clock at time zero.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// gateway is one gateway replica: its own grid map and router. Replicas
+// share nothing but the miners: each probes them and knows only its own
+// outstanding attempts.
+type gateway struct {
+	grid   *gridmap.Map
+	router *router.Router
+}
+
 // job is one user request.
 type job struct {
 	id       int
+	gw       *gateway
 	arrival  float64 // seconds
 	cost     float64
 	rng      *rand.Rand // the job's own draws, the same under every policy
@@ -44,19 +52,51 @@ type event struct {
 	fn  func()
 }
 
+// eventQueue is a binary min-heap of events by time, then by sequence, so
+// that simultaneous events run in the order they were scheduled. It is
+// typed rather than built on container/heap to avoid boxing every event.
 type eventQueue []event
 
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
+func (q eventQueue) less(i, j int) bool {
 	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].seq < q[j].seq)
 }
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
+
+func (q *eventQueue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *eventQueue) pop() event {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = event{}
+	h = h[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h.less(l, small) {
+			small = l
+		}
+		if r < len(h) && h.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+	*q = h
+	return top
 }
 
 // sim is one run of one policy.
@@ -66,10 +106,9 @@ type sim struct {
 	seq    uint64
 	events eventQueue
 
-	miners []*simMiner
-	byID   map[string]*simMiner
-	grid   *gridmap.Map
-	router *router.Router
+	miners   []*simMiner
+	byID     map[string]*simMiner
+	gateways []*gateway
 
 	done      int // jobs finished, completed or not
 	latencies []float64
@@ -79,31 +118,37 @@ type sim struct {
 
 func (s *sim) at(t float64, fn func()) {
 	s.seq++
-	heap.Push(&s.events, event{at: t, seq: s.seq, fn: fn})
+	s.events.push(event{at: t, seq: s.seq, fn: fn})
 }
 
-// newSim builds the grid, the map and the router for one policy.
+// newSim builds the grid and, for each gateway, a map and a router with
+// its own instance of the policy.
 func newSim(cfg Config, policy string) (*sim, error) {
 	s := &sim{cfg: cfg, byID: map[string]*simMiner{}}
 	s.miners = newMiners(cfg, rand.New(rand.NewPCG(cfg.Seed, 1)))
-	gcfg := gridmap.DefaultConfig()
-	gcfg.Now = func() time.Time { return epoch.Add(time.Duration(s.now * float64(time.Second))) }
-	gcfg.DefaultService = cfg.BaseService
-	grid, err := gridmap.New(gcfg)
-	if err != nil {
-		return nil, fmt.Errorf("routesim: %w", err)
-	}
-	s.grid = grid
 	for _, m := range s.miners {
 		s.byID[m.id] = m
-		grid.Add(m.id, gridmap.Info{})
-		grid.SetStanding(m.id, gridmap.Standing{Verified: true, Tier: m.tier, Score: 1})
 	}
-	p, err := s.policy(policy)
-	if err != nil {
-		return nil, err
+	for g := range cfg.Gateways {
+		gcfg := gridmap.DefaultConfig()
+		gcfg.Origin = fmt.Sprintf("gateway-%d", g)
+		gcfg.Now = func() time.Time { return epoch.Add(time.Duration(s.now * float64(time.Second))) }
+		gcfg.DefaultService = cfg.BaseService
+		grid, err := gridmap.New(gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("routesim: %w", err)
+		}
+		for _, m := range s.miners {
+			grid.Add(m.id, gridmap.Info{})
+			grid.SetStanding(m.id, gridmap.Standing{Verified: true, Tier: m.tier, Score: 1})
+		}
+		p, err := s.policy(policy)
+		if err != nil {
+			return nil, err
+		}
+		rng := rand.New(rand.NewPCG(cfg.Seed, 2+uint64(g)<<32))
+		s.gateways = append(s.gateways, &gateway{grid: grid, router: router.New(grid, p, rng)})
 	}
-	s.router = router.New(grid, p, rand.New(rand.NewPCG(cfg.Seed, 2)))
 	return s, nil
 }
 
@@ -114,19 +159,21 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 	t := 0.0
 	for i := range s.cfg.Jobs {
 		t += arrivals.ExpFloat64() / rate
-		j := &job{id: i, arrival: t, rng: rand.New(rand.NewPCG(s.cfg.Seed, 1<<32+uint64(i)))}
+		j := &job{id: i, arrival: t, gw: s.gateways[i%len(s.gateways)], rng: rand.New(rand.NewPCG(s.cfg.Seed, 1<<32+uint64(i)))}
 		j.cost = specMix[draw(j.rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec.Cost()
 		s.at(t, func() { s.dispatch(j) })
 	}
-	for i, m := range s.miners {
-		probes := rand.New(rand.NewPCG(s.cfg.Seed, 2<<32+uint64(i)))
-		s.at(probes.Float64()*s.cfg.ProbeMax.Seconds(), func() { s.probe(m, probes) })
+	for g, gw := range s.gateways {
+		for i, m := range s.miners {
+			probes := rand.New(rand.NewPCG(s.cfg.Seed, uint64(3+g)<<32+uint64(i)))
+			s.at(probes.Float64()*s.cfg.ProbeMax.Seconds(), func() { s.probe(gw, m, probes) })
+		}
 	}
-	for n := 0; s.events.Len() > 0; n++ {
+	for n := 0; len(s.events) > 0; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
-		e := heap.Pop(&s.events).(event)
+		e := s.events.pop()
 		s.now = e.at
 		e.fn()
 	}
@@ -135,7 +182,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 
 // dispatch routes the job's next attempt.
 func (s *sim) dispatch(j *job) {
-	id, err := s.router.Pick(router.Request{Cost: j.cost, Exclude: j.tried})
+	id, err := j.gw.router.Pick(router.Request{Cost: j.cost, Exclude: j.tried})
 	if errors.Is(err, router.ErrNoMiner) {
 		if s.now-j.arrival+0.5 > s.cfg.JobTimeout.Seconds() {
 			s.finish(j, false)
@@ -161,7 +208,7 @@ func (s *sim) arrive(a *attempt) {
 	m.transit = remove(m.transit, a)
 	if len(m.running) >= m.slots && len(m.waiting) >= m.limit {
 		s.at(s.now+a.rtt/2, func() {
-			s.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
+			a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
 			s.retry(a.job, m)
 		})
 		return
@@ -193,11 +240,11 @@ func (s *sim) serviceEnd(a *attempt) {
 	s.startNext(m)
 	s.at(s.now+a.rtt/2, func() {
 		if a.fails {
-			s.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Failed})
+			a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Failed})
 			s.retry(a.job, m)
 			return
 		}
-		s.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service), Cost: a.job.cost})
+		a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service), Cost: a.job.cost})
 		s.finish(a.job, true)
 	})
 }
@@ -223,19 +270,25 @@ func (s *sim) finish(j *job, ok bool) {
 
 // probe sends a health probe to m; the answer reaches the map one RTT
 // later, describing the miner as it was half an RTT earlier.
-func (s *sim) probe(m *simMiner, rng *rand.Rand) {
+func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 	if s.done == s.cfg.Jobs {
 		return
 	}
 	rtt := m.rtt * (0.9 + 0.2*rng.Float64())
 	s.at(s.now+rtt/2, func() {
-		q := len(m.running) + len(m.waiting)
-		eta := (float64(q)/float64(m.slots) + 1) * s.cfg.BaseService.Seconds() / m.speed
-		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Slots: m.slots, ETA: seconds(eta)}
-		s.at(s.now+rtt/2, func() { s.grid.Probed(m.id, p) })
+		q, work := len(m.running)+len(m.waiting), 0.0
+		for _, a := range m.running {
+			work += a.job.cost
+		}
+		for _, a := range m.waiting {
+			work += a.job.cost
+		}
+		eta := (work/float64(m.slots) + 1) * s.cfg.BaseService.Seconds() / m.speed
+		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Work: work, Slots: m.slots, ETA: seconds(eta)}
+		s.at(s.now+rtt/2, func() { gw.grid.Probed(m.id, p) })
 	})
 	next := s.cfg.ProbeMin.Seconds() + rng.Float64()*(s.cfg.ProbeMax-s.cfg.ProbeMin).Seconds()
-	s.at(s.now+next, func() { s.probe(m, rng) })
+	s.at(s.now+next, func() { s.probe(gw, m, rng) })
 }
 
 func remove(as []*attempt, a *attempt) []*attempt {

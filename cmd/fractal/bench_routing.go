@@ -25,6 +25,7 @@ type benchRoutingParams struct {
 	Load            float64 `json:"load"`
 	Jobs            int     `json:"jobs"`
 	Seed            uint64  `json:"seed"`
+	Gateways        int     `json:"gateways"`
 	FailingFraction float64 `json:"failing_fraction"`
 	FailRate        float64 `json:"fail_rate"`
 	MaxAttempts     int     `json:"max_attempts"`
@@ -37,6 +38,7 @@ func runBenchRouting(ctx context.Context, rio IO, args []string) error {
 	fs.Float64Var(&cfg.Load, "load", cfg.Load, "arrival rate as a fraction of the grid's capacity")
 	fs.IntVar(&cfg.Jobs, "jobs", cfg.Jobs, "jobs to simulate per policy")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same figures")
+	fs.IntVar(&cfg.Gateways, "gateways", cfg.Gateways, "gateway replicas, each routing its share with its own map")
 	fs.Float64Var(&cfg.FailingFraction, "failing", cfg.FailingFraction, "fraction of miners that fail jobs")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", cfg.FailRate, "fraction of their jobs the failing miners fail")
 	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
@@ -58,7 +60,7 @@ func runBenchRouting(ctx context.Context, rio IO, args []string) error {
 	rep := benchRoutingReport{
 		Policies: map[string]routesim.Result{},
 		Params: benchRoutingParams{
-			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed,
+			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed, Gateways: cfg.Gateways,
 			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
 		},
 		Seconds: time.Since(start).Seconds(),
@@ -89,8 +91,8 @@ func ratio(a, b float64) float64 {
 
 func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.Result) error {
 	p := rep.Params
-	fmt.Fprintf(w, "routing: %d miners, load %.2f, %d jobs, seed %d, %.0f%% of miners failing %.0f%% of jobs, %d attempts\n\n",
-		p.Miners, p.Load, p.Jobs, p.Seed, 100*p.FailingFraction, 100*p.FailRate, p.MaxAttempts)
+	fmt.Fprintf(w, "routing: %d miners, load %.2f, %d jobs, seed %d, %d gateway(s), %.0f%% of miners failing %.0f%% of jobs, %d attempts\n\n",
+		p.Miners, p.Load, p.Jobs, p.Seed, p.Gateways, 100*p.FailingFraction, 100*p.FailRate, p.MaxAttempts)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "policy\tp50 s\tp95 s\tp99 s\tsuccess\tattempts/job\t")
 	for _, r := range results {
