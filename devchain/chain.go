@@ -47,6 +47,7 @@ type Chain struct {
 	changed   chan struct{} // closed and replaced on each new block
 	open      bool
 	closed    bool
+	lock      *os.File // holds the data directory's lock while open
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -71,32 +72,24 @@ func New(cfg Config) *Chain {
 // Open loads the snapshot from the data directory (or creates genesis) and
 // starts block production when Config.BlockTime is set.
 func (c *Chain) Open(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := c.Config.Validate(); err != nil {
 		return fmt.Errorf("devchain config: %w", err)
-	}
-	var st *state
-	if dir := c.Config.DataDir; dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("devchain data directory: %w", err)
-		}
-		var err error
-		if st, err = loadState(dir); err != nil {
-			return err
-		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.open || c.closed {
 		return fmt.Errorf("devchain: Open called twice: %w", fractal.ErrConflict)
 	}
-	if st == nil {
-		st = newState()
-		if c.Config.GenesisSubnet {
-			st.createSubnet(c.Config.Sudo, c.Config.Subnet)
+	st, err := c.load()
+	if err != nil {
+		if c.lock != nil {
+			c.lock.Close()
+			c.lock = nil
 		}
-		if err := c.persist(st); err != nil {
-			return err
-		}
+		return err
 	}
 	c.st, c.open, c.lastBlock = st, true, c.Now()
 	c.Logger.Info("devchain open", logBlock, st.Block, logSubnets, len(st.Subnets), logBlockTime, c.Config.BlockTime)
@@ -104,7 +97,37 @@ func (c *Chain) Open(ctx context.Context) error {
 		c.wg.Add(1)
 		go c.produceLoop()
 	}
-	return ctx.Err()
+	return nil
+}
+
+// load locks the data directory and reads its snapshot, or creates and
+// saves genesis.
+func (c *Chain) load() (*state, error) {
+	var st *state
+	if dir := c.Config.DataDir; dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("devchain data directory: %w", err)
+		}
+		var err error
+		if c.lock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
+		if st, err = loadState(dir); err != nil {
+			return nil, err
+		}
+	}
+	if st == nil {
+		st = newState()
+		if c.Config.GenesisSubnet {
+			if _, err := st.createSubnet(c.Config.Sudo, c.Config.Subnet); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.persist(st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // Close stops block production and watchers, waits for them and writes a
@@ -125,7 +148,11 @@ func (c *Chain) Close() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.persist(c.st)
+	err := c.persist(c.st)
+	if c.lock != nil {
+		c.lock.Close()
+	}
+	return err
 }
 
 func (c *Chain) produceLoop() {

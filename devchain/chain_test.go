@@ -380,3 +380,15 @@ func TestNilSigner(t *testing.T) {
 		})
 	}
 }
+
+func TestDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	mustOpen(t, func(cfg *devchain.Config) { cfg.DataDir = dir })
+	cfg := devchain.DefaultConfig()
+	cfg.DataDir = dir
+	second := devchain.New(cfg)
+	if err := second.Open(t.Context()); !errors.Is(err, fractal.ErrConflict) || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("second devchain on one data directory: got %v, want ErrConflict saying it is in use", err)
+		second.Close()
+	}
+}
