@@ -4,7 +4,10 @@
 package minerapi
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
+	"strings"
 
 	"github.com/fractal-grid/fractal"
 )
@@ -163,3 +166,13 @@ type ErrorBody struct {
 }
 
 func (e *ErrorBody) String() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// NewJobID returns a random job id (26 characters of base32). Validators and
+// gateways use the same ids, so a miner cannot tell a challenge from a job.
+func NewJobID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}

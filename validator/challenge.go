@@ -1,0 +1,80 @@
+package validator
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	mrand "math/rand/v2"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+)
+
+// Shape is a challenge's spec shape, drawn from the shapes users ask for so
+// that a challenge looks like any other job.
+type Shape struct {
+	Width, Height, Frames, FPS, Steps int
+}
+
+// DefaultShapes are the shapes challenges draw from: small and common ones,
+// the default among them.
+func DefaultShapes() []Shape {
+	return []Shape{
+		{256, 256, 16, 8, 20},
+		{256, 256, 8, 8, 20},
+		{192, 192, 16, 8, 16},
+		{128, 128, 16, 8, 20},
+		{256, 144, 12, 12, 20},
+		{144, 256, 12, 12, 20},
+		{128, 128, 8, 8, 12},
+	}
+}
+
+// validateShapes checks every shape lies within the Spec limits.
+func validateShapes(shapes []Shape) error {
+	if len(shapes) == 0 {
+		return fractal.Errorf("shapes", "need at least one challenge shape")
+	}
+	for _, s := range shapes {
+		spec := fractal.Spec{Prompt: "x", Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
+		if err := spec.Validate(); err != nil {
+			return fmt.Errorf("challenge shape %+v: %w", s, err)
+		}
+	}
+	return nil
+}
+
+// Challenge is one generation request sent to a miner to be verified.
+type Challenge struct {
+	Request minerapi.GenerateRequest
+	Shared  bool // also sent to other miners, for a cross-check
+}
+
+// challenger makes challenges: prompts from the corpus, seeds from
+// crypto/rand, shapes from the configured set.
+type challenger struct {
+	corpus *Corpus
+	shapes []Shape
+	rand   *mrand.Rand
+}
+
+// next returns a fresh challenge request.
+func (c *challenger) next() minerapi.GenerateRequest {
+	s := c.shapes[c.rand.IntN(len(c.shapes))]
+	return minerapi.GenerateRequest{
+		JobID: minerapi.NewJobID(),
+		Spec: fractal.Spec{
+			Prompt: c.corpus.Draw(c.rand),
+			Seed:   cryptoSeed(),
+			Width:  s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps,
+		},
+	}
+}
+
+func cryptoSeed() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}

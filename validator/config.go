@@ -1,0 +1,78 @@
+// Package validator is the verifier: each round it challenges miners with
+// fresh, unique generation requests, verifies the results cheaply (package
+// verify), scores success, latency and throughput, and sets weights on chain
+// once per tempo. Its state lives in a KV store and an audit log, so a
+// restart keeps every score.
+package validator
+
+import (
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// Config holds a validator's settings.
+type Config struct {
+	NetUID            uint16
+	Round             time.Duration // between challenge rounds (12 s)
+	BlockTime         time.Duration // the chain's block time, to spread challenges over a tempo
+	PerRound          int           // miners challenged per round; 0 covers every miner once per tempo
+	Parallel          int           // challenges in flight at once
+	SharedProb        float64       // chance a challenge is also sent to a second miner (cross-check)
+	ChallengeTimeout  time.Duration // fixed part of a challenge's deadline
+	SecsPerCost       time.Duration // deadline per unit of spec cost on top of ChallengeTimeout
+	Shapes            []Shape
+	CorpusSize        int
+	Policy            verify.Policy
+	Score             ScoreConfig
+	OrganicSample     float64 // share of organic jobs handed over that are verified
+	WeightsVersionKey uint64
+	AllowPrivateAxons bool // challenge miners on loopback/private addresses (local grids)
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		NetUID:           1,
+		Round:            12 * time.Second,
+		BlockTime:        12 * time.Second,
+		Parallel:         4,
+		SharedProb:       0.05,
+		ChallengeTimeout: 20 * time.Second,
+		SecsPerCost:      30 * time.Second,
+		Shapes:           DefaultShapes(),
+		CorpusSize:       600,
+		Policy:           verify.DefaultPolicy(),
+		Score:            DefaultScoreConfig(),
+		OrganicSample:    0.1,
+	}
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	switch {
+	case c.Round < 10*time.Millisecond:
+		return fractal.Errorf("round", "must be at least 10ms, got %s", c.Round)
+	case c.BlockTime <= 0:
+		return fractal.Errorf("block-time", "must be positive, got %s", c.BlockTime)
+	case c.PerRound < 0:
+		return fractal.Errorf("per-round", "must not be negative, got %d", c.PerRound)
+	case c.Parallel < 1 || c.Parallel > 256:
+		return fractal.Errorf("parallel", "must be between 1 and 256, got %d", c.Parallel)
+	case c.SharedProb < 0 || c.SharedProb > 1:
+		return fractal.Errorf("shared-prob", "must be in [0, 1], got %g", c.SharedProb)
+	case c.ChallengeTimeout <= 0 || c.SecsPerCost < 0:
+		return fractal.Errorf("challenge-timeout", "must be positive, got %s", c.ChallengeTimeout)
+	case c.CorpusSize < 1:
+		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
+	case c.OrganicSample < 0 || c.OrganicSample > 1:
+		return fractal.Errorf("organic-sample", "must be in [0, 1], got %g", c.OrganicSample)
+	case c.Score.Alpha <= 0 || c.Score.Alpha > 1 || c.Score.TierWindow < 1:
+		return fractal.Errorf("score", "alpha must be in (0, 1] and the tier window positive")
+	}
+	if err := validateShapes(c.Shapes); err != nil {
+		return err
+	}
+	return c.Policy.Validate()
+}

@@ -1,0 +1,24 @@
+package validator
+
+import (
+	"context"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+)
+
+// Organic hands over a finished user job: a sample of them (OrganicSample)
+// is verified like a challenge and scored. It reports whether the job was
+// sampled and, if so, the verification record. It must be called soon after
+// the job finished, while the miner still retains its states.
+func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) (Record, bool) {
+	v.randMu.Lock()
+	sampled := v.rand.Float64() < v.Config.OrganicSample
+	v.randMu.Unlock()
+	if !sampled {
+		return Record{}, false
+	}
+	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
+	rec := Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	return v.verify(ctx, miner, target, req, out, rec), true
+}

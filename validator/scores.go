@@ -1,0 +1,173 @@
+package validator
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Tiers rank miners by a sustained record. A new miner starts in tier 0; it
+// moves up one tier after a window of challenges with a high success rate
+// and no failed check, and falls back to tier 0 on a failed check.
+const (
+	TierProbation = 0
+	TierMax       = 3
+)
+
+// tierWeight scales a miner's score by its tier.
+var tierWeight = [TierMax + 1]float64{0.5, 0.8, 1.0, 1.2}
+
+// Stats is what a validator knows of one miner. It is stored as JSON.
+type Stats struct {
+	Hotkey string `json:"hotkey"`
+	UID    uint16 `json:"uid"`
+
+	Challenges int64 `json:"challenges"`
+	Passed     int64 `json:"passed"`
+	Failed     int64 `json:"failed"`      // errors, timeouts and failed checks
+	Cheats     int64 `json:"cheats"`      // failed verifications
+	LastReason string `json:"last_reason"` // of the last failure
+
+	// Moving averages.
+	Success       float64 `json:"success"`         // of passing challenges (1) vs failing (0)
+	AcceptSecs    float64 `json:"accept_secs"`     // to the accepted event
+	FirstProgress float64 `json:"first_progress"`  // seconds to first progress
+	SecsPerCost   float64 `json:"secs_per_cost"`   // total seconds per unit of spec cost
+	Throughput    float64 `json:"throughput_cost"` // cost units per second served
+
+	Tier          int       `json:"tier"`
+	WindowCount   int       `json:"window_count"`  // challenges in the current tier window
+	WindowPassed  int       `json:"window_passed"` // of which passed
+	CooldownUntil time.Time `json:"cooldown_until,omitzero"`
+	LastChallenge time.Time `json:"last_challenge,omitzero"`
+}
+
+// ScoreConfig sets the scoring rules.
+type ScoreConfig struct {
+	Alpha         float64       // EWMA weight of a new sample (0.1)
+	TierWindow    int           // challenges per promotion window (20)
+	PromoteAt     float64       // window success rate to move up (0.98)
+	RelegateBelow float64       // window success rate that moves down (0.9)
+	Cooldown      time.Duration // after a failed verification, score 0 for this long
+	SuccessPower  float64       // score ∝ success^SuccessPower (8): unreliability costs a lot
+}
+
+// DefaultScoreConfig returns the defaults.
+func DefaultScoreConfig() ScoreConfig {
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.9, Cooldown: 6 * time.Hour, SuccessPower: 8}
+}
+
+// Observation is the outcome of one challenge of one miner.
+type Observation struct {
+	At            time.Time
+	OK            bool
+	Cheat         bool // a failed verification, not just an error
+	Reason        string
+	Cost          float64 // spec cost
+	Accept        time.Duration
+	FirstProgress time.Duration
+	Total         time.Duration
+}
+
+// Observe folds o into s.
+func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
+	o.At = o.At.Round(0) // wall clock only: stats are persisted
+	s.Challenges++
+	s.LastChallenge = o.At
+	first := s.Challenges == 1
+	ewma := func(old, sample float64) float64 {
+		if first {
+			return sample
+		}
+		return (1-cfg.Alpha)*old + cfg.Alpha*sample
+	}
+	s.WindowCount++
+	if o.OK {
+		s.Passed++
+		s.WindowPassed++
+		s.Success = ewma(s.Success, 1)
+		s.AcceptSecs = ewma(s.AcceptSecs, o.Accept.Seconds())
+		s.FirstProgress = ewma(s.FirstProgress, o.FirstProgress.Seconds())
+		if o.Cost > 0 && o.Total > 0 {
+			s.SecsPerCost = ewma(s.SecsPerCost, o.Total.Seconds()/o.Cost)
+			s.Throughput = ewma(s.Throughput, o.Cost/o.Total.Seconds())
+		}
+	} else {
+		s.Failed++
+		s.LastReason = o.Reason
+		s.Success = ewma(s.Success, 0)
+	}
+	if o.Cheat {
+		s.Cheats++
+		s.Success = 0
+		s.Tier = TierProbation
+		s.WindowCount, s.WindowPassed = 0, 0
+		s.CooldownUntil = o.At.Add(cfg.Cooldown)
+		return
+	}
+	if s.WindowCount >= cfg.TierWindow {
+		rate := float64(s.WindowPassed) / float64(s.WindowCount)
+		switch {
+		case rate >= cfg.PromoteAt && s.Tier < TierMax:
+			s.Tier++
+		case rate < cfg.RelegateBelow && s.Tier > TierProbation:
+			s.Tier--
+		}
+		s.WindowCount, s.WindowPassed = 0, 0
+	}
+}
+
+// Score returns the miner's raw score at now: zero in cooldown or without a
+// pass; otherwise reliability^SuccessPower × speed × tier weight, where speed
+// compares the miner's seconds per cost with the given reference (the
+// median of the grid), capped to [0.25, 4].
+func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) float64 {
+	if now.Before(s.CooldownUntil) || s.Passed == 0 || s.SecsPerCost <= 0 {
+		return 0
+	}
+	speed := 1.0
+	if refSecsPerCost > 0 {
+		speed = math.Min(4, math.Max(0.25, refSecsPerCost/s.SecsPerCost))
+	}
+	return math.Pow(s.Success, cfg.SuccessPower) * speed * tierWeight[s.Tier]
+}
+
+// Weights returns normalised weights (summing to 1) by uid for the given
+// miners; nil when nobody has earned any.
+func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64 {
+	var speeds []float64
+	for _, s := range miners {
+		if s.Passed > 0 && s.SecsPerCost > 0 && !now.Before(s.CooldownUntil) {
+			speeds = append(speeds, s.SecsPerCost)
+		}
+	}
+	ref := median(speeds)
+	out := map[uint16]float64{}
+	var total float64
+	for _, s := range miners {
+		if sc := s.Score(cfg, now, ref); sc > 0 {
+			out[s.UID] += sc
+			total += sc
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	for uid := range out {
+		out[uid] /= total
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,198 @@
+package validator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/sr25519"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// Validator challenges, verifies and scores miners and sets weights.
+type Validator struct {
+	Config Config
+	Engine fractal.Engine // the subnet's model, to recompute steps
+	Hotkey fractal.Signer
+	Chain  fractal.Chain
+	KV     fractal.KV  // scores survive restarts here
+	Audit  fractal.Log // every verification is appended here
+	Words  map[string][]string
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Transport carries signed requests to miners; nil: the default.
+	Transport http.RoundTripper
+
+	logger     *slog.Logger
+	client     *minerapi.Client
+	keys       sr25519.Verifier
+	challenger *challenger
+	randMu     sync.Mutex // guards rand
+	rand       *rand.Rand // seeds each check's own generator
+
+	mu          sync.Mutex
+	stats       map[string]*Stats // by hotkey
+	graph       *fractal.Metagraph
+	cursor      int
+	weightsAt   uint64 // block of the last successful set_weights
+	weightsSets int
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a validator with the default configuration.
+func New() *Validator {
+	return &Validator{Config: DefaultConfig(), Now: time.Now}
+}
+
+func (v *Validator) now() time.Time { return v.Now() }
+
+// Open loads saved scores and prepares the challenger. Start begins the
+// rounds; tests may call Round directly instead.
+func (v *Validator) Open(ctx context.Context) error {
+	if err := v.Config.Validate(); err != nil {
+		return err
+	}
+	if v.Engine == nil || v.Hotkey == nil || v.Chain == nil || v.KV == nil || v.Audit == nil || v.Words == nil {
+		return fmt.Errorf("validator: Engine, Hotkey, Chain, KV, Audit and Words must be set: %w", fractal.ErrInvalid)
+	}
+	v.logger = v.Logger
+	if v.logger == nil {
+		v.logger = slog.New(slog.DiscardHandler)
+	}
+	corpus, err := NewCorpus(v.Words, v.Config.CorpusSize)
+	if err != nil {
+		return err
+	}
+	seed := cryptoSeed()
+	v.challenger = &challenger{corpus: corpus, shapes: v.Config.Shapes, rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	v.rand = rand.New(rand.NewPCG(cryptoSeed(), cryptoSeed()))
+	v.client = &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Base: v.Transport, Signer: v.Hotkey, Now: v.Now}}, Now: v.Now}
+	v.stats = map[string]*Stats{}
+	if err := v.load(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// newChecker returns a checker with a generator of its own, so checks run
+// in parallel.
+func (v *Validator) newChecker() *verify.Checker {
+	v.randMu.Lock()
+	a, b := v.rand.Uint64(), v.rand.Uint64()
+	v.randMu.Unlock()
+	return &verify.Checker{Engine: v.Engine, Verifier: &v.keys, Policy: v.Config.Policy, Rand: rand.New(rand.NewPCG(a, b))}
+}
+
+// Start runs challenge rounds and the weight setter until Close.
+func (v *Validator) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	v.cancel = cancel
+	v.wg.Add(2)
+	go func() {
+		defer v.wg.Done()
+		t := time.NewTicker(v.Config.Round)
+		defer t.Stop()
+		for {
+			v.Round(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	go func() { defer v.wg.Done(); v.followBlocks(ctx) }()
+}
+
+// Close stops the rounds and waits for them.
+func (v *Validator) Close() error {
+	if v.cancel != nil {
+		v.cancel()
+	}
+	v.wg.Wait()
+	return nil
+}
+
+func (v *Validator) statsKey(hotkey string) string {
+	return fmt.Sprintf("validator.%d.stats.%s", v.Config.NetUID, hotkey)
+}
+
+// load reads every saved miner's statistics.
+func (v *Validator) load(ctx context.Context) error {
+	prefix := fmt.Sprintf("validator.%d.stats.", v.Config.NetUID)
+	keys, err := v.KV.Keys(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("validator: load scores: %w", err)
+	}
+	for _, k := range keys {
+		e, err := v.KV.Get(ctx, k)
+		if err != nil {
+			return fmt.Errorf("validator: load %s: %w", k, err)
+		}
+		var s Stats
+		if err := json.Unmarshal(e.Value, &s); err != nil {
+			return fmt.Errorf("validator: decode %s: %w", k, err)
+		}
+		v.stats[s.Hotkey] = &s
+	}
+	v.logger.Info("scores loaded", slog.Int("miners", len(v.stats)))
+	return nil
+}
+
+func (v *Validator) save(ctx context.Context, s Stats) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = v.KV.Put(ctx, v.statsKey(s.Hotkey), b)
+	return err
+}
+
+// Stats returns a copy of every miner's statistics, by uid order.
+func (v *Validator) Stats() []Stats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]Stats, 0, len(v.stats))
+	for _, s := range v.stats {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
+	return out
+}
+
+// Weights returns the weights the validator would set now, by uid.
+func (v *Validator) Weights() map[uint16]float64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.weightsLocked()
+}
+
+func (v *Validator) weightsLocked() map[uint16]float64 {
+	var miners []*Stats
+	for _, s := range v.stats {
+		if v.graph != nil {
+			n, ok := v.graph.ByHotkey(s.Hotkey)
+			if !ok {
+				continue // deregistered
+			}
+			s.UID = n.UID
+		}
+		miners = append(miners, s)
+	}
+	return Weights(v.Config.Score, v.now(), miners)
+}
+
+// errNoMiners is logged when a round finds nobody to challenge.
+var errNoMiners = errors.New("no serving miners")
