@@ -23,10 +23,10 @@ type Stats struct {
 	Hotkey string `json:"hotkey"`
 	UID    uint16 `json:"uid"`
 
-	Challenges int64 `json:"challenges"`
-	Passed     int64 `json:"passed"`
-	Failed     int64 `json:"failed"`      // errors, timeouts and failed checks
-	Cheats     int64 `json:"cheats"`      // failed verifications
+	Challenges int64  `json:"challenges"`
+	Passed     int64  `json:"passed"`
+	Failed     int64  `json:"failed"`      // errors, timeouts and failed checks
+	Cheats     int64  `json:"cheats"`      // failed verifications
 	LastReason string `json:"last_reason"` // of the last failure
 
 	// Moving averages.
