@@ -149,8 +149,15 @@ func (c *GenerateCommand) validate() error {
 			msgs[i] += " (" + flagOf(fe.Field) + ")"
 		}
 	}
-	return fmt.Errorf("generate: invalid spec: %s: %w", strings.Join(msgs, "; "), fractal.ErrInvalid)
+	return &specError{msg: "generate: invalid spec: " + strings.Join(msgs, "; ")}
 }
+
+// specError lists a spec's problems; it unwraps to fractal.ErrInvalid so the
+// command exits with status 2.
+type specError struct{ msg string }
+
+func (e *specError) Error() string { return e.msg }
+func (e *specError) Unwrap() error { return fractal.ErrInvalid }
 
 // GenerateReport is what generate prints with --json.
 type GenerateReport struct {
