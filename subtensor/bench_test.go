@@ -94,11 +94,22 @@ func BenchmarkChopsticksMetagraph256(b *testing.B) {
 	if len(m.Neurons) != 256 {
 		b.Fatalf("got %d neurons, want 256", len(m.Neurons))
 	}
-	for b.Loop() {
-		if _, err := d.client.Metagraph(ctx, netuid); err != nil {
-			b.Fatal(err)
+	b.Run("Metagraph", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.client.Metagraph(ctx, netuid); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	// The runtime API call alone, which chopsticks executes in its wasm
+	// interpreter with storage served from JavaScript.
+	b.Run("StateCall", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := d.client.NeuronsLite(ctx, netuid, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // writeSubnet creates subnet netuid with n neurons straight in storage.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,10 @@ var (
 )
 
 const chopsticksStartup = 3 * time.Minute
+
+// listeningRE finds the websocket URL in chopsticks' "RPC listening on
+// http://127.0.0.1:N and ws://127.0.0.1:N" line.
+var listeningRE = regexp.MustCompile(`RPC listening on .*(ws://127\.0\.0\.1:\d+)`)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -94,7 +99,7 @@ func launchChopsticks(bin, spec string) (*chopsticks, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start chopsticks: %w", err)
 	}
-	c := &chopsticks{url: fmt.Sprintf("ws://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	c := &chopsticks{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
 		pw.CloseWithError(fmt.Errorf("chopsticks exited: %v", err))
@@ -108,8 +113,10 @@ func launchChopsticks(bin, spec string) (*chopsticks, error) {
 		for sc.Scan() {
 			line := sc.Text()
 			c.log(line)
-			if strings.Contains(line, "RPC listening on") {
-				once.Do(func() { close(ready) })
+			// chopsticks moves to the next port when the one asked for is
+			// taken, so the URL comes from its announcement.
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				once.Do(func() { c.url = m[1]; close(ready) })
 			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
