@@ -170,12 +170,14 @@ func checkState(spec fractal.Spec, s fractal.State) error {
 		return err
 	}
 	for i, v := range s.Data {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if math.Float32bits(v)&expMask == expMask { // NaN or ±Inf
 			return fractal.Errorf("state", "element %d is %v, want a finite value", i, v)
 		}
 	}
 	return nil
 }
+
+const expMask = 0x7f800000 // exponent bits of a float32
 
 func allFrames(n int) []int {
 	sel := make([]int, n)
