@@ -27,14 +27,9 @@ type BlobStore struct {
 var _ fractal.BlobStore = (*BlobStore)(nil)
 
 func openBlobStore(ctx context.Context, s *Store) (*BlobStore, error) {
-	var obs jetstream.ObjectStore
-	err := s.do(ctx, "create blob store", func(ctx context.Context) error {
-		var err error
-		obs, err = s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket: blobsBucket, Description: "fractal results", TTL: s.cfg.BlobTTL,
-			Storage: s.storage(), Replicas: s.cfg.Replicas,
-		})
-		return err
+	obs, err := s.openObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: blobsBucket, Description: "fractal results", TTL: s.cfg.BlobTTL,
+		Storage: s.storage(), Replicas: s.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err
@@ -54,6 +49,26 @@ func (b *BlobStore) TTL(ctx context.Context) (time.Duration, error) {
 		return err
 	})
 	return ttl, err
+}
+
+// BlobInfo describes a stored blob.
+type BlobInfo struct {
+	Size     int64
+	Chunks   int
+	Modified time.Time
+}
+
+// Stat describes the blob under key; fractal.ErrNotFound when there is none.
+func (b *BlobStore) Stat(ctx context.Context, key string) (BlobInfo, error) {
+	var info BlobInfo
+	err := b.s.do(ctx, "stat blob "+key, func(ctx context.Context) error {
+		oi, err := b.obs.GetInfo(ctx, key)
+		if err == nil {
+			info = BlobInfo{Size: int64(oi.Size), Chunks: int(oi.Chunks), Modified: oi.ModTime}
+		}
+		return err
+	})
+	return info, err
 }
 
 // Put stores r under key in chunks of up to 4 MiB. ctx bounds the upload.

@@ -99,7 +99,7 @@ func (s *Store) connect() error {
 		}
 		return fmt.Errorf("connect to nats %s: %v: %w", url, err, fractal.ErrUnavailable)
 	}
-	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(s.cfg.CallTimeout))
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(s.cfg.CallTimeout), jetstream.WithPublishAsyncTimeout(s.cfg.CallTimeout))
 	if err != nil {
 		nc.Close()
 		return fmt.Errorf("jetstream: %w", err)
@@ -127,13 +127,15 @@ func (s *Store) setup(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	if s.nc != nil {
-		if derr := s.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
-			err = fmt.Errorf("drain nats connection: %w", derr)
+		if s.nc.IsConnected() {
+			if derr := s.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+				err = fmt.Errorf("drain nats connection: %w", derr)
+			}
+			for i := 0; i < 100 && !s.nc.IsClosed(); i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
 		}
-		for i := 0; i < 100 && !s.nc.IsClosed(); i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
-		s.nc.Close()
+		s.nc.Close() // a connection that lost its server has nothing to drain
 	}
 	if s.ns != nil {
 		s.ns.Shutdown()
@@ -226,7 +228,7 @@ func mapError(err error) error {
 	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted),
 		errors.Is(err, jetstream.ErrObjectNotFound), errors.Is(err, jetstream.ErrMsgNotFound):
 		return fmt.Errorf("%w: %w", err, fractal.ErrNotFound)
-	case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+	case isConflict(err):
 		return fmt.Errorf("%w: %w", err, fractal.ErrConflict)
 	case errors.Is(err, jetstream.ErrInvalidKey):
 		return fmt.Errorf("%w: %w", err, fractal.ErrInvalid)
@@ -236,9 +238,29 @@ func mapError(err error) error {
 	return err
 }
 
-// isConflict reports a compare-and-swap failure.
+// isConflict reports a compare-and-swap failure: a wrong last sequence,
+// reported as 10071 (R1) or 10164 (replicated streams).
 func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		return true
+	}
 	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)
+}
+
+// awaitAcks waits until the server has stored every async publish.
+func awaitAcks(ctx context.Context, futures ...jetstream.PubAckFuture) error {
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // nonce returns a random message id, so a publish retried after a lost

@@ -1,7 +1,6 @@
 package jetstream_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -96,5 +95,3 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
-var _ = context.Background

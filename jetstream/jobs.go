@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -24,27 +25,22 @@ const MaxListLimit = 1000
 // JobStore keeps jobs in a KV bucket: "j.<id>" holds the job as JSON and
 // "o.<owner>.<id>" (empty) indexes it by owner.
 type JobStore struct {
-	s  *Store
-	kv jetstream.KeyValue
+	s   *Store
+	kv  jetstream.KeyValue
+	put string // subject prefix of the bucket's keys
 }
 
 var _ fractal.JobStore = (*JobStore)(nil)
 
 func openJobStore(ctx context.Context, s *Store) (*JobStore, error) {
-	ttl := max(s.cfg.JobTTL, 0)
-	var kv jetstream.KeyValue
-	err := s.do(ctx, "create jobs bucket", func(ctx context.Context) error {
-		var err error
-		kv, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: jobsBucket, Description: "fractal gateway jobs", History: 1,
-			TTL: ttl, Storage: s.storage(), Replicas: s.cfg.Replicas,
-		})
-		return err
+	kv, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: jobsBucket, Description: "fractal gateway jobs", History: 1,
+		TTL: bucketTTL(s.cfg.JobTTL), Storage: s.storage(), Replicas: s.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &JobStore{s: s, kv: kv}, nil
+	return &JobStore{s: s, kv: kv, put: "$KV." + jobsBucket + "."}, nil
 }
 
 func jobKey(id string) string          { return "j." + id }
@@ -59,16 +55,30 @@ func (st *JobStore) Create(ctx context.Context, job *fractal.Job) error {
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", job.ID, err)
 	}
-	// The index entry goes first: a crash in between leaves an index entry
-	// without a job (List skips it), never a job that List cannot find.
-	err = st.s.do(ctx, "index job", func(ctx context.Context) error {
-		_, err := st.kv.Put(ctx, ownerKey(job.Owner, job.ID), nil)
+	// The index entry and the job are written together and both awaited.
+	// Should the job fail, the index entry stays without a job (List skips
+	// it), never a job that List cannot find.
+	tries := 0
+	err = st.s.do(ctx, "create job", func(ctx context.Context) error {
+		tries++
+		idx, err := st.s.js.PublishMsgAsync(&nats.Msg{Subject: st.put + ownerKey(job.Owner, job.ID)})
+		if err != nil {
+			return err
+		}
+		jf, err := st.s.js.PublishMsgAsync(&nats.Msg{Subject: st.put + jobKey(job.ID), Data: data}, jetstream.WithExpectLastSequencePerSubject(0))
+		if err != nil {
+			return err
+		}
+		err = awaitAcks(ctx, idx, jf)
+		if tries > 1 && isConflict(err) {
+			// A retry after a lost reply may meet its own earlier write.
+			if e, gerr := st.kv.Get(ctx, jobKey(job.ID)); gerr == nil && bytes.Equal(e.Value(), data) {
+				return nil
+			}
+		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("create job %s: %w", job.ID, err)
-	}
-	if _, err := st.s.cas(ctx, st.kv, "create job", jobKey(job.ID), data, 0); err != nil {
 		return fmt.Errorf("create job %s: %w", job.ID, err)
 	}
 	return nil

@@ -30,14 +30,9 @@ func (s *Store) KV(ctx context.Context, name string, ttl time.Duration) (*KV, er
 	if err := fractal.ValidateToken("bucket", name); err != nil {
 		return nil, fmt.Errorf("kv bucket: %w", err)
 	}
-	var kv jetstream.KeyValue
-	err := s.do(ctx, "create kv bucket "+name, func(ctx context.Context) error {
-		var err error
-		kv, err = s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: kvBucketPrefix + name, History: 1, TTL: max(ttl, 0),
-			Storage: s.storage(), Replicas: s.cfg.Replicas,
-		})
-		return err
+	kv, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: kvBucketPrefix + name, History: 1, TTL: bucketTTL(ttl),
+		Storage: s.storage(), Replicas: s.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err

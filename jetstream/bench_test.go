@@ -1,0 +1,71 @@
+package jetstream_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/jetstream"
+)
+
+// BenchmarkAccept measures what the gateway does before its 202: persist a
+// small job and enqueue it, on the embedded server with file storage. Both
+// calls return only once the server has stored the data.
+//
+//	go test ./jetstream -run '^$' -bench Accept -benchtime 3s
+func BenchmarkAccept(b *testing.B) {
+	for _, bc := range []struct {
+		name       string
+		parallel   int // concurrent requests per GOMAXPROCS
+		syncAlways bool
+	}{
+		{"sequential", 0, false},
+		{"parallel2", 1, false},
+		{"parallel16", 8, false},
+		{"parallel16_fsync", 8, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := jetstream.DefaultConfig(b.TempDir())
+			cfg.SyncAlways = bc.syncAlways
+			s, err := jetstream.Open(context.Background(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			now := time.Now()
+			var n atomic.Int64
+			accept := func() error {
+				id := fmt.Sprintf("job-%09d", n.Add(1))
+				job := fractal.NewJob(id, "key-bench", fractal.DefaultSpec("a red ball bouncing over the ocean at night", 42), now)
+				if err := s.Jobs().Create(ctx, job); err != nil {
+					return err
+				}
+				return s.Queue().Enqueue(ctx, id)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			if bc.parallel == 0 {
+				for b.Loop() {
+					if err := accept(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.SetParallelism(bc.parallel)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := accept(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "jobs/s")
+		})
+	}
+}

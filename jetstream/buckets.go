@@ -1,0 +1,82 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// openKeyValue opens a KV bucket, creating or reconfiguring it only when its
+// settings differ from cfg.
+func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	matches := func(sc jetstream.StreamConfig) bool {
+		return sc.MaxAge == cfg.TTL && sc.MaxMsgsPerSubject == int64(max(cfg.History, 1)) &&
+			sc.Replicas == cfg.Replicas && sc.Storage == cfg.Storage
+	}
+	create := func(ctx context.Context) error {
+		_, err := s.js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	}
+	var kv jetstream.KeyValue
+	err := s.do(ctx, "open bucket "+cfg.Bucket, func(ctx context.Context) error {
+		if err := s.ensureStream(ctx, "KV_"+cfg.Bucket, matches, create); err != nil {
+			return err
+		}
+		var err error
+		kv, err = s.js.KeyValue(ctx, cfg.Bucket)
+		return err
+	})
+	return kv, err
+}
+
+// openObjectStore opens an object store like openKeyValue.
+func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
+	matches := func(sc jetstream.StreamConfig) bool {
+		return sc.MaxAge == cfg.TTL && sc.Replicas == cfg.Replicas && sc.Storage == cfg.Storage
+	}
+	create := func(ctx context.Context) error {
+		_, err := s.js.CreateOrUpdateObjectStore(ctx, cfg)
+		return err
+	}
+	var obs jetstream.ObjectStore
+	err := s.do(ctx, "open object store "+cfg.Bucket, func(ctx context.Context) error {
+		if err := s.ensureStream(ctx, "OBJ_"+cfg.Bucket, matches, create); err != nil {
+			return err
+		}
+		var err error
+		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
+		return err
+	})
+	return obs, err
+}
+
+// ensureStream creates or updates the stream behind a bucket when it is
+// missing or its settings do not match. On replicated streams it then turns
+// direct gets off: a follower answering a direct get may not have a write
+// the leader already acknowledged, and a job must be readable right after
+// its creation. Reads then go through the stream leader.
+func (s *Store) ensureStream(ctx context.Context, name string, matches func(jetstream.StreamConfig) bool, create func(context.Context) error) error {
+	st, err := s.js.Stream(ctx, name)
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return err
+	}
+	if err != nil || !matches(st.CachedInfo().Config) {
+		if err := create(ctx); err != nil {
+			return err
+		}
+		if st, err = s.js.Stream(ctx, name); err != nil {
+			return err
+		}
+	}
+	cfg := st.CachedInfo().Config
+	if s.cfg.Replicas > 1 && cfg.AllowDirect {
+		cfg.AllowDirect = false
+		_, err = s.js.UpdateStream(ctx, cfg)
+	}
+	return err
+}
+
+// bucketTTL maps a configured retention to a bucket TTL (0: for ever).
+func bucketTTL(d time.Duration) time.Duration { return max(d, 0) }

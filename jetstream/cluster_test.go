@@ -1,0 +1,190 @@
+package jetstream_test
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/storetest"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
+)
+
+// cluster is three JetStream servers routed together on 127.0.0.1.
+type cluster struct {
+	servers []*server.Server
+	url     string // every client URL, comma-separated
+}
+
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	ports := freePorts(t, 3)
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+	}
+	c := &cluster{}
+	var urls []string
+	for i, p := range ports {
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), MaxPayload: 8 << 20, NoSigs: true, NoLog: true,
+			Cluster: server.ClusterOpts{Name: "fractal", Host: "127.0.0.1", Port: p},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		ns, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		t.Cleanup(ns.Shutdown)
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("server n%d not ready", i+1)
+		}
+		c.servers = append(c.servers, ns)
+		urls = append(urls, ns.ClientURL())
+	}
+	c.url = strings.Join(urls, ",")
+	deadline := time.Now().Add(15 * time.Second)
+	for c.leader() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no JetStream meta leader after 15s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c
+}
+
+func (c *cluster) leader() *server.Server {
+	for _, s := range c.servers {
+		if s.JetStreamIsLeader() {
+			return s
+		}
+	}
+	return nil
+}
+
+// freePorts reserves n ports for cluster routes, which every server must
+// know before it starts.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		defer l.Close()
+	}
+	return ports
+}
+
+// open returns a store with three replicas on the cluster after purging
+// every stream, so each subtest starts empty.
+func (c *cluster) open(t *testing.T) *jetstream.Store {
+	t.Helper()
+	ctx := storetest.Context(t, 30*time.Second)
+	nc, err := nats.Connect(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := njs.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for info := range js.ListStreams(ctx).Info() {
+		if info.Config.Replicas != 3 || info.Config.AllowDirect {
+			t.Fatalf("got stream %s with %d replicas and direct gets %v, want 3 and no direct gets (they may read stale followers)",
+				info.Config.Name, info.Config.Replicas, info.Config.AllowDirect)
+		}
+		st, err := js.Stream(ctx, info.Config.Name)
+		if err == nil {
+			err = st.Purge(ctx)
+		}
+		if err != nil {
+			t.Fatalf("purge stream %s: %v", info.Config.Name, err)
+		}
+	}
+	cfg := testConfig(t, "")
+	cfg.URL, cfg.Replicas = c.url, 3
+	return mustOpen(t, cfg)
+}
+
+// TestClusterContract runs the contract suites on three replicas, where
+// compare-and-swap conflicts carry a different error code than on one.
+func TestClusterContract(t *testing.T) {
+	c := startCluster(t)
+	t.Run("JobStore", func(t *testing.T) {
+		storetest.JobStore(t, func(t *testing.T) fractal.JobStore { return c.open(t).Jobs() })
+	})
+	t.Run("JobQueue", func(t *testing.T) {
+		storetest.JobQueue(t, testAckWait, func(t *testing.T) fractal.JobQueue { return c.open(t).Queue() })
+	})
+	t.Run("BlobStore", func(t *testing.T) {
+		storetest.BlobStore(t, func(t *testing.T) fractal.BlobStore { return c.open(t).Blobs() })
+	})
+	t.Run("KV", func(t *testing.T) {
+		storetest.KV(t, func(t *testing.T) fractal.KV { return mustKV(t, c.open(t), "test", 0) })
+	})
+	t.Run("Log", func(t *testing.T) {
+		storetest.Log(t, func(t *testing.T) fractal.Log { return c.open(t).Audit() })
+	})
+}
+
+// TestClusterNodeLoss kills the server leading the jobs bucket and the
+// queue: every accepted job is still there, and new ones are accepted once
+// a new leader is elected, the per-call timeouts and retries riding it out.
+func TestClusterNodeLoss(t *testing.T) {
+	c := startCluster(t)
+	s := c.open(t)
+	ctx := storetest.Context(t, 60*time.Second)
+	now := time.Now()
+	const before, after = 20, 5
+	accept := func(i int) error {
+		job := fractal.NewJob(fmt.Sprintf("job-%03d", i), "key-a", fractal.DefaultSpec("a red ball", uint64(i)), now)
+		if err := s.Jobs().Create(ctx, job); err != nil {
+			return err
+		}
+		return s.Queue().Enqueue(ctx, job.ID)
+	}
+	for i := range before {
+		mustDo(t, accept(i))
+	}
+	var victim *server.Server
+	for _, ns := range c.servers {
+		if ns.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, "KV_fractal_jobs") {
+			victim = ns
+		}
+	}
+	if victim == nil {
+		t.Fatal("no leader for the jobs bucket")
+	}
+	victim.Shutdown()
+	start := time.Now()
+	for i := before; i < before+after; i++ {
+		mustDo(t, accept(i))
+	}
+	t.Logf("accepted %d jobs %v after losing %s", after, time.Since(start), victim.Name())
+	seen := map[string]bool{}
+	for len(seen) < before+after {
+		d, err := s.Queue().Dequeue(ctx)
+		mustDo(t, err)
+		if _, err := s.Jobs().Get(ctx, d.JobID()); err != nil {
+			t.Fatalf("job %s dequeued but not readable: %v", d.JobID(), err)
+		}
+		seen[d.JobID()] = true
+		mustDo(t, d.Ack(ctx))
+	}
+	jobs, _, err := s.Jobs().List(ctx, "key-a", "", 100)
+	mustDo(t, err)
+	if len(jobs) != before+after {
+		t.Fatalf("got %d jobs listed, want %d", len(jobs), before+after)
+	}
+}
