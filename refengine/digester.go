@@ -16,13 +16,17 @@ type digester struct {
 	once sync.Once
 }
 
+// digestQueue bounds how many states wait for their digest, and so the
+// memory a large generation holds.
+const digestQueue = 2
+
 type digestJob struct {
 	t int
 	s fractal.State
 }
 
 func newDigester(out []fractal.Digest) *digester {
-	d := &digester{out: out, in: make(chan digestJob, len(out))}
+	d := &digester{out: out, in: make(chan digestJob, digestQueue)}
 	d.wg.Go(func() {
 		for j := range d.in {
 			d.out[j.t] = j.s.Digest()

@@ -1,8 +1,3 @@
-// Package refengine is the built-in reference engine: a small procedural
-// diffusion model in pure Go. A prompt is parsed into a scene; sampling runs
-// from seeded noise toward that scene for a number of steps, each depending on
-// the previous state, the scene and fresh noise; a decoder renders RGB frames.
-// Every result is bit-exact across runs, GOMAXPROCS values and architectures.
 package refengine
 
 import (
