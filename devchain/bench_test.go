@@ -67,7 +67,22 @@ func benchMetagraph(b *testing.B, chain fractal.ChainReader) {
 func BenchmarkMetagraph256(b *testing.B) {
 	c := fullSubnet(b)
 	b.Run("InProcess", func(b *testing.B) { benchMetagraph(b, c) })
-	b.Run("Served", func(b *testing.B) { benchMetagraph(b, mustServe(b, c)) })
+	b.Run("Served", func(b *testing.B) {
+		alice := mustKey(b, "//Alice")
+		cl := mustServe(b, c)
+		b.ReportAllocs()
+		for b.Loop() {
+			// A change each time (as a new block would make) defeats the
+			// client's cache: this measures a full sync.
+			if _, err := c.AdvanceBlocks(b.Context(), alice, 1); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.Metagraph(b.Context(), 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ServedUnchanged", func(b *testing.B) { benchMetagraph(b, mustServe(b, c)) })
 }
 
 // BenchmarkEpoch256 runs blocks with consensus due on every block on a

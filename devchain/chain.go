@@ -2,6 +2,8 @@ package devchain
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,6 +50,10 @@ type Chain struct {
 	open      bool
 	closed    bool
 	lock      *os.File // holds the data directory's lock while open
+	// version counts the changes since Open; with boot it tags a state
+	// for HTTP caching.
+	version uint64
+	boot    string
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -91,7 +97,9 @@ func (c *Chain) Open(ctx context.Context) error {
 		}
 		return err
 	}
-	c.st, c.open, c.lastBlock = st, true, c.Now()
+	var boot [8]byte
+	rand.Read(boot[:])
+	c.st, c.open, c.lastBlock, c.boot = st, true, c.Now(), hex.EncodeToString(boot[:])
 	c.Logger.Info("devchain open", logBlock, st.Block, logSubnets, len(st.Subnets), logBlockTime, c.Config.BlockTime)
 	if c.Config.BlockTime > 0 {
 		c.wg.Add(1)
@@ -214,6 +222,7 @@ func (c *Chain) update(fn func(st *state) error) error {
 	if err := fn(c.st); err != nil {
 		return err
 	}
+	c.version++
 	return c.persist(c.st)
 }
 
@@ -262,11 +271,22 @@ func (c *Chain) head() (uint64, time.Time, error) {
 
 // Metagraph returns a snapshot of subnet netuid.
 func (c *Chain) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagraph, error) {
+	m, _, err := c.metagraph(netuid, "")
+	return m, err
+}
+
+// metagraph returns subnet netuid and a tag that changes whenever the
+// chain does; when the tag equals ifNot it returns a nil metagraph.
+func (c *Chain) metagraph(netuid uint16, ifNot string) (*fractal.Metagraph, string, error) {
 	var m *fractal.Metagraph
+	var tag string
 	err := c.view(func(st *state) error {
 		sn, err := st.subnet(netuid)
 		if err != nil {
 			return err
+		}
+		if tag = fmt.Sprintf("%s-%d-%d", c.boot, netuid, c.version); tag == ifNot {
+			return nil
 		}
 		m = &fractal.Metagraph{NetUID: netuid, Block: st.Block, Tempo: sn.Params.Tempo,
 			Neurons: make([]fractal.Neuron, len(sn.Neurons))}
@@ -279,7 +299,7 @@ func (c *Chain) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagrap
 		}
 		return nil
 	})
-	return m, err
+	return m, tag, err
 }
 
 // WatchBlocks sends the current block number and then each new one, in

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,10 +34,11 @@ type Client struct {
 	// an unreachable server; it doubles after each failure.
 	MinBackoff, MaxBackoff time.Duration
 
-	mu     sync.Mutex
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	mu         sync.Mutex
+	closed     bool
+	metagraphs map[uint16]cachedMetagraph
+	done       chan struct{}
+	wg         sync.WaitGroup
 }
 
 var (
@@ -71,46 +73,75 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// do sends one request and decodes a JSON answer into out.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, sig string, timeout time.Duration, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// request is one HTTP exchange with the server.
+type request struct {
+	method, path string
+	body         []byte // a signed envelope, for POST
+	sig          string
+	timeout      time.Duration
+	ifNoneMatch  string // an ETag of a cached answer
+}
+
+// do sends r and decodes a JSON answer into out. It returns the answer's
+// ETag, and notModified without touching out when the server answered
+// 304 to r.ifNoneMatch.
+func (c *Client) do(ctx context.Context, r request, out any) (etag string, notModified bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+	if r.body != nil {
+		rd = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, r.method, c.BaseURL+r.path, rd)
 	if err != nil {
-		return fmt.Errorf("devchain URL %q: %v: %w", c.BaseURL, err, fractal.ErrInvalid)
+		return "", false, fmt.Errorf("devchain URL %q: %v: %w", c.BaseURL, err, fractal.ErrInvalid)
 	}
-	if body != nil {
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(signatureHeader, sig)
+		req.Header.Set(signatureHeader, r.sig)
+	}
+	if r.ifNoneMatch != "" {
+		req.Header.Set("If-None-Match", r.ifNoneMatch)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("devchain at %s is unreachable (is 'fractal devchain' running there?): %w: %w",
+		return "", false, fmt.Errorf("devchain at %s is unreachable (is 'fractal devchain' running there?): %w: %w",
 			c.BaseURL, fractal.ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("devchain at %s: read answer: %w: %w", c.BaseURL, fractal.ErrUnavailable, err)
+		return "", false, fmt.Errorf("devchain at %s: read answer: %w: %w", c.BaseURL, fractal.ErrUnavailable, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		var eb errorBody
-		if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
-			eb.Error = strings.TrimSpace(string(b[:min(len(b), 200)]))
-		}
-		if s := sentinelOf(eb.Code, resp.StatusCode); s != nil {
-			return fmt.Errorf("%s: %w", strings.TrimSuffix(eb.Error, ": "+s.Error()), s)
-		}
-		return fmt.Errorf("devchain: %s (HTTP %d)", eb.Error, resp.StatusCode)
+	switch {
+	case resp.StatusCode == http.StatusNotModified && r.ifNoneMatch != "":
+		return r.ifNoneMatch, true, nil
+	case resp.StatusCode != http.StatusOK:
+		return "", false, answerError(resp.StatusCode, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("devchain at %s: malformed answer to %s (is it a devchain?): %v: %w", c.BaseURL, path, err, fractal.ErrUnavailable)
+		return "", false, fmt.Errorf("devchain at %s: malformed answer to %s (is it a devchain?): %v: %w", c.BaseURL, r.path, err, fractal.ErrUnavailable)
 	}
-	return nil
+	return resp.Header.Get("ETag"), false, nil
+}
+
+// answerError turns an error answer back into an error wrapping its
+// sentinel.
+func answerError(status int, body []byte) error {
+	var eb errorBody
+	if json.Unmarshal(body, &eb) != nil || eb.Error == "" {
+		eb.Error = strings.TrimSpace(string(body[:min(len(body), 200)]))
+	}
+	if s := sentinelOf(eb.Code, status); s != nil {
+		return fmt.Errorf("%s: %w", strings.TrimSuffix(eb.Error, ": "+s.Error()), s)
+	}
+	return fmt.Errorf("devchain: %s (HTTP %d)", eb.Error, status)
+}
+
+// get reads path into out.
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	_, _, err := c.do(ctx, request{method: http.MethodGet, path: path, timeout: c.Timeout}, out)
+	return err
 }
 
 // call signs and sends a write as key.
@@ -120,7 +151,8 @@ func (c *Client) call(ctx context.Context, key fractal.Signer, call string, args
 		return nil, err
 	}
 	var res callResult
-	if err := c.do(ctx, http.MethodPost, "/v1/calls/"+call, body, sig, c.Timeout, &res); err != nil {
+	r := request{method: http.MethodPost, path: "/v1/calls/" + call, body: body, sig: sig, timeout: c.Timeout}
+	if _, _, err := c.do(ctx, r, &res); err != nil {
 		if strings.HasPrefix(err.Error(), call+":") {
 			return nil, err
 		}
@@ -132,23 +164,51 @@ func (c *Client) call(ctx context.Context, key fractal.Signer, call string, args
 // Block returns the current block number.
 func (c *Client) Block(ctx context.Context) (uint64, error) {
 	var r struct{ Block uint64 }
-	err := c.do(ctx, http.MethodGet, "/v1/block", nil, "", c.Timeout, &r)
+	err := c.get(ctx, "/v1/block", &r)
 	return r.Block, err
 }
 
-// Metagraph returns a snapshot of subnet netuid.
+// Metagraph returns a snapshot of subnet netuid. The last snapshot of each
+// subnet is cached with its ETag, so an unchanged metagraph costs the
+// server and the client almost nothing.
 func (c *Client) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagraph, error) {
-	var m fractal.Metagraph
-	if err := c.do(ctx, http.MethodGet, fmt.Sprintf("/v1/subnets/%d/metagraph", netuid), nil, "", c.Timeout, &m); err != nil {
+	c.mu.Lock()
+	cached := c.metagraphs[netuid]
+	c.mu.Unlock()
+	m := new(fractal.Metagraph)
+	r := request{method: http.MethodGet, path: fmt.Sprintf("/v1/subnets/%d/metagraph", netuid), timeout: c.Timeout, ifNoneMatch: cached.etag}
+	etag, notModified, err := c.do(ctx, r, m)
+	switch {
+	case err != nil:
 		return nil, err
+	case notModified:
+		out := *cached.m
+		out.Neurons = slices.Clone(cached.m.Neurons)
+		return &out, nil
 	}
-	return &m, nil
+	if etag != "" {
+		keep := *m
+		keep.Neurons = slices.Clone(m.Neurons)
+		c.mu.Lock()
+		if c.metagraphs == nil {
+			c.metagraphs = map[uint16]cachedMetagraph{}
+		}
+		c.metagraphs[netuid] = cachedMetagraph{etag: etag, m: &keep}
+		c.mu.Unlock()
+	}
+	return m, nil
+}
+
+// cachedMetagraph is the last metagraph of a subnet and its ETag.
+type cachedMetagraph struct {
+	etag string
+	m    *fractal.Metagraph
 }
 
 // Subnets lists the subnets.
 func (c *Client) Subnets(ctx context.Context) ([]SubnetInfo, error) {
 	var out []SubnetInfo
-	err := c.do(ctx, http.MethodGet, "/v1/subnets", nil, "", c.Timeout, &out)
+	err := c.get(ctx, "/v1/subnets", &out)
 	return out, err
 }
 
@@ -219,7 +279,7 @@ func (c *Client) waitBlock(ctx context.Context, after int64) (uint64, error) {
 		q.Set("after", strconv.FormatInt(after, 10))
 	}
 	var r struct{ Block uint64 }
-	err := c.do(ctx, http.MethodGet, "/v1/blocks?"+q.Encode(), nil, "", c.PollWait+c.Timeout, &r)
+	_, _, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/blocks?" + q.Encode(), timeout: c.PollWait + c.Timeout}, &r)
 	return r.Block, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -40,7 +41,7 @@ const (
 //	GET  /v1/block                       {"block": N, "time": RFC 3339}
 //	GET  /v1/blocks?after=N&wait=25s     long-poll: returns once block > N
 //	GET  /v1/subnets                     [SubnetInfo]
-//	GET  /v1/subnets/{netuid}/metagraph  fractal.Metagraph
+//	GET  /v1/subnets/{netuid}/metagraph  fractal.Metagraph, with an ETag (304 when unchanged)
 //	POST /v1/calls/{call}                signed envelope → result
 type Server struct {
 	Chain  *Chain
@@ -141,7 +142,14 @@ func (s *Server) handleMetagraph(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, nil, err)
 		return
 	}
-	m, err := s.Chain.Metagraph(r.Context(), netuid)
+	m, tag, err := s.Chain.metagraph(netuid, strings.Trim(r.Header.Get("If-None-Match"), `"`))
+	if err == nil {
+		w.Header().Set("ETag", `"`+tag+`"`)
+		if m == nil {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
 	s.reply(w, r, m, err)
 }
 

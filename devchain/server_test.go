@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,45 @@ func TestWatchBlocksReconnect(t *testing.T) {
 	recv(2)
 	cancel()
 	for range ch {
+	}
+}
+
+// TestMetagraphCache checks that an unchanged metagraph is answered 304 and
+// served from the client's cache, and that any change is seen at once.
+func TestMetagraphCache(t *testing.T) {
+	f := newFixture(t, 2, nil)
+	ts := httptest.NewServer(devchain.NewServer(f.c))
+	defer ts.Close()
+	var statuses []int
+	cl := devchain.NewClient(ts.URL)
+	cl.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil {
+			statuses = append(statuses, resp.StatusCode)
+		}
+		return resp, err
+	})}
+	defer cl.Close()
+	read := func() *fractal.Metagraph {
+		t.Helper()
+		m, err := cl.Metagraph(t.Context(), f.netuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	first := read()
+	first.Neurons[0].Stake = 12345 // a caller's change must not leak into the cache
+	second := read()
+	f.stake(t, 1, 7)
+	third := read()
+	if want := []int{200, 304, 200}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses: got %v, want %v", statuses, want)
+	}
+	if second.Neurons[0].Stake != 0 {
+		t.Errorf("cached stake: got %d, want 0", second.Neurons[0].Stake)
+	}
+	if got := third.Neurons[1].Stake; got != 7*fractal.RaoPerTAO {
+		t.Errorf("stake after a change: got %d, want %d", got, 7*fractal.RaoPerTAO)
 	}
 }
