@@ -138,6 +138,10 @@ func (r *reader) compactU16() uint16 {
 	return uint16(v)
 }
 
+// maxZeroSizedLen bounds the length of a vector whose elements may take no
+// bytes, where the input size gives no bound.
+const maxZeroSizedLen = 1 << 16
+
 // length decodes a compact length prefix, refusing one that cannot fit in the
 // rest of the input when each element takes at least minSize bytes.
 func (r *reader) length(minSize int) int {
@@ -145,12 +149,12 @@ func (r *reader) length(minSize int) int {
 	if r.err != nil {
 		return 0
 	}
-	if minSize > 0 && n > uint64(r.remaining()/minSize) {
-		r.fail(fmt.Errorf("length %d exceeds the %d bytes left", n, r.remaining()))
-		return 0
+	limit := uint64(maxZeroSizedLen)
+	if minSize > 0 {
+		limit = uint64(r.remaining() / minSize)
 	}
-	if n > uint64(r.remaining())+1<<20 {
-		r.fail(fmt.Errorf("length %d is implausible", n))
+	if n > limit {
+		r.fail(fmt.Errorf("length %d exceeds what the %d bytes left can hold", n, r.remaining()))
 		return 0
 	}
 	return int(n)

@@ -253,7 +253,11 @@ func (rt *Runtime) decodeCompact(r *reader) (any, error) {
 
 func (rt *Runtime) decodeSeq(r *reader, elem types.Si1LookupTypeID, n, depth int) (any, error) {
 	if n < 0 {
-		n = r.length(0)
+		minSize := 1
+		if rt.zeroSized(elem, depth) {
+			minSize = 0
+		}
+		n = r.length(minSize)
 	}
 	if rt.isU8(elem) {
 		return r.bytes(n), r.err
@@ -276,7 +280,7 @@ func (rt *Runtime) decodeSeq(r *reader, elem types.Si1LookupTypeID, n, depth int
 }
 
 func (rt *Runtime) decodeBits(r *reader, store types.Si1LookupTypeID) (any, error) {
-	bitsN := r.length(0)
+	bitsN := r.compact()
 	t, err := rt.typ(store)
 	if err != nil {
 		return nil, err
@@ -285,8 +289,11 @@ func (rt *Runtime) decodeBits(r *reader, store types.Si1LookupTypeID) (any, erro
 	if size == 0 {
 		return nil, fmt.Errorf("bit sequence store is not an unsigned integer")
 	}
-	words := (bitsN + 8*size - 1) / (8 * size)
-	return r.bytes(words * size), r.err
+	words := (bitsN + uint64(8*size) - 1) / uint64(8*size)
+	if r.err != nil || words > uint64(r.remaining()/size) {
+		return nil, fmt.Errorf("bit sequence of %d bits cannot fit in %d bytes", bitsN, r.remaining())
+	}
+	return r.bytes(int(words) * size), r.err
 }
 
 func decodePrimitive(r *reader, p types.Si0TypeDefPrimitive) (any, error) {
