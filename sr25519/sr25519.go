@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sync"
 
-	schnorrkel "github.com/ChainSafe/go-schnorrkel"
 	subkey "github.com/vedhavyas/go-subkey/v2"
 	subsr "github.com/vedhavyas/go-subkey/v2/sr25519"
 
@@ -116,7 +115,7 @@ func SS58(pub [32]byte) string { return subkey.SS58Encode(pub[:], Network) }
 // is cheap to call often with the same signers. The zero value is ready.
 type Verifier struct {
 	mu   sync.Mutex
-	keys map[string]*schnorrkel.PublicKey
+	keys map[string]*verifyKey
 }
 
 var _ fractal.Verifier = (*Verifier)(nil)
@@ -136,20 +135,16 @@ func (v *Verifier) Verify(ss58 string, msg, sig []byte) error {
 	if len(sig) != 64 {
 		return fmt.Errorf("signature is %d bytes, want 64: %w", len(sig), fractal.ErrUnauthorized)
 	}
-	var raw [64]byte
-	copy(raw[:], sig)
-	var s schnorrkel.Signature
-	if err := s.Decode(raw); err != nil {
+	if err := pub.verify(msg, (*[64]byte)(sig)); err != nil {
+		if errors.Is(err, ErrBadSignature) {
+			return fmt.Errorf("%w by %s: %w", ErrBadSignature, ss58, fractal.ErrUnauthorized)
+		}
 		return fmt.Errorf("signature: %v: %w", err, fractal.ErrUnauthorized)
-	}
-	ok, err := pub.Verify(&s, schnorrkel.NewSigningContext([]byte("substrate"), msg))
-	if err != nil || !ok {
-		return fmt.Errorf("%w by %s: %w", ErrBadSignature, ss58, fractal.ErrUnauthorized)
 	}
 	return nil
 }
 
-func (v *Verifier) publicKey(ss58 string) (*schnorrkel.PublicKey, error) {
+func (v *Verifier) publicKey(ss58 string) (*verifyKey, error) {
 	v.mu.Lock()
 	pk, ok := v.keys[ss58]
 	v.mu.Unlock()
@@ -160,13 +155,12 @@ func (v *Verifier) publicKey(ss58 string) (*schnorrkel.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	pk = new(schnorrkel.PublicKey)
-	if err := pk.Decode(raw); err != nil {
-		return nil, fmt.Errorf("public key of %s: %v: %w", ss58, err, fractal.ErrInvalid)
+	if pk, err = newVerifyKey(raw, ss58); err != nil {
+		return nil, err
 	}
 	v.mu.Lock()
 	if v.keys == nil || len(v.keys) >= maxCachedKeys {
-		v.keys = make(map[string]*schnorrkel.PublicKey)
+		v.keys = make(map[string]*verifyKey)
 	}
 	v.keys[ss58] = pk
 	v.mu.Unlock()
