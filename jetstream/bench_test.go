@@ -69,3 +69,28 @@ func BenchmarkAccept(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProgressUpdate measures one compare-and-swap progress update of
+// a job, as a dispatcher relays a miner's progress.
+func BenchmarkProgressUpdate(b *testing.B) {
+	s, err := jetstream.Open(context.Background(), jetstream.DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	job := fractal.NewJob("job-1", "key-bench", fractal.DefaultSpec("a red ball", 1), time.Now())
+	if err := s.Jobs().Create(ctx, job); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Jobs().Update(ctx, job.ID, func(j *fractal.Job) error { return j.Transition(fractal.JobInProgress, time.Now()) }); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := s.Jobs().Update(ctx, job.ID, func(j *fractal.Job) error { j.Progress = i % 100; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -21,16 +23,23 @@ type Config struct {
 	// (port 0 picks a free one), so other processes can share it. Empty:
 	// in-process only, no port is opened.
 	Listen string
+	// Token, when set, is required from every client of the embedded server
+	// and sent to an external one. Set it whenever Listen is not loopback.
+	Token string
 	// Replicas of every stream, bucket and consumer: 1, or 3 on a cluster.
 	Replicas int
 
 	// CallTimeout bounds each JetStream API call; calls that time out or
-	// find no responder are retried up to Retries more times.
+	// find no responder are retried up to Retries more times (0 takes the
+	// default; negative: no retries).
 	CallTimeout time.Duration
 	Retries     int
 
 	// AckWait is how long a dequeued job may go unacknowledged before it is
 	// delivered again; MaxDeliver bounds deliveries per entry (-1: no bound).
+	// An entry delivered MaxDeliver times is never delivered again, so a
+	// dispatcher must fail and acknowledge a job before its Attempt reaches
+	// MaxDeliver.
 	AckWait    time.Duration
 	MaxDeliver int
 
@@ -110,8 +119,6 @@ func (c Config) Validate() error {
 		return fractal.Errorf("replicas", "3 replicas need a cluster; set a server URL")
 	case c.CallTimeout <= 0:
 		return fractal.Errorf("call_timeout", "must be positive, got %v", c.CallTimeout)
-	case c.Retries < 0:
-		return fractal.Errorf("retries", "must not be negative, got %d", c.Retries)
 	case c.AckWait < 100*time.Millisecond:
 		return fractal.Errorf("ack_wait", "must be at least 100ms, got %v", c.AckWait)
 	case c.MaxDeliver == 0 || c.MaxDeliver < -1:
@@ -131,9 +138,28 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// String describes the store for logs, without credentials.
 func (c Config) String() string {
 	if c.URL != "" {
-		return fmt.Sprintf("external %s R%d", c.URL, c.Replicas)
+		return fmt.Sprintf("external %s R%d", redactURL(c.URL), c.Replicas)
+	}
+	if c.Listen != "" {
+		return fmt.Sprintf("embedded %s listening on %s", c.DataDir, c.Listen)
 	}
 	return fmt.Sprintf("embedded %s", c.DataDir)
+}
+
+// redactURL drops user information (a token or password) from each of
+// comma-separated server URLs.
+func redactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = nil
+			parts[i] = u.String()
+		} else if err != nil {
+			parts[i] = "(unparsable url)"
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -83,6 +83,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func (s *Store) connect() error {
 	opts := []nats.Option{nats.Name("fractal"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if s.cfg.Token != "" {
+		opts = append(opts, nats.Token(s.cfg.Token))
+	}
 	url := s.cfg.URL
 	if url == "" {
 		ns, err := startServer(s.cfg)
@@ -97,7 +100,11 @@ func (s *Store) connect() error {
 		if s.ns != nil {
 			s.ns.Shutdown()
 		}
-		return fmt.Errorf("connect to nats %s: %v: %w", url, err, fractal.ErrUnavailable)
+		kind := fractal.ErrUnavailable
+		if errors.Is(err, nats.ErrAuthorization) {
+			kind = fractal.ErrUnauthorized
+		}
+		return fmt.Errorf("connect to nats %s: %v: %w", redactURL(url), err, kind)
 	}
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(s.cfg.CallTimeout), jetstream.WithPublishAsyncTimeout(s.cfg.CallTimeout))
 	if err != nil {

@@ -17,13 +17,14 @@ const maxPayload = 8 << 20
 // startServer starts the embedded JetStream server described by cfg.
 func startServer(cfg Config) (*server.Server, error) {
 	opts := &server.Options{
-		ServerName: "fractal",
-		JetStream:  true,
-		StoreDir:   cfg.DataDir,
-		MaxPayload: maxPayload,
-		SyncAlways: cfg.SyncAlways,
-		NoSigs:     true,
-		DontListen: true,
+		ServerName:    "fractal",
+		JetStream:     true,
+		StoreDir:      cfg.DataDir,
+		MaxPayload:    maxPayload,
+		SyncAlways:    cfg.SyncAlways,
+		NoSigs:        true,
+		DontListen:    true,
+		Authorization: cfg.Token,
 	}
 	if cfg.Listen != "" {
 		host, portStr, err := net.SplitHostPort(cfg.Listen)
@@ -38,6 +39,9 @@ func startServer(cfg Config) (*server.Server, error) {
 			port = server.RANDOM_PORT
 		}
 		opts.DontListen, opts.Host, opts.Port = false, host, port
+		if ip := net.ParseIP(host); cfg.Token == "" && (ip == nil || !ip.IsLoopback()) {
+			cfg.Logger.Warn("embedded nats listens beyond loopback without a token: anyone who reaches it can change jobs", "listen", cfg.Listen)
+		}
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -244,4 +245,66 @@ func TestOpenInvalidConfig(t *testing.T) {
 	if !errors.Is(err, fractal.ErrInvalid) {
 		t.Fatalf("got %v, want %v", err, fractal.ErrInvalid)
 	}
+}
+
+// TestToken checks that a listening server with a token refuses clients
+// without it, accepts it as an option or in the URL, and never logs it.
+func TestToken(t *testing.T) {
+	const token = "s3cret-token-value"
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srvCfg := testConfig(t, t.TempDir())
+	srvCfg.Listen, srvCfg.Token, srvCfg.Logger = "127.0.0.1:0", token, logger
+	srv := mustOpen(t, srvCfg)
+	hostPort := strings.TrimPrefix(srv.ClientURL(), "nats://")
+
+	tests := []struct {
+		name  string
+		url   string
+		token string
+		want  error
+	}{
+		{"no token", "nats://" + hostPort, "", fractal.ErrUnauthorized},
+		{"wrong token", "nats://" + hostPort, "guess", fractal.ErrUnauthorized},
+		{"token option", "nats://" + hostPort, token, nil},
+		{"token in url", "nats://" + token + "@" + hostPort, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(t, "")
+			cfg.URL, cfg.Token, cfg.Logger = tt.url, tt.token, logger
+			cfg.Retries = -1
+			s, err := jetstream.Open(storetest.Context(t, 10*time.Second), cfg)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), token) {
+					t.Fatalf("got the token in the error %q", err)
+				}
+				return
+			}
+			mustDo(t, s.Close())
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), token) {
+		t.Fatalf("got the token in the logs:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "store open") {
+		t.Fatalf("got logs without the open message, want them captured:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
