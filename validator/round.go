@@ -214,8 +214,11 @@ func (v *Validator) record(ctx context.Context, miner fractal.Neuron, req minera
 	s.Observe(v.Config.Score, obs)
 	snapshot := *s
 	v.mu.Unlock()
-	if !rec.OK {
-		v.logger.Info("challenge failed", slog.String(logKeyMiner, miner.Hotkey), slog.String(logKeyReason, rec.Reason), slog.String("detail", rec.Detail))
+	if rec.OK {
+		v.logger.Info("verified", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.Bool("organic", rec.Organic),
+			slog.Int64("total_ms", rec.TotalMs), slog.Any("opened", rec.Opened), slog.Float64("verify_ms", rec.VerifyMs))
+	} else {
+		v.logger.Warn("challenge failed", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.String(logKeyReason, rec.Reason), slog.String("detail", rec.Detail))
 	}
 	if err := v.save(ctx, snapshot); err != nil {
 		v.logger.Warn("saving scores failed", slog.Any(logKeyError, err))

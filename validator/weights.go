@@ -2,6 +2,7 @@ package validator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/fractal-grid/fractal"
 )
+
+// errNoWeights means no miner has earned weight yet: nothing to set.
+var errNoWeights = errors.New("no miner has earned weight yet")
 
 // followBlocks sets weights once per tempo, retrying on the next blocks when
 // the chain refuses or is away. Challenges go on regardless.
@@ -27,7 +31,7 @@ func (v *Validator) followBlocks(ctx context.Context) {
 		backoff = time.Second
 		for b := range blocks {
 			if v.weightsDue(b) {
-				if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil {
+				if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) {
 					v.logger.Warn("set_weights failed; retrying next block", slog.Any(logKeyError, err))
 				}
 			}
@@ -51,7 +55,7 @@ func (v *Validator) SetWeights(ctx context.Context, block uint64) error {
 	w := v.weightsLocked()
 	v.mu.Unlock()
 	if len(w) == 0 {
-		return fmt.Errorf("no miner has earned weight yet")
+		return errNoWeights
 	}
 	uids := make([]uint16, 0, len(w))
 	for uid := range w {

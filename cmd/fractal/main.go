@@ -48,6 +48,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runEngine(ctx, rio, rest)
 	case "miner":
 		err = runMiner(ctx, rio, rest)
+	case "validator":
+		err = runValidator(ctx, rio, rest)
 	case "bench":
 		err = runBench(ctx, rio, rest)
 	case "devchain":
@@ -113,6 +115,7 @@ Commands:
   version     print the version and the engine profile
   generate    generate a video from a prompt with the reference engine
   miner       run a miner (prover): serve the engine to validators
+  validator   run a validator (verifier): challenge, verify, score, set weights
   engine      serve the built-in engine over the engine protocol
   bench       run a benchmark (routing)
   devchain    run a development chain served over HTTP

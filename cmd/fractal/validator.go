@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/validator"
+)
+
+// ValidatorCommand runs a validator (verifier) until its context ends.
+type ValidatorCommand struct {
+	ChainURL  string
+	Engine    string
+	DataDir   string
+	NATS      string
+	Wallet    *walletFlags
+	Validator *validator.Validator
+	Logger    *slog.Logger
+
+	chain fractal.Chain
+	store *jetstream.Store
+}
+
+// NewValidatorCommand returns the command with its defaults.
+func NewValidatorCommand(logger *slog.Logger) *ValidatorCommand {
+	v := validator.New()
+	v.Logger = logger
+	return &ValidatorCommand{ChainURL: chainURLFromEnv(), Engine: "builtin", DataDir: defaultDataDir("validator"), Validator: v, Logger: logger}
+}
+
+// defaultDataDir is ~/.fractal/NAME (or ./.fractal/NAME without a home).
+func defaultDataDir(name string) string {
+	if v := os.Getenv("FRACTAL_DATA"); v != "" {
+		return filepath.Join(v, name)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(".fractal", name)
+	}
+	return filepath.Join(home, ".fractal", name)
+}
+
+// ParseFlags reads the command line.
+func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
+	cfg := &c.Validator.Config
+	fs := flag.NewFlagSet("validator", flag.ContinueOnError)
+	fs.StringVar(&c.ChainURL, "chain", c.ChainURL, "chain `URL`: http://HOST:PORT for a devchain, ws://HOST:PORT for subtensor ($FRACTAL_CHAIN)")
+	fs.Func("netuid", "subnet `N` (default 1)", uintFlag(16, func(v uint64) { cfg.NetUID = uint16(v) }))
+	c.Wallet = addWalletFlags(fs)
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` for the embedded NATS JetStream store (scores, audit log)")
+	fs.StringVar(&c.NATS, "nats", "", "`URL` of an external NATS JetStream server or cluster (instead of the embedded one)")
+	fs.StringVar(&c.Engine, "engine", c.Engine, "the subnet's model to verify with: `builtin`, or http://HOST:PORT of an engine server")
+	fs.DurationVar(&cfg.Round, "round", cfg.Round, "time between challenge rounds")
+	fs.DurationVar(&cfg.BlockTime, "block-time", cfg.BlockTime, "the chain's block time (spreads challenges over a tempo)")
+	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "challenges in flight at once")
+	fs.IntVar(&cfg.Policy.OpenSteps, "open-steps", cfg.Policy.OpenSteps, "committed steps recomputed per check (c)")
+	fs.Float64Var(&cfg.Policy.RegenProb, "regen-prob", cfg.Policy.RegenProb, "chance of a full regeneration per check (p)")
+	fs.Float64Var(&cfg.OrganicSample, "organic-sample", cfg.OrganicSample, "share of users' jobs verified like challenges")
+	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key")
+	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge miners on private, loopback or link-local addresses (local grids)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: fractal validator --chain URL --netuid N --name W --hotkey H [--data DIR] [--nats URL]\n\n"+
+			"Challenges miners, verifies their work, scores them and sets weights (docs/validator.md).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("validator: unexpected arguments %q", fs.Args())
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("validator: %v", err)
+	}
+	return nil
+}
+
+// openStore opens the embedded store under dir, or the external one at url.
+func openStore(ctx context.Context, dir, url string, logger *slog.Logger) (*jetstream.Store, error) {
+	cfg := jetstream.DefaultConfig(filepath.Join(dir, "nats"))
+	if url != "" {
+		cfg.DataDir, cfg.URL = "", url
+	}
+	cfg.Logger = logger
+	return jetstream.Open(ctx, cfg)
+}
+
+// Open loads keys and state and starts the rounds.
+func (c *ValidatorCommand) Open(ctx context.Context) error {
+	hot, err := c.Wallet.hotkey()
+	if err != nil {
+		return err
+	}
+	eng, err := openEngine(ctx, c.Engine)
+	if err != nil {
+		return err
+	}
+	if c.store, err = openStore(ctx, c.DataDir, c.NATS, c.Logger); err != nil {
+		return err
+	}
+	kv, err := c.store.KV(ctx, "validator", 0)
+	if err != nil {
+		c.Close()
+		return err
+	}
+	if c.chain, err = openChain(ctx, c.ChainURL, c.Logger); err != nil {
+		c.Close()
+		return err
+	}
+	v := c.Validator
+	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = eng, hot, c.chain, kv, c.store.Audit(), refengine.Words()
+	if err := v.Open(ctx); err != nil {
+		c.Close()
+		return err
+	}
+	v.Start()
+	return nil
+}
+
+// Close stops the rounds and releases the store and chain.
+func (c *ValidatorCommand) Close() error {
+	c.Validator.Close()
+	if c.chain != nil {
+		closeChain(c.chain)
+	}
+	if c.store != nil {
+		return c.store.Close()
+	}
+	return nil
+}
+
+func runValidator(ctx context.Context, rio IO, args []string) error {
+	c := NewValidatorCommand(slog.New(slog.NewTextHandler(rio.Stderr, nil)))
+	if err := c.ParseFlags(args, rio.Stderr); err != nil {
+		return err
+	}
+	if err := c.Open(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(rio.Stdout, "validator %s on netuid %d\n", c.Validator.Hotkey.SS58(), c.Validator.Config.NetUID)
+	<-ctx.Done()
+	return c.Close()
+}
