@@ -3,6 +3,7 @@ package refengine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"testing"
@@ -270,4 +271,33 @@ func meanAbsDiff(a, b []byte) float64 {
 		sum += max(d, -d)
 	}
 	return float64(sum) / float64(len(a))
+}
+
+func TestExtremeShapes(t *testing.T) {
+	ctx := context.Background()
+	e := New()
+	tests := []fractal.Spec{
+		{Prompt: "a red ball bouncing over the ocean at night", Seed: 0, Frames: 1, Width: 1024, Height: 64, FPS: 60, Steps: 1},
+		{Prompt: "two yellow stars spinning in a purple sky", Seed: 9, Frames: 2, Width: 64, Height: 1024, FPS: 1, Steps: 2},
+		{Prompt: "x", Seed: 1, Frames: 64, Width: 64, Height: 64, FPS: 24, Steps: 1},
+	}
+	for _, spec := range tests {
+		t.Run(fmt.Sprintf("%dx%dx%d", spec.Frames, spec.Width, spec.Height), func(t *testing.T) {
+			res := MustGenerate(t, e, spec, fractal.GenerateOptions{KeepStates: true})
+			if err := res.Frames.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := res.States[0].Shape, StateShape(spec); !slices.Equal(got, want) {
+				t.Errorf("got state shape %v, want %v", got, want)
+			}
+			last := spec.Frames - 1
+			frame, err := e.DecodeFrame(ctx, spec, res.States[spec.Steps], last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(frame, res.Frames.Frame(last)) {
+				t.Errorf("frame %d: DecodeFrame differs from Decode", last)
+			}
+		})
+	}
 }
