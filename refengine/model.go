@@ -79,43 +79,46 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 	lw, lh := m.lw, m.lh
 	px := float32(latentFactor) / float32(m.spec.Height)
 	invPx := float32(m.spec.Height) / float32(latentFactor)
+	row := lw * channels
 	err := parallel(ctx, m.spec.Frames*lh, func(r int) {
 		f, ly := r/lh, r%lh
 		fs := &m.frames[f]
-		y := float32((float32(ly) + 0.5) * px)
-		base := r * lw * channels
-		pos := ly * lw * channels // noise is shared by all frames
-		up, down := base-lw*channels, base+lw*channels
+		base := r * row
+		pos := ly * row // noise is shared by all frames
+		up, down := base-row, base+row
 		if ly == 0 {
 			up = base
 		}
 		if ly == lh-1 {
 			down = base
 		}
+		cur, above, below := prev[base:base+row], prev[up:up+row], prev[down:down+row]
+		dst := out[base : base+row]
+		var targetBuf [fractal.MaxSide / latentFactor * channels]float32
+		target := targetBuf[:row]
+		y := float32((float32(ly) + 0.5) * px)
 		for lx := 0; lx < lw; lx++ {
 			x := float32((float32(lx) + 0.5) * px)
 			col, glow := fs.shade(x, y, px, invPx, true)
-			target := [channels]float32{col[0], col[1], col[2], glow}
-			left, right := -channels, channels
-			if lx == 0 {
-				left = 0
+			target[lx*channels], target[lx*channels+1], target[lx*channels+2], target[lx*channels+3] = col[0], col[1], col[2], glow
+		}
+		for o, g := range target {
+			left, right := o-channels, o+channels
+			if left < 0 {
+				left = o
 			}
-			if lx == lw-1 {
-				right = 0
+			if right >= row {
+				right = o
 			}
-			for c := 0; c < channels; c++ {
-				o := lx*channels + c
-				p := prev[base+o]
-				nb := prev[up+o] + prev[down+o] + prev[base+o+left] + prev[base+o+right]
-				b := float32(0.5*p) + float32(0.125*nb)
-				g := target[c]
-				x0 := g + float32(denoiseBlend*(b-g))
-				v := x0 + float32(ratio*(p-x0)) + float32(fresh*noiseAt(key, pos+o))
-				if jitter != 0 {
-					v += float32(float32(v*jitter) * noiseAt(jkey, base+o))
-				}
-				out[base+o] = v
+			p := cur[o]
+			nb := above[o] + below[o] + cur[left] + cur[right]
+			b := float32(0.5*p) + float32(0.125*nb)
+			x0 := g + float32(denoiseBlend*(b-g))
+			v := x0 + float32(ratio*(p-x0)) + float32(fresh*noiseAt(key, pos+o))
+			if jitter != 0 {
+				v += float32(float32(v*jitter) * noiseAt(jkey, base+o))
 			}
+			dst[o] = v
 		}
 	})
 	return fractal.State{Shape: m.shape(), Data: out}, err
