@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -26,8 +27,17 @@ func chainCLI(t *testing.T, args ...string) (int, string, string) {
 // test ends and returns its URL.
 func startDevchain(t *testing.T, dataDir string) string {
 	t.Helper()
+	url, stop := runDevchainCmd(t, dataDir, "127.0.0.1:0")
+	t.Cleanup(stop)
+	return url
+}
+
+// runDevchainCmd starts 'fractal devchain' and returns its URL and a
+// function that stops it and waits.
+func runDevchainCmd(t *testing.T, dataDir, addr string) (string, func()) {
+	t.Helper()
 	c := NewDevchainCommand(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
-	if err := c.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", dataDir, "--block-time", "100ms"}, testWriter{t}); err != nil {
+	if err := c.ParseFlags([]string{"--addr", addr, "--data", dataDir, "--block-time", "100ms"}, testWriter{t}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Open(); err != nil {
@@ -36,7 +46,7 @@ func startDevchain(t *testing.T, dataDir string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -46,8 +56,8 @@ func startDevchain(t *testing.T, dataDir string) string {
 		case <-time.After(10 * time.Second):
 			t.Error("devchain did not stop within 10 s")
 		}
-	})
-	return "http://" + c.Listener().Addr().String()
+	}
+	return "http://" + c.Listener().Addr().String(), stop
 }
 
 type testWriter struct{ t *testing.T }
@@ -124,5 +134,36 @@ func TestChainCLIErrors(t *testing.T) {
 				t.Errorf("got status %d, stderr %q; want %d and %q", code, errOut, tc.status, tc.want)
 			}
 		})
+	}
+}
+
+// TestDevchainRestart stops the devchain and starts it again on the same
+// data directory: registrations and blocks survive.
+func TestDevchainRestart(t *testing.T) {
+	dir, alice := t.TempDir(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+	url, stop := runDevchainCmd(t, dir, "127.0.0.1:0")
+	root := t.TempDir()
+	if _, err := wallet.CreateDev(root, "w", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := chainCLI(t, "chain", "register", "--chain", url, "--name", "w", "--hotkey", "h", "--wallet-path", root); code != 0 {
+		t.Fatalf("register: status %d: %s", code, errOut)
+	}
+	_, before, _ := chainCLI(t, "chain", "advance", "--chain", url, "--blocks", "3")
+	stop()
+	url, stop = runDevchainCmd(t, dir, "127.0.0.1:0")
+	defer stop()
+	code, out, errOut := chainCLI(t, "chain", "metagraph", "--chain", url, "--json")
+	var m fractal.Metagraph
+	if err := json.Unmarshal([]byte(out), &m); code != 0 || err != nil {
+		t.Fatalf("metagraph after restart: status %d, %v: %s", code, err, errOut)
+	}
+	var b uint64
+	fmt.Sscan(before, &b)
+	if len(m.Neurons) != 1 || m.Block < b || b < 3 {
+		t.Errorf("after restart: got %d neurons at block %d, want 1 at block >= %d", len(m.Neurons), m.Block, b)
+	}
+	if code, _, errOut := chainCLI(t, "chain", "stake", "--chain", url, "--hotkey", alice, "--amount", "1"); code != 1 || !strings.Contains(errOut, "not registered") {
+		t.Errorf("stake to an unregistered hotkey: status %d, %q; want 1 and 'not registered'", code, errOut)
 	}
 }
