@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -172,7 +173,7 @@ func (c *Chain) produceLoop() {
 		case <-c.done:
 			return
 		case <-t.C:
-			if _, err := c.Advance(1); err != nil {
+			if _, err := c.Advance(1); err != nil && !errors.Is(err, fractal.ErrUnavailable) {
 				c.Logger.Error("produce block", logErr, err)
 			}
 		}
