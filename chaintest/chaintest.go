@@ -49,6 +49,7 @@ type Harness struct {
 	UnknownNetUID uint16
 	// AxonIP is the address served; the zero value means 127.0.0.2 (which
 	// subtensor accepts, unlike 127.0.0.1, and which routes to loopback).
+	// The metagraph must return it exactly: IPv4 as a 4-byte netip.Addr.
 	AxonIP netip.Addr
 	// Timeout bounds each step; 0 means 30 s.
 	Timeout time.Duration
