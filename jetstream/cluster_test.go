@@ -21,7 +21,23 @@ type cluster struct {
 	url     string // every client URL, comma-separated
 }
 
+// startCluster starts the servers and waits until JetStream has a meta
+// leader.
 func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	c := startServers(t)
+	deadline := time.Now().Add(15 * time.Second)
+	for c.leader() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no JetStream meta leader after 15s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return c
+}
+
+// startServers starts the three servers without waiting for JetStream.
+func startServers(t *testing.T) *cluster {
 	t.Helper()
 	ports := freePorts(t, 3)
 	var routes []string
@@ -50,13 +66,6 @@ func startCluster(t *testing.T) *cluster {
 		urls = append(urls, ns.ClientURL())
 	}
 	c.url = strings.Join(urls, ",")
-	deadline := time.Now().Add(15 * time.Second)
-	for c.leader() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("no JetStream meta leader after 15s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	return c
 }
 
@@ -186,5 +195,23 @@ func TestClusterNodeLoss(t *testing.T) {
 	mustDo(t, err)
 	if len(jobs) != before+after {
 		t.Fatalf("got %d jobs listed, want %d", len(jobs), before+after)
+	}
+}
+
+// TestClusterOpenBeforeLeader opens a store the moment the servers accept
+// connections, before JetStream has elected a meta leader: the per-call
+// timeouts and retries carry Open through the election.
+func TestClusterOpenBeforeLeader(t *testing.T) {
+	c := startServers(t)
+	cfg := testConfig(t, "")
+	cfg.URL, cfg.Replicas = c.url, 3
+	start := time.Now()
+	s := mustOpen(t, cfg)
+	t.Logf("open took %v", time.Since(start))
+	ctx := storetest.Context(t, 30*time.Second)
+	job := fractal.NewJob("job-1", "key-a", fractal.DefaultSpec("a red ball", 1), time.Now())
+	mustDo(t, s.Jobs().Create(ctx, job))
+	if _, err := s.Jobs().Get(ctx, job.ID); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -115,7 +115,34 @@ func (s *Store) connect() error {
 	return nil
 }
 
+// readyPoll bounds each probe while waiting for JetStream to answer.
+const readyPoll = 250 * time.Millisecond
+
+// waitReady polls JetStream with short probes until it answers: a new
+// cluster has no meta leader for a moment, and a call sent then may hang
+// for its whole timeout.
+func (s *Store) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(s.cfg.CallTimeout * time.Duration(max(s.cfg.Retries, 0)+1))
+	for {
+		pctx, cancel := context.WithTimeout(ctx, readyPoll)
+		_, err := s.js.AccountInfo(pctx)
+		cancel()
+		if err == nil || !retryable(err) {
+			return err
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("jetstream not ready: %w", mapError(err))
+		}
+		if err := sleep(ctx, readyPoll/5); err != nil {
+			return err
+		}
+	}
+}
+
 func (s *Store) setup(ctx context.Context) error {
+	if err := s.waitReady(ctx); err != nil {
+		return err
+	}
 	var err error
 	if s.jobs, err = openJobStore(ctx, s); err != nil {
 		return err
