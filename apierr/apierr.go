@@ -1,4 +1,8 @@
-package minerapi
+// Package apierr is the one mapping between error kinds and HTTP statuses
+// for every Fractal HTTP API (miners, gateway): answering an error as JSON
+// {"error": {"code", "message", "field"}} and reading such an answer back
+// into an error that wraps the same sentinel.
+package apierr
 
 import (
 	"encoding/json"
@@ -12,8 +16,7 @@ import (
 	"github.com/fractal-grid/fractal"
 )
 
-// The one mapping between error kinds and HTTP statuses for the miner
-// protocol, used by the server to answer and the client to read answers.
+// statusOf maps each sentinel to its status and code.
 var statusOf = []struct {
 	err    error
 	status int
@@ -49,10 +52,10 @@ func Status(err error) (int, string) {
 	return http.StatusInternalServerError, "internal"
 }
 
-// Body returns the error body for err.
-func Body(err error) *ErrorBody {
+// BodyOf returns the error body for err.
+func BodyOf(err error) *Body {
 	_, code := Status(err)
-	b := &ErrorBody{Code: code, Message: err.Error()}
+	b := &Body{Code: code, Message: err.Error()}
 	var fe *fractal.FieldError
 	if errors.As(err, &fe) {
 		b.Field = fe.Field
@@ -60,9 +63,9 @@ func Body(err error) *ErrorBody {
 	return b
 }
 
-// WriteError answers err as JSON with its status (and Retry-After for
+// Write answers err as JSON with its status (and Retry-After for
 // overload errors that carry one).
-func WriteError(w http.ResponseWriter, err error) {
+func Write(w http.ResponseWriter, err error) {
 	status, _ := Status(err)
 	var ra *RetryAfterError
 	if errors.As(err, &ra) {
@@ -72,15 +75,15 @@ func WriteError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(struct {
-		Error *ErrorBody `json:"error"`
-	}{Body(err)})
+		Error *Body `json:"error"`
+	}{BodyOf(err)})
 }
 
-// ReadError turns a non-2xx response into an error wrapping the sentinel its
+// Read turns a non-2xx response into an error wrapping the sentinel its
 // status stands for; a Retry-After header becomes a *RetryAfterError.
-func ReadError(resp *http.Response) error {
+func Read(resp *http.Response) error {
 	var body struct {
-		Error *ErrorBody `json:"error"`
+		Error *Body `json:"error"`
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	msg := http.StatusText(resp.StatusCode)
@@ -90,14 +93,21 @@ func ReadError(resp *http.Response) error {
 	return statusError(resp.StatusCode, msg, resp.Header.Get("Retry-After"))
 }
 
-// ErrorFromBody turns an error event's body back into an error.
-func ErrorFromBody(b *ErrorBody) error {
+// Body is the JSON error every endpoint returns.
+type Body struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// FromBody turns an error body back into an error.
+func FromBody(b *Body) error {
 	for _, s := range statusOf {
 		if s.code == b.Code {
 			return statusError(s.status, b.Message, "")
 		}
 	}
-	return fmt.Errorf("miner: %s", b.Message)
+	return errors.New(b.Message)
 }
 
 func statusError(status int, msg, retryAfter string) error {
@@ -108,9 +118,9 @@ func statusError(status int, msg, retryAfter string) error {
 		}
 	}
 	if sentinel == nil {
-		return fmt.Errorf("miner answered %d: %s", status, msg)
+		return fmt.Errorf("answered %d: %s", status, msg)
 	}
-	err := fmt.Errorf("miner answered %d: %s: %w", status, msg, sentinel)
+	err := fmt.Errorf("answered %d: %s: %w", status, msg, sentinel)
 	if secs, perr := strconv.Atoi(retryAfter); perr == nil && secs >= 0 {
 		return &RetryAfterError{Err: err, After: time.Duration(secs) * time.Second}
 	}

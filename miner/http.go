@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/video"
 )
@@ -40,22 +41,22 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	caller := m.caller(r)
 	var req minerapi.GenerateRequest
 	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	if err := req.Validate(); err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	key := caller + "/" + req.JobID
 	if m.retention.has(key) {
-		minerapi.WriteError(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
+		apierr.Write(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
 		return
 	}
 	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
 	if err != nil {
 		m.logger.Info("job refused", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	accepted := m.now()
@@ -79,7 +80,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		m.sched.done(ticket, 0)
 		m.logger.Info("job failed", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
 		if ctx.Err() == nil {
-			out.Event(minerapi.Event{Type: minerapi.EventError, Error: minerapi.Body(err)})
+			out.Event(minerapi.Event{Type: minerapi.EventError, Error: apierr.BodyOf(err)})
 		}
 		return
 	}
@@ -147,21 +148,21 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 	caller := m.caller(r)
 	var req minerapi.OpenRequest
 	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	if err := req.Validate(); err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	job, err := m.retention.get(caller + "/" + req.JobID)
 	if err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	openings, err := job.open(r.Context(), m.Engine, req.Steps)
 	if err != nil {
-		minerapi.WriteError(w, err)
+		apierr.Write(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

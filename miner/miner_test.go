@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/miner"
@@ -291,7 +292,7 @@ func TestQueueFullAndCancel(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_, err := cl.Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "q3", Spec: smallSpec("a cube", 3)}, nil)
-	var ra *minerapi.RetryAfterError
+	var ra *apierr.RetryAfterError
 	if !errors.Is(err, fractal.ErrOverloaded) || !errors.As(err, &ra) || ra.After < time.Second {
 		t.Errorf("full queue: got %v, want ErrOverloaded with Retry-After", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // scheduler admits jobs into a bounded FIFO queue in front of a fixed number
@@ -44,7 +44,7 @@ func (s *scheduler) admit(cost float64) (*ticket, int, time.Duration, error) {
 		return t, 0, 0, nil
 	}
 	if len(s.waiting) >= s.queueLimit {
-		return nil, 0, 0, &minerapi.RetryAfterError{
+		return nil, 0, 0, &apierr.RetryAfterError{
 			Err:   fmt.Errorf("queue full (%d waiting, %d running): %w", len(s.waiting), s.running, fractal.ErrOverloaded),
 			After: s.waitLocked(len(s.waiting)),
 		}

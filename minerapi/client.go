@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/video"
 )
@@ -66,7 +67,7 @@ func (c *Client) post(ctx context.Context, t Target, path string, body any) (*ht
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		return nil, fmt.Errorf("miner %s: %w", t.URL, ReadError(resp))
+		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Read(resp))
 	}
 	return resp, nil
 }
@@ -109,7 +110,7 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 		case EventResult:
 			out.Result = e.Result
 		case EventError:
-			return nil, fmt.Errorf("miner %s: job failed: %w", t.URL, ErrorFromBody(e.Error))
+			return nil, fmt.Errorf("miner %s: job failed: %w", t.URL, apierr.FromBody(e.Error))
 		case EventFrames:
 			if out.Result == nil {
 				return nil, fmt.Errorf("miner %s: %w: frames before the result", t.URL, ErrStream)
@@ -173,7 +174,7 @@ func (c *Client) Health(ctx context.Context, t Target) (*Health, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("miner %s: %w", t.URL, ReadError(resp))
+		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Read(resp))
 	}
 	var h Health
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil {

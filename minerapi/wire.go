@@ -6,10 +6,10 @@ package minerapi
 import (
 	"crypto/rand"
 	"encoding/base32"
-	"fmt"
 	"strings"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // Paths served by a miner.
@@ -63,14 +63,14 @@ func ValidateJobID(id string) error {
 
 // Event is one line of a generation stream (newline-delimited JSON).
 type Event struct {
-	Type          string     `json:"type"`
-	QueuePosition int        `json:"queue_position,omitempty"`
-	ETAMillis     int64      `json:"eta_ms,omitempty"`
-	Step          int        `json:"step,omitempty"`
-	Steps         int        `json:"steps,omitempty"`
-	Result        *Result    `json:"result,omitempty"`
-	Bytes         int64      `json:"bytes,omitempty"`
-	Error         *ErrorBody `json:"error,omitempty"`
+	Type          string       `json:"type"`
+	QueuePosition int          `json:"queue_position,omitempty"`
+	ETAMillis     int64        `json:"eta_ms,omitempty"`
+	Step          int          `json:"step,omitempty"`
+	Steps         int          `json:"steps,omitempty"`
+	Result        *Result      `json:"result,omitempty"`
+	Bytes         int64        `json:"bytes,omitempty"`
+	Error         *apierr.Body `json:"error,omitempty"`
 }
 
 // Result is what a miner commits to for a job.
@@ -157,15 +157,6 @@ type Health struct {
 	QueueLimit  int             `json:"queue_limit"`
 	ETAMillis   int64           `json:"eta_ms"` // for a default spec submitted now
 }
-
-// ErrorBody is the JSON error every endpoint returns.
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *ErrorBody) String() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
 // NewJobID returns a random job id (26 characters of base32). Validators and
 // gateways use the same ids, so a miner cannot tell a challenge from a job.
