@@ -5,16 +5,15 @@
 package ffmpeg
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fractal-grid/fractal"
 )
@@ -53,7 +52,10 @@ type Config struct {
 	Threads int
 	// CRF is the constant rate factor of each codec (lower is better quality).
 	CRFH264 int
-	CRFVP9  int
+	// PresetH264 is the x264 preset. On 16 frames of 256×256, veryfast
+	// takes about half of medium's CPU time for a file of the same size.
+	PresetH264 string
+	CRFVP9     int
 	// VP9CPUUsed trades VP9 speed for size (0 slowest … 8 fastest).
 	VP9CPUUsed int
 	// StderrLimit bounds how much of ffmpeg's stderr is kept for errors.
@@ -62,7 +64,7 @@ type Config struct {
 
 // DefaultConfig returns the settings used by the fractal binary.
 func DefaultConfig() Config {
-	return Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", CRFH264: 20, CRFVP9: 32, VP9CPUUsed: 4, StderrLimit: 4096}
+	return Config{FFmpeg: "ffmpeg", FFprobe: "ffprobe", CRFH264: 20, PresetH264: "veryfast", CRFVP9: 32, VP9CPUUsed: 4, StderrLimit: 4096}
 }
 
 // Validate checks the settings.
@@ -76,6 +78,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("threads", "must be between 0 and 64, got %d", c.Threads)
 	case c.CRFH264 < 0 || c.CRFH264 > 51:
 		return fractal.Errorf("crf_h264", "must be between 0 and 51, got %d", c.CRFH264)
+	case !slices.Contains(x264Presets, c.PresetH264):
+		return fractal.Errorf("preset_h264", "must be one of %s, got %q", strings.Join(x264Presets, ", "), c.PresetH264)
 	case c.CRFVP9 < 0 || c.CRFVP9 > 63:
 		return fractal.Errorf("crf_vp9", "must be between 0 and 63, got %d", c.CRFVP9)
 	case c.VP9CPUUsed < 0 || c.VP9CPUUsed > 8:
@@ -85,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// x264Presets are the presets libx264 knows, fastest first.
+var x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 
 // Encoder runs ffmpeg. It holds no state besides its configuration and is
 // safe for concurrent use.
@@ -117,34 +124,19 @@ func lookPath(name string) (string, error) {
 // WriteFile encodes frames into path with codec. It writes a temporary file
 // in path's directory and renames it, so a failure leaves no partial file.
 func (e *Encoder) WriteFile(ctx context.Context, path string, f *fractal.Frames, c Codec) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("encode %s: %w", c, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	s, err := e.Start(ctx, path, ShapeOf(f), c)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	tmpName := tmp.Name()
-	// ffmpeg opens the file itself; keep it only as a reserved name.
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	if err := e.encodeTo(ctx, tmpName, f, c); err != nil {
-		os.Remove(tmpName)
 		return err
 	}
-	// CreateTemp made the file private; give it a regular file's mode.
-	if err := os.Chmod(tmpName, 0o644); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("encode %s: %w", c, err)
+	for i := range f.Count {
+		if err := s.WriteFrame(f.Frame(i)); err != nil {
+			return err
+		}
 	}
-	if err := os.Rename(tmpName, path); err != nil {
-		os.Remove(tmpName)
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	return nil
+	return s.Close()
 }
 
 // Encode encodes frames with codec and copies the file to w. MP4 with
@@ -157,7 +149,7 @@ func (e *Encoder) Encode(ctx context.Context, w io.Writer, f *fractal.Frames, c 
 	}
 	defer os.RemoveAll(dir)
 	name := filepath.Join(dir, "video"+c.Ext())
-	if err := e.encodeTo(ctx, name, f, c); err != nil {
+	if err := e.WriteFile(ctx, name, f, c); err != nil {
 		return 0, err
 	}
 	file, err := os.Open(name)
@@ -172,48 +164,9 @@ func (e *Encoder) Encode(ctx context.Context, w io.Writer, f *fractal.Frames, c 
 	return n, nil
 }
 
-// encodeTo runs ffmpeg writing out, overwriting it.
-func (e *Encoder) encodeTo(ctx context.Context, out string, f *fractal.Frames, c Codec) error {
-	if err := f.Validate(); err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	if f.Width%2 != 0 || f.Height%2 != 0 {
-		return fmt.Errorf("encode %s: yuv420p needs even sides, got %dx%d: %w", c, f.Width, f.Height, fractal.ErrInvalid)
-	}
-	args, err := e.args(f, c, out)
-	if err != nil {
-		return err
-	}
-	bin, err := lookPath(e.cfg.FFmpeg)
-	if err != nil {
-		return err
-	}
-	if err := e.run(ctx, bin, args, f.Pix); err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	return nil
-}
-
-// run runs ffmpeg with stdin as its input. A failure's error holds the tail
-// of ffmpeg's stderr; a cancelled ctx kills ffmpeg and returns ctx's error.
-func (e *Encoder) run(ctx context.Context, bin string, args []string, stdin []byte) error {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	stderr := &tailBuffer{limit: e.cfg.StderrLimit}
-	cmd.Stderr = stderr
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Run(); err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		return fmt.Errorf("ffmpeg: %v: %s", err, stderr.String())
-	}
-	return nil
-}
-
 // args returns ffmpeg's arguments: raw rgb24 on stdin, the codec's settings,
 // and flags that keep container metadata out of the output.
-func (e *Encoder) args(f *fractal.Frames, c Codec, out string) ([]string, error) {
+func (e *Encoder) args(f Shape, c Codec, out string) ([]string, error) {
 	args := []string{
 		"-hide_banner", "-nostats", "-loglevel", "error",
 		"-f", "rawvideo", "-pix_fmt", "rgb24",
@@ -222,7 +175,7 @@ func (e *Encoder) args(f *fractal.Frames, c Codec, out string) ([]string, error)
 	}
 	switch c {
 	case H264:
-		args = append(args, "-c:v", "libx264", "-crf", strconv.Itoa(e.cfg.CRFH264),
+		args = append(args, "-c:v", "libx264", "-preset", e.cfg.PresetH264, "-crf", strconv.Itoa(e.cfg.CRFH264),
 			"-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4")
 	case VP9:
 		args = append(args, "-c:v", "libvpx-vp9", "-crf", strconv.Itoa(e.cfg.CRFVP9), "-b:v", "0",

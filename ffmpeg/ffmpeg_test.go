@@ -237,6 +237,7 @@ func TestConfigValidate(t *testing.T) {
 		{"threads", func(c *ffmpeg.Config) { c.Threads = -1 }, "threads"},
 		{"crf h264", func(c *ffmpeg.Config) { c.CRFH264 = 52 }, "crf_h264"},
 		{"crf vp9", func(c *ffmpeg.Config) { c.CRFVP9 = 64 }, "crf_vp9"},
+		{"preset", func(c *ffmpeg.Config) { c.PresetH264 = "warp" }, "preset_h264"},
 		{"cpu used", func(c *ffmpeg.Config) { c.VP9CPUUsed = 9 }, "vp9_cpu_used"},
 		{"stderr limit", func(c *ffmpeg.Config) { c.StderrLimit = 10 }, "stderr_limit"},
 	} {

@@ -15,8 +15,11 @@ func TestRunCapturesStderr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.run(t.Context(), bin, []string{"-v", "error", "-i", "fractal-missing-input.raw", "-f", "null", "-"}, nil)
-	if err == nil {
+	s, err := e.start(t.Context(), bin, []string{"-v", "error", "-i", "fractal-missing-input.raw", "-f", "null", "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err = s.wait(); err == nil {
 		t.Fatal("got nil error, want ffmpeg's failure")
 	}
 	if msg := err.Error(); !strings.Contains(msg, "fractal-missing-input.raw") || strings.Contains(msg, "\n") {

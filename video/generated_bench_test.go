@@ -2,10 +2,12 @@ package video_test
 
 import (
 	"bytes"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/ffmpeg"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/video"
@@ -37,30 +39,55 @@ func BenchmarkEncodeGenerated(b *testing.B) {
 	}
 }
 
-// BenchmarkMP4PerGeneration generates the default video and encodes it as
-// MP4, reporting the encode time as a fraction of the generation time.
+// BenchmarkMP4PerGeneration generates the default video and writes it as
+// MP4, reporting the time spent after generation as a fraction of the
+// generation time: "sequential" starts ffmpeg once the frames exist,
+// "overlapped" starts it before generating, as the generate command does.
 func BenchmarkMP4PerGeneration(b *testing.B) {
 	testenv.Tool(b, "ffmpeg")
 	eng := refengine.New()
 	e := MustEncoder(b, video.DefaultConfig())
-	var gen, enc time.Duration
-	seed := uint64(0)
-	for b.Loop() {
-		seed++
-		start := time.Now()
-		res, err := eng.Generate(b.Context(), fractal.DefaultSpec(benchPrompt, seed), fractal.GenerateOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		mid := time.Now()
-		var buf bytes.Buffer
-		if _, err := e.Encode(b.Context(), &buf, res.Frames, video.MP4); err != nil {
-			b.Fatal(err)
-		}
-		gen += mid.Sub(start)
-		enc += time.Since(mid)
+	dir := b.TempDir()
+	for _, overlapped := range []bool{false, true} {
+		name := map[bool]string{false: "sequential", true: "overlapped"}[overlapped]
+		b.Run(name, func(b *testing.B) {
+			var gen, enc time.Duration
+			seed := uint64(0)
+			for b.Loop() {
+				seed++
+				spec := fractal.DefaultSpec(benchPrompt, seed)
+				path := filepath.Join(dir, name+".mp4")
+				start := time.Now()
+				var file *video.File
+				var err error
+				if overlapped {
+					if file, err = e.Create(b.Context(), path, video.MP4, shapeOf(spec)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				res, err := eng.Generate(b.Context(), spec, fractal.GenerateOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				if !overlapped {
+					if file, err = e.Create(b.Context(), path, video.MP4, shapeOf(spec)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := file.Finish(res.Frames); err != nil {
+					b.Fatal(err)
+				}
+				gen += mid.Sub(start)
+				enc += time.Since(mid)
+			}
+			b.ReportMetric(gen.Seconds()/float64(b.N), "generate-s/op")
+			b.ReportMetric(enc.Seconds()/float64(b.N), "mp4-s/op")
+			b.ReportMetric(enc.Seconds()/gen.Seconds(), "mp4/generate")
+		})
 	}
-	b.ReportMetric(gen.Seconds()/float64(b.N), "generate-s/op")
-	b.ReportMetric(enc.Seconds()/float64(b.N), "mp4-s/op")
-	b.ReportMetric(enc.Seconds()/gen.Seconds(), "mp4/generate")
+}
+
+func shapeOf(s fractal.Spec) ffmpeg.Shape {
+	return ffmpeg.Shape{Count: s.Frames, Width: s.Width, Height: s.Height, FPS: s.FPS}
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
@@ -102,30 +101,14 @@ type Output struct {
 // it falls back to GIF the extension of path changes to .gif (ball.mp4
 // becomes ball.gif); Output says what was written where.
 func (e *Encoder) WriteFile(ctx context.Context, path string, f *fractal.Frames, format Format) (Output, error) {
-	got, err := e.Resolve(format)
+	if err := f.Validate(); err != nil {
+		return Output{}, fmt.Errorf("write %s: %w", format, err)
+	}
+	file, err := e.Create(ctx, path, format, ffmpeg.ShapeOf(f))
 	if err != nil {
 		return Output{}, err
 	}
-	out := Output{Path: path, Format: got, Fallback: got != format}
-	if out.Fallback {
-		out.Path = strings.TrimSuffix(path, format.Ext()) + got.Ext()
-		e.Logger.Warn("ffmpeg is not installed; writing a GIF instead", "requested", format, "file", out.Path)
-	}
-	switch got {
-	case MP4, WebM:
-		err = e.ffmpeg.WriteFile(ctx, out.Path, f, codec(got))
-	default:
-		err = writeAtomic(out.Path, func(w io.Writer) error { return e.encodePureGo(ctx, w, f, got) })
-	}
-	if err != nil {
-		return Output{}, err
-	}
-	st, err := os.Stat(out.Path)
-	if err != nil {
-		return Output{}, fmt.Errorf("write %s: %w", got, err)
-	}
-	out.Bytes = st.Size()
-	return out, nil
+	return file.Finish(f)
 }
 
 // Encode writes frames to w in format (after Resolve's fallback) and returns
