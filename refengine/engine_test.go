@@ -301,3 +301,58 @@ func TestExtremeShapes(t *testing.T) {
 		})
 	}
 }
+
+func TestStepFrameMatchesStep(t *testing.T) {
+	ctx := context.Background()
+	jittered, err := NewWithJitter(1e-4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*Engine{New(), jittered} {
+		spec := smallSpec("a green fish swimming left in the sea", 8)
+		res := MustGenerate(t, e, spec, fractal.GenerateOptions{KeepStates: true})
+		size := len(res.States[0].Data) / spec.Frames
+		for step := 0; step <= spec.Steps; step++ {
+			var prev fractal.State
+			if step > 0 {
+				prev = res.States[step-1]
+			}
+			for i := 0; i < spec.Frames; i++ {
+				got, err := e.StepFrame(ctx, spec, step, prev, i)
+				if err != nil {
+					t.Fatalf("%s step %d frame %d: %v", e.Profile().Determinism, step, i, err)
+				}
+				if want := res.States[step].Data[i*size : (i+1)*size]; !slices.Equal(got, want) {
+					t.Fatalf("%s step %d frame %d: StepFrame differs from Step", e.Profile().Determinism, step, i)
+				}
+			}
+		}
+	}
+	spec := smallSpec("a ball", 1)
+	good, err := New().Step(ctx, spec, 0, fractal.State{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		t, i    int
+		prev    fractal.State
+		badSpec bool
+	}{
+		{"frame past the end", 1, spec.Frames, good, false},
+		{"negative frame", 1, -1, good, false},
+		{"t past steps", spec.Steps + 1, 0, good, false},
+		{"empty state", 1, 0, fractal.State{}, false},
+		{"bad spec", 1, 0, good, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec
+			if tt.badSpec {
+				s.FPS = 0
+			}
+			if _, err := New().StepFrame(ctx, s, tt.t, tt.prev, tt.i); !errors.Is(err, fractal.ErrInvalid) {
+				t.Fatalf("got %v, want an error wrapping %v", err, fractal.ErrInvalid)
+			}
+		})
+	}
+}

@@ -57,21 +57,33 @@ func (m *model) sigma(t int) float32 {
 // initial returns state 0: seeded noise around mid-grey.
 func (m *model) initial(ctx context.Context) (fractal.State, error) {
 	out := make([]float32, m.size())
+	err := m.initialFrames(ctx, out, 0, m.spec.Frames)
+	return fractal.State{Shape: m.shape(), Data: out}, err
+}
+
+// initialFrames writes frames [f0, f1) of state 0 into out.
+func (m *model) initialFrames(ctx context.Context, out []float32, f0, f1 int) error {
 	key := noiseKey(m.spec.Seed, 0, noiseStream)
 	row := m.lw * channels
-	err := parallel(ctx, m.spec.Frames*m.lh, func(r int) {
+	return parallel(ctx, (f1-f0)*m.lh, func(r int) {
 		pos := (r % m.lh) * row // noise is shared by all frames
 		for i := 0; i < row; i++ {
 			out[r*row+i] = initialMean + float32(noiseSigma*noiseAt(key, pos+i))
 		}
 	})
-	return fractal.State{Shape: m.shape(), Data: out}, err
 }
 
 // step computes state t (≥ 1) from prev. jitter, when non-zero, adds
 // relative noise of that amplitude keyed by jitterSeed.
 func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32, jitterSeed uint64) (fractal.State, error) {
 	out := make([]float32, len(prev))
+	err := m.stepFrames(ctx, t, prev, out, 0, m.spec.Frames, jitter, jitterSeed)
+	return fractal.State{Shape: m.shape(), Data: out}, err
+}
+
+// stepFrames writes frames [f0, f1) of state t into out, reading the whole
+// previous state prev. Frame f of state t depends only on frame f of prev.
+func (m *model) stepFrames(ctx context.Context, t int, prev, out []float32, f0, f1 int, jitter float32, jitterSeed uint64) error {
 	ratio := float32(m.sigma(t)/m.sigma(t-1)) * keepRatio
 	fresh := float32(m.sigma(t) * freshNoise)
 	key := noiseKey(m.spec.Seed, t, noiseStream)
@@ -80,10 +92,10 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 	px := float32(latentFactor) / float32(m.spec.Height)
 	invPx := float32(m.spec.Height) / float32(latentFactor)
 	row := lw * channels
-	err := parallel(ctx, m.spec.Frames*lh, func(r int) {
-		f, ly := r/lh, r%lh
+	return parallel(ctx, (f1-f0)*lh, func(r int) {
+		f, ly := f0+r/lh, r%lh
 		fs := &m.frames[f]
-		base := r * row
+		base := (f*lh + ly) * row
 		pos := ly * row // noise is shared by all frames
 		up, down := base-row, base+row
 		if ly == 0 {
@@ -93,7 +105,7 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 			down = base
 		}
 		cur, above, below := prev[base:base+row], prev[up:up+row], prev[down:down+row]
-		dst := out[base : base+row]
+		dst := out[r*row : (r+1)*row]
 		var targetBuf [fractal.MaxSide / latentFactor * channels]float32
 		target := targetBuf[:row]
 		y := float32((float32(ly) + 0.5) * px)
@@ -121,7 +133,6 @@ func (m *model) step(ctx context.Context, t int, prev []float32, jitter float32,
 			dst[o] = v
 		}
 	})
-	return fractal.State{Shape: m.shape(), Data: out}, err
 }
 
 // parallel runs fn for every row in [0, n) on GOMAXPROCS goroutines. Rows are
