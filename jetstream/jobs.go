@@ -55,9 +55,10 @@ func (st *JobStore) Create(ctx context.Context, job *fractal.Job) error {
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", job.ID, err)
 	}
-	// The index entry and the job are written together and both awaited.
-	// Should the job fail, the index entry stays without a job (List skips
-	// it), never a job that List cannot find.
+	// The index entry and the job are sent together and both awaited. They
+	// go to one stream over one connection, so the server stores the index
+	// entry first: a failed create leaves an index entry without a job
+	// (List skips it), not a job that List cannot find.
 	tries := 0
 	err = st.s.do(ctx, "create job", func(ctx context.Context) error {
 		tries++

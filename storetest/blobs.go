@@ -28,7 +28,7 @@ func BlobStore(t *testing.T, newStore func(t *testing.T) fractal.BlobStore) {
 			{"one byte", 1, plain},
 			{"100 KiB", 100 << 10, plain},
 			{"one byte reads", 300 << 10, func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) }},
-			{"9 MiB across chunks", 9 << 20, plain},
+			{"5 MiB across chunks", 5 << 20, plain},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
