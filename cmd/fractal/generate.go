@@ -167,7 +167,7 @@ type GenerateReport struct {
 	SpecHash        fractal.Digest  `json:"spec_hash"`
 	Seconds         float64         `json:"seconds"`
 	GenerateSeconds float64         `json:"generate_seconds"`
-	EncodeSeconds   float64         `json:"encode_seconds"`
+	EncodeSeconds   float64         `json:"encode_seconds"` // from the end of generation to the finished file
 	Profile         fractal.Profile `json:"profile"`
 	Spec            fractal.Spec    `json:"spec"`
 	video.Output
@@ -188,10 +188,6 @@ func (c *GenerateCommand) Run(ctx context.Context, rio IO) error {
 			fmt.Fprintf(rio.Stdout, "seed %d\n", seed)
 		}
 	}
-	enc, format, err := c.encoder()
-	if err != nil {
-		return err
-	}
 	if st, err := os.Stat(filepath.Dir(c.Output)); err != nil || !st.IsDir() {
 		return fmt.Errorf("generate: -o %s: directory %s does not exist", c.Output, filepath.Dir(c.Output))
 	}
@@ -199,6 +195,12 @@ func (c *GenerateCommand) Run(ctx context.Context, rio IO) error {
 		return err
 	}
 	start := c.Now()
+	// Create the file first: ffmpeg starts while the engine works.
+	file, err := c.create(ctx)
+	if err != nil {
+		return err
+	}
+	defer file.Abort()
 	bar := newProgressBar(rio.Stderr, c.Progress)
 	res, err := c.Engine.Generate(ctx, c.Spec, fractal.GenerateOptions{Progress: bar.Update})
 	bar.Done()
@@ -206,9 +208,9 @@ func (c *GenerateCommand) Run(ctx context.Context, rio IO) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	generated := c.Now()
-	out, err := enc.WriteFile(ctx, c.Output, res.Frames, format)
+	out, err := file.Finish(res.Frames)
 	if err != nil {
-		return fmt.Errorf("generate: write %s: %w", c.Output, err)
+		return fmt.Errorf("generate: write %s: %w", file.Output().Path, err)
 	}
 	end := c.Now()
 	commit := res.Commit()
@@ -221,9 +223,9 @@ func (c *GenerateCommand) Run(ctx context.Context, rio IO) error {
 	return c.print(rio, rep)
 }
 
-// encoder returns the video encoder and the format to ask it for. MP4 and
-// WebM fall back to GIF without ffmpeg only when --format did not name them.
-func (c *GenerateCommand) encoder() (*video.Encoder, video.Format, error) {
+// create starts the output file. MP4 and WebM fall back to GIF without
+// ffmpeg only when --format did not name them.
+func (c *GenerateCommand) create(ctx context.Context) (*video.File, error) {
 	format := c.Format
 	cfg := c.Video
 	if format == "" {
@@ -235,15 +237,17 @@ func (c *GenerateCommand) encoder() (*video.Encoder, video.Format, error) {
 	}
 	enc, err := video.New(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("generate: %w", err)
+		return nil, fmt.Errorf("generate: %w", err)
 	}
-	if _, err := enc.Resolve(format); err != nil {
-		if errors.Is(err, ffmpeg.ErrNotInstalled) {
-			return nil, "", fmt.Errorf("generate: %w (install ffmpeg, or use --format gif)", err)
-		}
-		return nil, "", fmt.Errorf("generate: %w", err)
+	shape := ffmpeg.Shape{Count: c.Spec.Frames, Width: c.Spec.Width, Height: c.Spec.Height, FPS: c.Spec.FPS}
+	file, err := enc.Create(ctx, c.Output, format, shape)
+	switch {
+	case errors.Is(err, ffmpeg.ErrNotInstalled):
+		return nil, fmt.Errorf("generate: %w (install ffmpeg, or use --format gif)", err)
+	case err != nil:
+		return nil, fmt.Errorf("generate: %w", err)
 	}
-	return enc, format, nil
+	return file, nil
 }
 
 func (c *GenerateCommand) print(rio IO, rep GenerateReport) error {
