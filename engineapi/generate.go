@@ -40,7 +40,7 @@ func (st *stream) write(v any, payload []byte, flush bool) {
 	}
 }
 
-func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request, release func()) {
 	var req GenerateRequest
 	if _, err := s.readOne(r, TypeGenerate, &req); err != nil {
 		s.writeError(w, r, err)
@@ -56,6 +56,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 			st.write(ProgressEvent{Type: TypeProgress, Progress: p}, nil, true)
 		},
 	})
+	release()
 	if err == nil && st.err != nil {
 		err = st.err
 	}
@@ -72,9 +73,10 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	if req.KeepStates {
 		states = len(res.States)
 	}
+	frames := framesRecord(res.Frames)
 	st.write(ResultEvent{Type: TypeResult, Profile: res.Profile, Spec: res.Spec, StateDigests: res.StateDigests,
-		FramesDigest: res.Frames.Digest(), States: states}, nil, false)
-	st.write(framesRecord(res.Frames), res.Frames.Pix, false)
+		FramesDigest: frames.Digest, States: states}, nil, false)
+	st.write(frames, res.Frames.Pix, false)
 	for t := 0; t < states; t++ {
 		payload := res.States[t].Bytes()
 		// The engine's committed digest goes out as is: the client checks it

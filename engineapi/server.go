@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -105,8 +106,13 @@ func (s *Server) handle(method, path string, h http.HandlerFunc) {
 	s.routes[path] = method
 }
 
+// slotted is an engine call that holds a concurrency slot. It calls release
+// as soon as the engine returns, before writing the reply, so a caller that
+// has read a reply can always be served again.
+type slotted func(w http.ResponseWriter, r *http.Request, release func())
+
 // limited runs h in one of the concurrency slots, refusing when none is free.
-func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) limited(h slotted) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			s.writeError(w, r, fmt.Errorf("body of %d bytes exceeds the limit of %d: %w", r.ContentLength, s.cfg.MaxBodyBytes, fractal.ErrTooLarge))
@@ -114,15 +120,17 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 		}
 		select {
 		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
 		default:
 			secs := int((s.cfg.RetryAfter + time.Second - 1) / time.Second)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			s.writeError(w, r, fmt.Errorf("all %d engine slots are busy: %w", s.cfg.Concurrency, fractal.ErrOverloaded))
 			return
 		}
+		var once sync.Once
+		release := func() { once.Do(func() { <-s.slots }) }
+		defer release()
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		h(w, r)
+		h(w, r, release)
 	}
 }
 
@@ -154,7 +162,7 @@ func (s *Server) readOne(r *http.Request, typ string, v any) (*Record, error) {
 	return rec, rec.Decode(v)
 }
 
-func (s *Server) handleStep(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStep(w http.ResponseWriter, r *http.Request, release func()) {
 	var req StepRequest
 	rec, err := s.readOne(r, TypeStep, &req)
 	if err != nil {
@@ -173,6 +181,7 @@ func (s *Server) handleStep(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	next, err := s.engine.Step(r.Context(), req.Spec, req.T, prev)
+	release()
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("step %d: %w", req.T, err))
 		return
@@ -210,12 +219,13 @@ func requestState(h StateHeader, payload []byte) (fractal.State, error) {
 	return st, nil
 }
 
-func (s *Server) handleDecode(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDecode(w http.ResponseWriter, r *http.Request, release func()) {
 	req, final, ok := s.readDecode(w, r, TypeDecode)
 	if !ok {
 		return
 	}
 	frames, err := s.engine.Decode(r.Context(), req.Spec, final)
+	release()
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("decode: %w", err))
 		return
@@ -223,12 +233,13 @@ func (s *Server) handleDecode(w http.ResponseWriter, r *http.Request) {
 	s.writeSingle(w, framesRecord(frames), frames.Pix)
 }
 
-func (s *Server) handleDecodeFrame(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDecodeFrame(w http.ResponseWriter, r *http.Request, release func()) {
 	req, final, ok := s.readDecode(w, r, TypeDecodeFrame)
 	if !ok {
 		return
 	}
 	pix, err := s.engine.(fractal.FrameDecoder).DecodeFrame(r.Context(), req.Spec, final, req.Index)
+	release()
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("decode frame %d: %w", req.Index, err))
 		return

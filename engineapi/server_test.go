@@ -308,3 +308,26 @@ func TestMidStreamErrorRecord(t *testing.T) {
 		t.Errorf("got records %q, want %q", got, want)
 	}
 }
+
+// TestBackToBack: a caller that has read a reply gets its slot back at once,
+// even with a single slot.
+func TestBackToBack(t *testing.T) {
+	cfg := engineapi.DefaultConfig()
+	cfg.Concurrency = 1
+	hs := serve(t, refengine.New(), cfg)
+	body := record(t, engineapi.GenerateRequest{Spec: smallSpec}, nil)
+	for i := range 30 {
+		resp := post(t, hs, "/v1/generate", body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("call %d got %d, want 200", i, resp.StatusCode)
+		}
+		// Stop at the end record, as a client does, without waiting for EOF.
+		rd := engineapi.NewReader(resp.Body, 1<<20)
+		for rec, err := rd.Next(); rec == nil || rec.Type != engineapi.TypeEnd; rec, err = rd.Next() {
+			if err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
+		}
+		resp.Body.Close()
+	}
+}

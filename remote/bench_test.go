@@ -2,7 +2,6 @@ package remote_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/engineapi"
@@ -56,27 +55,4 @@ func BenchmarkStep(b *testing.B) {
 			}
 		})
 	}
-}
-
-// BenchmarkRemoteOverhead alternates direct and remote generations so both
-// see the same machine load, and reports remote ÷ direct.
-func BenchmarkRemoteOverhead(b *testing.B) {
-	es := engines(b)
-	var direct, remote time.Duration
-	for b.Loop() {
-		for _, name := range []string{"direct", "remote"} {
-			start := time.Now()
-			if _, err := es[name].Generate(b.Context(), benchSpec, fractal.GenerateOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			if name == "direct" {
-				direct += time.Since(start)
-			} else {
-				remote += time.Since(start)
-			}
-		}
-	}
-	b.ReportMetric(float64(direct.Milliseconds())/float64(b.N), "direct-ms/op")
-	b.ReportMetric(float64(remote.Milliseconds())/float64(b.N), "remote-ms/op")
-	b.ReportMetric(float64(remote)/float64(direct), "remote/direct")
 }
