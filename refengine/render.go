@@ -112,10 +112,7 @@ func newFrameScene(sc *scene, inst []instance, seed uint64, aspect float32, f, f
 	fs.applyStyle()
 	fs.objs = make([]placed, len(inst))
 	for i := range inst {
-		fs.objs[i] = inst[i].place(tau, aspect)
-		if sc.still {
-			fs.objs[i] = inst[i].place(0, aspect)
-		}
+		fs.objs[i] = inst[i].place(tau, aspect) // still objects have motionStill
 	}
 	fs.glowCol = rgb{1, 0.85, 0.5}
 	for _, o := range fs.objs {

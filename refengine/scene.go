@@ -31,7 +31,6 @@ type scene struct {
 	// unknown accumulates the hashes of words outside the vocabulary; it
 	// perturbs hues, textures and positions.
 	unknown uint64
-	words   int
 }
 
 const maxObjects = 8
@@ -98,7 +97,6 @@ type parser struct {
 func parseScene(prompt string) scene {
 	p := parser{colour: -1, size: -1}
 	for _, w := range tokens(prompt) {
-		p.sc.words++
 		if n, ok := digitCount(w); ok {
 			p.count = n
 			continue

@@ -66,6 +66,12 @@ func TestParseScene(t *testing.T) {
 			}
 		})
 	}
+	t.Run("still freezes what has no motion of its own", func(t *testing.T) {
+		sc := parseScene("a red ball bouncing over still water and a tree")
+		if !sc.still || sc.objects[0].motion != motionBounce || sc.objects[1].motion != motionStill {
+			t.Errorf("got still %v and motions %d, %d; want true, %d, %d", sc.still, sc.objects[0].motion, sc.objects[1].motion, motionBounce, motionStill)
+		}
+	})
 	t.Run("moving left sets the direction", func(t *testing.T) {
 		if sc := parseScene("a fish moving left"); sc.objects[0].dir != dirLeft {
 			t.Errorf("got direction %d, want %d", sc.objects[0].dir, dirLeft)
