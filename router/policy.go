@@ -32,7 +32,8 @@ func Predict(v gridmap.View, cost float64) time.Duration {
 // enough — on a grid of uneven GPUs, half the 512×512 clips then land on
 // slow ones — while the randomness of the soft minimum still spreads
 // requests over near-equal miners, so replicas that share a stale map do
-// not all pile onto the miner that looked best.
+// not all pile onto the miner that looked best. The default was tuned with
+// package routesim (see docs/routing.md for the figures).
 type P2C struct {
 	// FailurePenalty is the exponent k in score = predicted / success^k:
 	// a miner that fails half its jobs looks 2^k times slower. A failed
