@@ -32,7 +32,12 @@ type JobStore interface {
 // JobQueue hands accepted jobs to dispatchers, at least once: a delivery
 // that is not acknowledged in time (a crashed dispatcher) is delivered
 // again, so no accepted job is lost. Deliveries may repeat; a dispatcher
-// checks the job's status before working on it.
+// checks the job's status before working on it, and claims it with a
+// JobStore.Update (queued → in_progress) so only one copy runs.
+//
+// A job is accepted once JobStore.Create and then Enqueue have returned;
+// only then may the client be told so. A process dying between the two
+// leaves a queued job with no queue entry, which a sweep re-enqueues.
 type JobQueue interface {
 	// Enqueue persists id in the queue before it returns.
 	Enqueue(ctx context.Context, id string) error

@@ -58,7 +58,7 @@ type Config struct {
 	// system's cache: it survives a crash of this process (kill -9), and
 	// reaches the disk within SyncInterval (0: the server's default, 2 min).
 	// SyncAlways fsyncs every write before acknowledging it instead: it also
-	// survives power loss, at about a tenth of the throughput.
+	// survives power loss, at a small fraction of the throughput.
 	SyncInterval time.Duration
 	SyncAlways   bool
 

@@ -75,7 +75,11 @@ func (q *Queue) Dequeue(ctx context.Context) (fractal.Delivery, error) {
 		cancel()
 		switch {
 		case err == nil:
-			return newDelivery(q.s, msg)
+			d, err := newDelivery(q.s, msg)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return d, nil
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("dequeue: %w", ctx.Err())
 		case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, jetstream.ErrNoMessages):
