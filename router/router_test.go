@@ -223,3 +223,57 @@ func TestHedgeable(t *testing.T) {
 		}
 	}
 }
+
+// TestPickNeverForbiddenRandomGrids checks, over many random grid states,
+// that no policy ever picks a miner that is open, unverified, full or
+// already tried.
+func TestPickNeverForbiddenRandomGrids(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	breakerFailures := gridmap.DefaultConfig().BreakerFailures
+	for trial := range 50 {
+		n := 2 + rng.IntN(20)
+		grid := MustGrid(t, n)
+		forbidden := map[string]bool{}
+		var exclude []string
+		for i := range n {
+			id := fmt.Sprintf("m%02d", i)
+			switch rng.IntN(5) {
+			case 0:
+				for range breakerFailures {
+					grid.Dispatched(id, 1)
+					grid.Finished(id, gridmap.Outcome{Result: gridmap.Failed})
+				}
+				forbidden[id] = true
+			case 1:
+				grid.SetStanding(id, gridmap.Standing{Verified: false})
+				forbidden[id] = true
+			case 2:
+				exclude = append(exclude, id)
+				forbidden[id] = true
+			case 3:
+				grid.Dispatched(id, 1)
+				grid.Finished(id, gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Minute})
+				forbidden[id] = true
+			default:
+				for range rng.IntN(4) {
+					grid.Dispatched(id, 1+3*rng.Float64())
+				}
+			}
+		}
+		for _, p := range []Policy{NewP2C(), Random{}, &RoundRobin{}, BestTierOfThree{}, LeastOutstanding{}} {
+			r := New(grid, p, rand.New(rand.NewPCG(uint64(trial), 1)))
+			for range 20 {
+				id, err := r.Pick(Request{Cost: 1 + rng.Float64(), Exclude: exclude})
+				if len(forbidden) == n {
+					if !errors.Is(err, ErrNoMiner) {
+						t.Fatalf("trial %d, %s: every miner forbidden, got %q, %v; want ErrNoMiner", trial, p.Name(), id, err)
+					}
+					continue
+				}
+				if err != nil || forbidden[id] {
+					t.Fatalf("trial %d, %s: Pick = %q, %v; want an allowed miner", trial, p.Name(), id, err)
+				}
+			}
+		}
+	}
+}
