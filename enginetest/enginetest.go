@@ -27,7 +27,17 @@ var (
 )
 
 // Run runs the contract suite against engines made by newEngine (called once
-// per subtest; it may register cleanups on t).
+// per subtest; it may register cleanups on t). It checks: a valid, stable
+// profile; a result of the spec's shape with Steps+1 state digests; progress
+// reported Steps times in order; KeepStates giving Steps+1 states that match
+// their digests without changing the result; determinism across instances
+// (bit-exact, or within the tolerance of a tolerant profile); that seed and
+// prompt matter; that Step recomputes every committed state, chained from
+// state 0 and from each committed predecessor; that Decode of the final state
+// gives Generate's frames and DecodeFrame each frame of them; that invalid
+// specs (naming the field), steps and states are refused with
+// fractal.ErrInvalid; that concurrent calls match sequential ones; and that
+// cancelling stops a generation within about a step.
 func Run(t *testing.T, newEngine func(t *testing.T) fractal.Engine) {
 	t.Run("Profile", func(t *testing.T) { testProfile(t, newEngine(t)) })
 	t.Run("Result", func(t *testing.T) { testResult(t, newEngine(t)) })
