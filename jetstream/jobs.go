@@ -238,3 +238,40 @@ func (st *JobStore) ownerIDs(ctx context.Context, owner string) ([]string, error
 	slices.SortFunc(ids, func(a, b string) int { return strings.Compare(b, a) })
 	return ids, nil
 }
+
+// Scan calls fn with every stored job, in no particular order, until fn
+// returns an error (Scan returns it) or every job was seen. ctx bounds the
+// whole scan. A sweep uses it to re-enqueue queued jobs that lost their
+// queue entry, or to fail jobs stuck in progress.
+func (st *JobStore) Scan(ctx context.Context, fn func(*fractal.Job) error) error {
+	var w jetstream.KeyWatcher
+	err := st.s.do(ctx, "scan jobs", func(context.Context) error {
+		var err error
+		w, err = st.kv.Watch(ctx, jobKey(">"), jetstream.IgnoreDeletes())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("scan jobs: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("scan jobs: watcher closed: %w", fractal.ErrUnavailable)
+			}
+			if e == nil {
+				return nil // every current job was delivered
+			}
+			var job fractal.Job
+			if err := json.Unmarshal(e.Value(), &job); err != nil {
+				return fmt.Errorf("scan jobs: decode %s: %w", e.Key(), err)
+			}
+			if err := fn(&job); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -307,4 +308,37 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestJobScan(t *testing.T) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			s := d.open(t)
+			ctx := storetest.Context(t, 30*time.Second)
+			want := map[string]bool{}
+			for i, owner := range []string{"key-a", "key-b", "key-a"} {
+				job := fractal.NewJob(fmt.Sprintf("job-%d", i), owner, fractal.DefaultSpec("a fox", uint64(i)), time.Now())
+				mustDo(t, s.Jobs().Create(ctx, job))
+				want[job.ID] = true
+			}
+			got := map[string]bool{}
+			mustDo(t, s.Jobs().Scan(ctx, func(j *fractal.Job) error { got[j.ID] = true; return nil }))
+			if len(got) != len(want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+			for id := range want {
+				if !got[id] {
+					t.Fatalf("got %v, want %s among them", got, id)
+				}
+			}
+			errStop := errors.New("stop")
+			calls := 0
+			err := s.Jobs().Scan(ctx, func(*fractal.Job) error { calls++; return errStop })
+			if !errors.Is(err, errStop) || calls != 1 {
+				t.Fatalf("got %v after %d calls, want %v after 1", err, calls, errStop)
+			}
+			empty := d.open(t)
+			mustDo(t, empty.Jobs().Scan(ctx, func(j *fractal.Job) error { return fmt.Errorf("got job %s in an empty store", j.ID) }))
+		})
+	}
 }
