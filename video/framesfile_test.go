@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/video"
 	"github.com/fractal-grid/fractal/video/videotest"
@@ -117,6 +119,7 @@ func TestUnmarshalFramesRejects(t *testing.T) {
 		{"text", []byte("<html>this is not a frames file, but long enough to fill the header</html>"), 0, []error{fractal.ErrInvalid}},
 		{"four channels", put(20, 4), 0, []error{fractal.ErrInvalid}},
 		{"unknown compression", edit(func(b []byte) []byte { b[28] = 7; return b }), 0, []error{fractal.ErrInvalid}},
+		{"unknown filter", edit(func(b []byte) []byte { b[29] = 9; return b }), 0, []error{fractal.ErrInvalid}},
 		{"reserved byte set", edit(func(b []byte) []byte { b[30] = 1; return b }), 0, []error{fractal.ErrInvalid}},
 		{"zero frames", put(8, 0), 0, []error{fractal.ErrInvalid}},
 		{"65 frames", put(8, 65), 0, []error{fractal.ErrInvalid}},
@@ -175,4 +178,47 @@ func TestMarshalFramesRejectsInvalid(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("got %d bytes written, want 0", buf.Len())
 	}
+}
+
+// TestUnmarshalUnfiltered reads a file written without the sub filter,
+// which the format allows.
+func TestUnmarshalUnfiltered(t *testing.T) {
+	f := videotest.Frames(2, 64, 64, 8)
+	b := MustMarshal(t, f)[:video.FramesHeaderSize]
+	b[29] = 0
+	var buf bytes.Buffer
+	zw, err := zstd.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(f.Pix)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := video.UnmarshalFrames(bytes.NewReader(append(b, buf.Bytes()...)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Pix, f.Pix) {
+		t.Errorf("got different pixels, want the originals")
+	}
+}
+
+// FuzzUnmarshalFrames checks that no input panics or yields frames that do
+// not match their digest.
+func FuzzUnmarshalFrames(f *testing.F) {
+	good := MustMarshal(f, videotest.Frames(2, 16, 8, 8))
+	f.Add(good)
+	f.Add(good[:video.FramesHeaderSize])
+	f.Add(good[:len(good)-3])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, herr := video.ReadFramesHeader(bytes.NewReader(b), 1<<20)
+		got, err := video.UnmarshalFrames(bytes.NewReader(b), 1<<20)
+		if err != nil {
+			return
+		}
+		if herr != nil || got.Digest() != h.Digest {
+			t.Errorf("accepted frames with digest %s, header %v says %s", got.Digest(), herr, h.Digest)
+		}
+	})
 }

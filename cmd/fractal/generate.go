@@ -59,7 +59,7 @@ func (c *GenerateCommand) ParseFlags(args []string, stderr io.Writer) error {
 	size := fs.String("size", fmt.Sprintf("%dx%d", c.Spec.Width, c.Spec.Height), fmt.Sprintf("frame size `WxH`, multiples of %d in %d–%d", fractal.SideMultiple, fractal.MinSide, fractal.MaxSide))
 	fs.IntVar(&c.Spec.FPS, "fps", c.Spec.FPS, fmt.Sprintf("frames per second `N` (%d–%d)", fractal.MinFPS, fractal.MaxFPS))
 	fs.IntVar(&c.Spec.Steps, "steps", c.Spec.Steps, fmt.Sprintf("sampling steps `N` (%d–%d)", fractal.MinSteps, fractal.MaxSteps))
-	format := fs.String("format", "", "output `format`: mp4, webm, gif or frames (default: from -o's extension, else mp4)")
+	format := fs.String("format", "", "output `FORMAT`: mp4, webm, gif or frames (default: from -o's extension, else mp4)")
 	fs.StringVar(&c.Output, "o", "", "output `FILE` (required)")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object instead of text")
 	fs.Usage = func() {
