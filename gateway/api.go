@@ -1,0 +1,314 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "embed"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
+)
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+// Handler returns the HTTP API.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/videos", g.authed(g.handleCreate))
+	mux.HandleFunc("GET /v1/videos", g.authed(g.handleList))
+	mux.HandleFunc("GET /v1/videos/{id}", g.authed(g.handleGet))
+	mux.HandleFunc("GET /v1/videos/{id}/content", g.authed(g.handleContent))
+	mux.HandleFunc("GET /v1/videos/{id}/events", g.authed(g.handleEvents))
+	mux.HandleFunc("POST /v1/videos/{id}/cancel", g.authed(g.handleCancel))
+	mux.HandleFunc("GET /v1/grid", g.handleGrid)
+	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapiJSON)
+	})
+	mux.HandleFunc("GET /healthz", g.handleHealth)
+	mux.Handle("GET /metrics", g.metrics.handler())
+	return mux
+}
+
+type keyCtx struct{}
+
+// authed checks the Bearer API key and the key's rate limit. Failed
+// attempts are limited per client address, so keys cannot be brute-forced.
+func (g *Gateway) authed(h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		now := g.now()
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			apierr.Write(w, fmt.Errorf("missing API key: send Authorization: Bearer <key>: %w", fractal.ErrUnauthorized))
+			return
+		}
+		// A client that keeps failing is slowed before its key is looked up.
+		if wait := g.authFail.peek(ip, float64(g.Config.AuthFailuresPerIP)/60, g.Config.AuthFailuresPerIP, now); wait > 0 {
+			apierr.Write(w, &apierr.RetryAfterError{Err: fmt.Errorf("too many failed authentications from %s: %w", ip, fractal.ErrOverloaded), After: wait})
+			return
+		}
+		key, err := g.keys.Authenticate(r.Context(), token)
+		if err != nil {
+			if errors.Is(err, fractal.ErrUnauthorized) {
+				g.authFail.take(ip, float64(g.Config.AuthFailuresPerIP)/60, g.Config.AuthFailuresPerIP, now)
+			}
+			apierr.Write(w, err)
+			return
+		}
+		if wait := g.rate.take(key.ID, key.Rate, key.Burst, now); wait > 0 {
+			apierr.Write(w, &apierr.RetryAfterError{Err: fmt.Errorf("rate limit of %g requests/s for this key: %w", key.Rate, fractal.ErrOverloaded), After: wait})
+			return
+		}
+		h(w, r, key)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) {
+	req, err := decodeCreate(r, g.Config.MaxBodyBytes)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	spec, err := req.Spec(randomSeed())
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	if err := validateWebhook(req.WebhookURL, g.Config.AllowPrivateHooks); err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	wait, err := preferWait(r.Header.Get("Prefer"), g.Config.MaxWait)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	now := g.now()
+	job := fractal.NewJob(newJobID(now), key.ID, spec, now)
+	job.WebhookURL = req.WebhookURL
+	ctx := r.Context()
+	if ik := r.Header.Get("Idempotency-Key"); ik != "" {
+		existing, err := g.claimIdempotency(ctx, key.ID, ik, job.ID)
+		if err != nil {
+			apierr.Write(w, err)
+			return
+		}
+		if existing != "" {
+			prev, err := g.Jobs.Get(ctx, existing)
+			if err == nil {
+				writeJSON(w, http.StatusOK, videoOf(prev))
+				return
+			}
+			if !errors.Is(err, fractal.ErrNotFound) {
+				apierr.Write(w, err)
+				return
+			}
+			// The claim survived a crash before the job was stored: take it over.
+		}
+		job.IdempotencyKey = ik
+	}
+	if !g.active.add(key.ID, job.ID, key.ActiveJobs) {
+		apierr.Write(w, &apierr.RetryAfterError{Err: fmt.Errorf("this key already has %d unfinished jobs: %w", key.ActiveJobs, fractal.ErrOverloaded), After: 5 * time.Second})
+		return
+	}
+	// Persist before answering: the job and its queue entry are stored.
+	if err := g.Jobs.Create(ctx, job); err != nil {
+		g.active.done(key.ID, job.ID)
+		apierr.Write(w, err)
+		return
+	}
+	if err := g.Queue.Enqueue(ctx, job.ID); err != nil {
+		g.active.done(key.ID, job.ID)
+		g.failJob(context.WithoutCancel(ctx), job.ID, "could not be queued: "+err.Error())
+		apierr.Write(w, err)
+		return
+	}
+	g.metrics.jobs.WithLabelValues("accepted").Inc()
+	g.logger.Info("job accepted", slog.String(logKeyJob, job.ID), slog.String("key", key.ID))
+	if wait > 0 {
+		if done, err := g.waitTerminal(ctx, job.ID, wait); err == nil && done.Status.Terminal() {
+			writeJSON(w, http.StatusOK, videoOf(done))
+			return
+		}
+	}
+	writeJSON(w, http.StatusAccepted, videoOf(job))
+}
+
+// claimIdempotency records that (owner, key) names jobID, or returns the job
+// id an earlier request with the same key created.
+func (g *Gateway) claimIdempotency(ctx context.Context, owner, ik, jobID string) (string, error) {
+	if len(ik) > fractal.MaxIdempotencyKeyBytes {
+		return "", fractal.Errorf("Idempotency-Key", "must be at most %d bytes", fractal.MaxIdempotencyKeyBytes)
+	}
+	sum := sha256.Sum256([]byte(ik))
+	k := "idem." + owner + "." + hex.EncodeToString(sum[:16])
+	if up, ok := g.KV.(fractal.KVUpdater); ok {
+		_, err := up.Update(ctx, k, []byte(jobID), 0)
+		if err == nil {
+			return "", nil
+		}
+		if !errors.Is(err, fractal.ErrConflict) {
+			return "", err
+		}
+	}
+	e, err := g.KV.Get(ctx, k)
+	if errors.Is(err, fractal.ErrNotFound) {
+		_, err = g.KV.Put(ctx, k, []byte(jobID))
+		return "", err
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(e.Value), nil
+}
+
+// preferWait reads "Prefer: wait=N" (RFC 7240).
+func preferWait(h string, maxWait time.Duration) (time.Duration, error) {
+	for part := range strings.SplitSeq(h, ",") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(part), "wait=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, fractal.Errorf("Prefer", "wait must be a whole number of seconds, got %q", v)
+		}
+		return min(time.Duration(n)*time.Second, maxWait), nil
+	}
+	return 0, nil
+}
+
+// waitTerminal polls a job until it ends or wait passes.
+func (g *Gateway) waitTerminal(ctx context.Context, id string, wait time.Duration) (*fractal.Job, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		j, err := g.Jobs.Get(ctx, id)
+		if err != nil || j.Status.Terminal() {
+			return j, err
+		}
+		select {
+		case <-ctx.Done():
+			return j, nil
+		case <-t.C:
+		}
+	}
+}
+
+// ownJob returns the caller's job, or not found for anyone else's.
+func (g *Gateway) ownJob(r *http.Request, key Key) (*fractal.Job, error) {
+	id := r.PathValue("id")
+	if fractal.ValidateToken("id", id) != nil {
+		return nil, fmt.Errorf("video %q: %w", id, fractal.ErrNotFound)
+	}
+	j, err := g.Jobs.Get(r.Context(), id)
+	if err != nil {
+		return nil, fmt.Errorf("video %s: %w", id, err)
+	}
+	if j.Owner != key.ID {
+		return nil, fmt.Errorf("video %s: %w", id, fractal.ErrNotFound)
+	}
+	return j, nil
+}
+
+func (g *Gateway) handleGet(w http.ResponseWriter, r *http.Request, key Key) {
+	j, err := g.ownJob(r, key)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, videoOf(j))
+}
+
+func (g *Gateway) handleList(w http.ResponseWriter, r *http.Request, key Key) {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			apierr.Write(w, fractal.Errorf("limit", "must be between 1 and 100"))
+			return
+		}
+		limit = n
+	}
+	after := r.URL.Query().Get("after")
+	if after != "" && fractal.ValidateToken("after", after) != nil {
+		apierr.Write(w, fractal.Errorf("after", "is not a video id"))
+		return
+	}
+	jobs, next, err := g.Jobs.List(r.Context(), key.ID, after, limit)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	out := struct {
+		Object  string  `json:"object"`
+		Data    []Video `json:"data"`
+		HasMore bool    `json:"has_more"`
+		Next    string  `json:"next,omitempty"`
+	}{Object: "list", Data: []Video{}, HasMore: next != "", Next: next}
+	for _, j := range jobs {
+		out.Data = append(out.Data, videoOf(j))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) {
+	j, err := g.ownJob(r, key)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	updated, err := g.Jobs.Update(r.Context(), j.ID, func(j *fractal.Job) error {
+		if j.Status.Terminal() {
+			return fmt.Errorf("video %s is already %s: %w", j.ID, j.Status, fractal.ErrConflict)
+		}
+		j.Status, j.Finished, j.Updated = fractal.JobCancelled, g.now(), g.now()
+		return nil
+	})
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	g.metrics.jobs.WithLabelValues(string(fractal.JobCancelled)).Inc()
+	writeJSON(w, http.StatusOK, videoOf(updated))
+}
+
+func (g *Gateway) handleHealth(w http.ResponseWriter, r *http.Request) {
+	views := g.grid.Views(nil)
+	eligible := 0
+	for _, v := range views {
+		if v.Eligible {
+			eligible++
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "miners": len(views), "eligible_miners": eligible, "replica": g.Config.Replica})
+}

@@ -1,0 +1,291 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
+	"github.com/fractal-grid/fractal/gridmap"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/router"
+	"github.com/fractal-grid/fractal/video"
+)
+
+// framesKey is where a job's canonical frames are stored.
+func framesKey(id string) string { return "frames." + id }
+
+// dispatchLoop takes jobs off the queue until ctx ends.
+func (g *Gateway) dispatchLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		d, err := g.Queue.Dequeue(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				g.logger.Warn("dequeue failed", slog.Any(logKeyError, err))
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		g.dispatch(ctx, d)
+	}
+}
+
+// dispatch runs one delivery: it tries miners until one delivers, then
+// stores the result and completes the job. A delivery is acknowledged only
+// once the job reached a terminal status, so a crash of this replica hands
+// the job to another.
+func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
+	job, err := g.Jobs.Get(ctx, d.JobID())
+	if errors.Is(err, fractal.ErrNotFound) {
+		d.Ack(ctx) // nothing to do: the record expired
+		return
+	}
+	if err != nil {
+		d.Nak(ctx, time.Second)
+		return
+	}
+	if job.Status.Terminal() {
+		d.Ack(ctx)
+		return
+	}
+	var tried []string
+	for attempt := 0; attempt < g.Config.MaxAttempts && ctx.Err() == nil; attempt++ {
+		id, err := g.router.Pick(router.Request{Cost: job.Spec.Cost(), Exclude: tried})
+		if errors.Is(err, router.ErrNoMiner) {
+			if len(tried) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime {
+				break
+			}
+			// Nobody can take it now: back to the queue for a while.
+			g.metrics.routing.WithLabelValues("no_miner").Inc()
+			d.Nak(ctx, 2*time.Second)
+			return
+		}
+		if err != nil {
+			break
+		}
+		g.metrics.routing.WithLabelValues("picked").Inc()
+		tried = append(tried, id)
+		done, err := g.attempt(ctx, d, job, id)
+		if done || ctx.Err() != nil {
+			return
+		}
+		g.logger.Info("attempt failed; trying another miner", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, id), slog.Any(logKeyError, err))
+	}
+	if ctx.Err() != nil {
+		return // shutting down: the delivery comes back to a live replica
+	}
+	reason := "no miner could generate it"
+	if len(tried) > 0 {
+		reason = fmt.Sprintf("%d miners failed to generate it", len(tried))
+	}
+	g.failJob(ctx, job.ID, reason)
+	d.Ack(ctx)
+}
+
+// attempt runs the job on one miner. done means the job reached a terminal
+// status (completed, or cancelled meanwhile) and the delivery was acked.
+func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.Job, minerID string) (bool, error) {
+	n, ok := g.neuron(minerID)
+	if !ok {
+		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: job.Spec.Cost()})
+		return false, fmt.Errorf("miner %s left the metagraph", minerID)
+	}
+	started := g.now()
+	job, err := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
+		if j.Status.Terminal() {
+			return fmt.Errorf("job is %s: %w", j.Status, errJobOver)
+		}
+		j.Status, j.Attempts, j.Progress = fractal.JobInProgress, j.Attempts+1, 0
+		j.Miner = &fractal.MinerRef{UID: n.UID, Hotkey: n.Hotkey}
+		j.Started, j.Updated = started, started
+		return nil
+	})
+	if err != nil {
+		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: 1})
+		if errors.Is(err, errJobOver) {
+			d.Ack(ctx)
+			return true, nil
+		}
+		return false, err
+	}
+	actx, cancel := context.WithTimeout(ctx, g.Config.AttemptTimeout+time.Duration(job.Spec.Cost()*float64(g.Config.SecsPerCost)))
+	defer cancel()
+	stop := g.watchJob(actx, cancel, d, job.ID)
+	req := minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: job.Spec}
+	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
+	lastProgress := -1
+	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
+		if e.Type == minerapi.EventProgress {
+			if p := e.Step * 100 / max(e.Steps, 1); p/10 != lastProgress/10 || p == 100 {
+				lastProgress = p
+				g.setProgress(actx, job.ID, min(p, 99))
+			}
+		}
+	})
+	stop()
+	if err != nil {
+		return g.attemptFailed(ctx, d, job, minerID, err)
+	}
+	g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted, Cost: job.Spec.Cost()})
+	if err := g.complete(ctx, job, out, started); err != nil {
+		if errors.Is(err, errJobOver) {
+			d.Ack(ctx)
+			return true, nil
+		}
+		return false, err
+	}
+	d.Ack(ctx)
+	if g.Organic != nil {
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.Organic(context.WithoutCancel(ctx), n, req, out)
+		}()
+	}
+	return true, nil
+}
+
+var errJobOver = errors.New("job already ended")
+
+// attemptFailed records a failed attempt on the grid map and puts the job
+// back to queued for the next miner.
+func (g *Gateway) attemptFailed(ctx context.Context, d fractal.Delivery, job *fractal.Job, minerID string, err error) (bool, error) {
+	outcome := gridmap.Outcome{Result: gridmap.Failed, Cost: job.Spec.Cost()}
+	var ra *apierr.RetryAfterError
+	if errors.Is(err, fractal.ErrOverloaded) {
+		outcome.Result = gridmap.Rejected
+		if errors.As(err, &ra) {
+			outcome.RetryAfter = ra.After
+		}
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		// The job was cancelled by its owner while running.
+		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: job.Spec.Cost()})
+		d.Ack(ctx)
+		return true, nil
+	}
+	g.grid.Finished(minerID, outcome)
+	g.metrics.attempts.WithLabelValues("failed").Inc()
+	_, uerr := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
+		if j.Status.Terminal() {
+			return errJobOver
+		}
+		j.Status, j.Progress, j.Error, j.Updated = fractal.JobQueued, 0, truncate(err.Error(), 512), g.now()
+		return nil
+	})
+	if errors.Is(uerr, errJobOver) {
+		d.Ack(ctx)
+		return true, nil
+	}
+	return false, err
+}
+
+// watchJob keeps the delivery alive while a miner works and cancels the
+// attempt when the owner cancels the job. Call the returned stop when the
+// attempt ends.
+func (g *Gateway) watchJob(ctx context.Context, cancel context.CancelFunc, d fractal.Delivery, id string) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			d.InProgress(ctx)
+			if j, err := g.Jobs.Get(ctx, id); err == nil && j.Status == fractal.JobCancelled {
+				cancel()
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func (g *Gateway) setProgress(ctx context.Context, id string, p int) {
+	g.Jobs.Update(ctx, id, func(j *fractal.Job) error {
+		if j.Status != fractal.JobInProgress || j.Progress >= p {
+			return errJobOver
+		}
+		j.Progress, j.Updated = p, g.now()
+		return nil
+	})
+}
+
+// complete stores the frames and marks the job completed.
+func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.Outcome, started time.Time) error {
+	var buf bytes.Buffer
+	if err := video.MarshalFrames(&buf, out.Frames); err != nil {
+		return err
+	}
+	if err := g.Blobs.Put(ctx, framesKey(job.ID), &buf); err != nil {
+		return fmt.Errorf("store frames: %w", err)
+	}
+	now := g.now()
+	com := out.Result.Receipt.Commitment
+	done, err := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
+		if j.Status.Terminal() {
+			return errJobOver
+		}
+		j.Status, j.Progress, j.Error = fractal.JobCompleted, 100, ""
+		j.Commitment = &com
+		j.Finished, j.Updated = now, now
+		j.Timings = fractal.Timings{
+			Queue: started.Sub(j.Created), Accept: out.Accepted, FirstProgress: out.FirstProgress,
+			Generate: out.Total, Total: now.Sub(j.Created),
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	g.metrics.jobs.WithLabelValues(string(fractal.JobCompleted)).Inc()
+	g.metrics.latency.Observe(done.Timings.Total.Seconds())
+	g.logger.Info("job completed", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, done.Miner.Hotkey), slog.Duration("total", done.Timings.Total))
+	g.notify(done)
+	return nil
+}
+
+// failJob marks a job failed with a reason.
+func (g *Gateway) failJob(ctx context.Context, id, reason string) {
+	j, err := g.Jobs.Update(ctx, id, func(j *fractal.Job) error {
+		if j.Status.Terminal() {
+			return errJobOver
+		}
+		j.Status, j.Error = fractal.JobFailed, truncate(reason, 512)
+		j.Finished, j.Updated = g.now(), g.now()
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	g.metrics.jobs.WithLabelValues(string(fractal.JobFailed)).Inc()
+	g.logger.Warn("job failed", slog.String(logKeyJob, id), slog.String("reason", reason))
+	g.notify(j)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,39 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the gateway's Prometheus series, on a registry passed in.
+type metrics struct {
+	reg      *prometheus.Registry
+	jobs     *prometheus.CounterVec
+	attempts *prometheus.CounterVec
+	routing  *prometheus.CounterVec
+	webhooks *prometheus.CounterVec
+	latency  prometheus.Histogram
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &metrics{
+		reg:      reg,
+		jobs:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_jobs_total", Help: "Jobs by status reached."}, []string{"status"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_attempts_total", Help: "Dispatch attempts by outcome."}, []string{"outcome"}),
+		routing:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_routing_decisions_total", Help: "Routing decisions by result."}, []string{"result"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_webhooks_total", Help: "Webhook deliveries by result."}, []string{"result"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fractal_gateway_job_seconds", Help: "Time from acceptance to completion.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 2, 12)}),
+	}
+	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.latency)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
