@@ -58,8 +58,8 @@ func (c *chopsticks) log(line string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tail = append(c.tail, line)
-	if len(c.tail) > 40 {
-		c.tail = c.tail[len(c.tail)-40:]
+	if len(c.tail) > 100 {
+		c.tail = c.tail[len(c.tail)-100:]
 	}
 }
 
@@ -190,8 +190,13 @@ func getDevnet(tb testing.TB) *devnet {
 	n := startChopsticks(tb)
 	devnetOnce.Do(func() { theDevnet, devnetErr = setupDevnet(n, mustKey(tb, "//Alice")) })
 	if devnetErr != nil {
-		tb.Fatal(devnetErr)
+		tb.Fatalf("%v\nchopsticks output:\n%s", devnetErr, n.output())
 	}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("last chopsticks output:\n%s", n.output())
+		}
+	})
 	return theDevnet
 }
 
@@ -220,7 +225,32 @@ func setupDevnet(n *chopsticks, alice *sr25519.Keypair) (*devnet, error) {
 	if err := d.setRaw(ctx, "NetworkRateLimit", nil, appendU64(nil, 0)); err != nil {
 		return nil, err
 	}
+	if err := d.firstBlock(ctx); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// firstBlock makes sure the node has built a block after genesis. Started
+// from a chain spec, chopsticks sometimes fails to build block #1 (Aura
+// panics in the block's inherents, a slot problem) and drops the extrinsics
+// waiting for it; it succeeds once the wall clock enters the next slot.
+func (d *devnet) firstBlock(ctx context.Context) error {
+	var last error
+	for range 20 {
+		n, err := d.client.Block(ctx)
+		if err == nil && n > 0 {
+			return nil
+		}
+		last = err
+		if err == nil {
+			last = d.newBlocks(ctx, 1)
+		}
+		if err := sleep(ctx, 2*time.Second); err != nil {
+			break
+		}
+	}
+	return fmt.Errorf("chopsticks built no block after genesis: %v", last)
 }
 
 // setStorage writes storage through chopsticks in its JSON form.

@@ -73,6 +73,9 @@ const maxCatchUp = 256
 // block number until ctx is done or the client is closed. When the node is
 // unreachable it keeps retrying with backoff, so a daemon outlives its node.
 func (c *Client) WatchBlocks(ctx context.Context) (<-chan uint64, error) {
+	if c.ctx.Err() != nil {
+		return nil, errClosed
+	}
 	out := make(chan uint64, 16)
 	c.wg.Add(1)
 	go func() {

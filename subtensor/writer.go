@@ -10,11 +10,8 @@ import (
 
 // ServeAxon publishes the hotkey's axon on the subnet (serve_axon).
 func (c *Client) ServeAxon(ctx context.Context, hotkey fractal.Signer, netuid uint16, axon fractal.Axon) error {
-	if !axon.IP.IsValid() || axon.IP.IsUnspecified() {
-		return fractal.Errorf("axon.ip", "%v is not a routable address", axon.IP)
-	}
-	if axon.Port == 0 {
-		return fractal.Errorf("axon.port", "must be 1 to 65535")
+	if err := axon.Validate(); err != nil {
+		return fmt.Errorf("serve axon: %w", err)
 	}
 	ip, ipType := ipToU128(axon.IP)
 	if err := c.requireSubnet(ctx, netuid); err != nil {
@@ -33,11 +30,8 @@ func (c *Client) ServeAxon(ctx context.Context, hotkey fractal.Signer, netuid ui
 // SetWeights sets the hotkey's weights on the subnet (set_weights). The
 // weights are submitted as given; see fractal.NormalizeWeights.
 func (c *Client) SetWeights(ctx context.Context, hotkey fractal.Signer, netuid uint16, uids, weights []uint16, versionKey uint64) error {
-	if len(uids) != len(weights) {
-		return fractal.Errorf("weights", "%d uids but %d weights", len(uids), len(weights))
-	}
-	if len(uids) == 0 {
-		return fractal.Errorf("weights", "no weights to set")
+	if err := fractal.CheckWeights(uids, weights); err != nil {
+		return fmt.Errorf("set weights: %w", err)
 	}
 	if err := c.requireSubnet(ctx, netuid); err != nil {
 		return fmt.Errorf("set weights: %w", err)
