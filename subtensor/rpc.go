@@ -139,7 +139,9 @@ func (r *rpcConn) callOnce(ctx context.Context, result any, method string, args 
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
 	defer cancel()
+	start := time.Now()
 	err = c.CallContext(cctx, result, method, args...)
+	r.log.Debug("rpc", "method", method, "took", time.Since(start), "err", err)
 	if err == nil {
 		return nil
 	}
