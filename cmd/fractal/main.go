@@ -50,6 +50,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runMiner(ctx, rio, rest)
 	case "validator":
 		err = runValidator(ctx, rio, rest)
+	case "gateway":
+		err = runGateway(ctx, rio, rest)
 	case "bench":
 		err = runBench(ctx, rio, rest)
 	case "devchain":
@@ -116,6 +118,7 @@ Commands:
   generate    generate a video from a prompt with the reference engine
   miner       run a miner (prover): serve the engine to validators
   validator   run a validator (verifier): challenge, verify, score, set weights
+  gateway     run a gateway replica (the video API); 'gateway keys' manages API keys
   engine      serve the built-in engine over the engine protocol
   bench       run a benchmark (routing)
   devchain    run a development chain served over HTTP

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 )
@@ -21,8 +25,10 @@ type ValidatorCommand struct {
 	Engine    string
 	DataDir   string
 	NATS      string
+	APIAddr   string
 	Wallet    *walletFlags
 	Validator *validator.Validator
+	Gateway   *gateway.Gateway
 	Logger    *slog.Logger
 
 	chain fractal.Chain
@@ -33,7 +39,9 @@ type ValidatorCommand struct {
 func NewValidatorCommand(logger *slog.Logger) *ValidatorCommand {
 	v := validator.New()
 	v.Logger = logger
-	return &ValidatorCommand{ChainURL: chainURLFromEnv(), Engine: "builtin", DataDir: defaultDataDir("validator"), Validator: v, Logger: logger}
+	g := gateway.New()
+	g.Logger = logger
+	return &ValidatorCommand{ChainURL: chainURLFromEnv(), Engine: "builtin", DataDir: defaultDataDir("validator"), Validator: v, Gateway: g, Logger: logger}
 }
 
 // defaultDataDir is ~/.fractal/NAME (or ./.fractal/NAME without a home).
@@ -65,7 +73,9 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Policy.RegenProb, "regen-prob", cfg.Policy.RegenProb, "chance of a full regeneration per check (p)")
 	fs.Float64Var(&cfg.OrganicSample, "organic-sample", cfg.OrganicSample, "share of users' jobs verified like challenges")
 	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key")
-	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge miners on private, loopback or link-local addresses (local grids)")
+	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge and route to miners on private, loopback or link-local addresses (local grids)")
+	fs.StringVar(&c.APIAddr, "api-addr", "", "`HOST:PORT` to serve the video API on (the gateway, in this process); empty: no API")
+	addGatewayFlags(fs, &c.Gateway.Config)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fractal validator --chain URL --netuid N --name W --hotkey H [--data DIR] [--nats URL]\n\n"+
 			"Challenges miners, verifies their work, scores them and sets weights (docs/validator.md).\n\n")
@@ -80,7 +90,8 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("validator: %v", err)
 	}
-	return nil
+	c.Gateway.Config.NetUID, c.Gateway.Config.AllowPrivateAxons = cfg.NetUID, cfg.AllowPrivateAxons
+	return c.Gateway.Config.Validate()
 }
 
 // openStore opens the embedded store under dir, or the external one at url.
@@ -122,11 +133,38 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		return err
 	}
 	v.Start()
+	if c.APIAddr == "" {
+		return nil
+	}
+	g := c.Gateway
+	g.Standings = func() map[string]gridmap.Standing { return standings(v) }
+	g.Organic = func(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
+		v.Organic(ctx, n, req, out)
+	}
+	if err := openGateway(ctx, g, c.store, c.chain, hot); err != nil {
+		c.Close()
+		return err
+	}
+	if err := g.Serve(c.APIAddr); err != nil {
+		c.Close()
+		return err
+	}
 	return nil
+}
+
+// standings turns the validator's scores into routing standings.
+func standings(v *validator.Validator) map[string]gridmap.Standing {
+	now := time.Now()
+	out := map[string]gridmap.Standing{}
+	for _, s := range v.Stats() {
+		out[s.Hotkey] = gateway.StandingOf(s.Passed, s.Success, s.Tier, s.CooldownUntil, now)
+	}
+	return out
 }
 
 // Close stops the rounds and releases the store and chain.
 func (c *ValidatorCommand) Close() error {
+	c.Gateway.Close()
 	c.Validator.Close()
 	if c.chain != nil {
 		closeChain(c.chain)
@@ -146,6 +184,9 @@ func runValidator(ctx context.Context, rio IO, args []string) error {
 		return err
 	}
 	fmt.Fprintf(rio.Stdout, "validator %s on netuid %d\n", c.Validator.Hotkey.SS58(), c.Validator.Config.NetUID)
+	if c.APIAddr != "" {
+		fmt.Fprintf(rio.Stdout, "video API on http://%s\n", c.Gateway.Addr())
+	}
 	<-ctx.Done()
 	return c.Close()
 }
