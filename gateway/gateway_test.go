@@ -308,3 +308,23 @@ type failing struct{ fractal.Engine }
 func (failing) Generate(context.Context, fractal.Spec, fractal.GenerateOptions) (*fractal.Result, error) {
 	return nil, fmt.Errorf("out of GPU memory")
 }
+
+func TestOpenAPI(t *testing.T) {
+	e := start(t)
+	resp, b := e.do(t, "GET", "/v1/openapi.json", "", nil)
+	var doc struct {
+		OpenAPI string
+		Paths   map[string]any
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("openapi: %d %v", resp.StatusCode, err)
+	}
+	for _, p := range []string{"/v1/videos", "/v1/videos/{id}", "/v1/videos/{id}/content", "/v1/videos/{id}/events", "/v1/videos/{id}/cancel", "/v1/grid"} {
+		if _, ok := doc.Paths[p]; !ok {
+			t.Errorf("openapi lacks %s", p)
+		}
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi version %q, want 3.x", doc.OpenAPI)
+	}
+}
