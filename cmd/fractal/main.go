@@ -42,6 +42,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		_ = rest
 	case "version":
 		err = runVersion(rio)
+	case "up":
+		err = runUp(ctx, rio, rest)
 	case "generate":
 		err = runGenerate(ctx, rio, rest)
 	case "engine":
@@ -114,6 +116,7 @@ func printUsage(w io.Writer) {
 Usage: fractal <command> [flags]
 
 Commands:
+  up          run a whole grid on this machine: chain, miners, validator, API and web page
   version     print the version and the engine profile
   generate    generate a video from a prompt with the reference engine
   miner       run a miner (prover): serve the engine to validators
