@@ -46,7 +46,7 @@ func (v *Validator) weightsDue(block uint64) bool {
 	if v.graph != nil && v.graph.Tempo > 0 {
 		tempo = uint64(v.graph.Tempo)
 	}
-	return v.weightsAt == 0 || block >= v.weightsAt+tempo
+	return v.weightsSets == 0 || block >= v.weightsAt+tempo // block 0 is a real block
 }
 
 // SetWeights submits the current normalised scores at block.
