@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -55,16 +56,29 @@ func TestPredict(t *testing.T) {
 }
 
 func TestP2CScorePenalisesFailures(t *testing.T) {
-	p := NewP2C()
 	v := gridmap.View{Service: 4 * time.Second, Slots: 1, Success: 1}
-	good := p.Score(v, 1)
-	v.Success = 0.5
-	if got, want := p.Score(v, 1), good/0.5; got != want {
-		t.Errorf("score at 50%% success = %g, want %g (k = 1)", got, want)
-	}
-	v.Success = 0
-	if got, want := p.Score(v, 1), good/p.MinSuccess; got != want {
-		t.Errorf("score at 0%% success = %g, want %g (floored)", got, want)
+	for _, tc := range []struct {
+		name    string
+		k       float64
+		success float64
+		factor  float64 // score ÷ the score at full success
+	}{
+		{"full success", 1, 1, 1},
+		{"k = 1 at 50%", 1, 0.5, 2},
+		{"k = 2 at 50%", 2, 0.5, 4},
+		{"k = 0.5 at 25%", 0.5, 0.25, 2},
+		{"floored at 0%", 1, 0, 1 / 0.05},
+		{"k = 0 ignores failures", 0, 0.1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &P2C{FailurePenalty: tc.k, MinSuccess: 0.05}
+			good := p.Score(v, 1)
+			w := v
+			w.Success = tc.success
+			if got, want := p.Score(w, 1), good*tc.factor; math.Abs(got-want) > 1e-9*want {
+				t.Errorf("score = %g, want %g", got, want)
+			}
+		})
 	}
 }
 

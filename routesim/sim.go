@@ -2,7 +2,6 @@ package routesim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -116,6 +115,20 @@ type sim struct {
 	failed    int
 }
 
+// Random streams: each purpose and index gets its own, so that the jobs'
+// draws (spec, service jitter, failures) are the same under every policy.
+const (
+	streamGrid = iota
+	streamArrivals
+	streamJob
+	streamRouter
+	streamProbes // + gateway index
+)
+
+func (s *sim) stream(purpose, index int) *rand.Rand {
+	return rand.New(rand.NewPCG(s.cfg.Seed, uint64(purpose)<<32|uint64(index)))
+}
+
 func (s *sim) at(t float64, fn func()) {
 	s.seq++
 	s.events.push(event{at: t, seq: s.seq, fn: fn})
@@ -125,7 +138,7 @@ func (s *sim) at(t float64, fn func()) {
 // its own instance of the policy.
 func newSim(cfg Config, policy string) (*sim, error) {
 	s := &sim{cfg: cfg, byID: map[string]*simMiner{}}
-	s.miners = newMiners(cfg, rand.New(rand.NewPCG(cfg.Seed, 1)))
+	s.miners = newMiners(cfg, s.stream(streamGrid, 0))
 	for _, m := range s.miners {
 		s.byID[m.id] = m
 	}
@@ -146,7 +159,7 @@ func newSim(cfg Config, policy string) (*sim, error) {
 		if err != nil {
 			return nil, err
 		}
-		rng := rand.New(rand.NewPCG(cfg.Seed, 2+uint64(g)<<32))
+		rng := s.stream(streamRouter, g)
 		s.gateways = append(s.gateways, &gateway{grid: grid, router: router.New(grid, p, rng)})
 	}
 	return s, nil
@@ -154,18 +167,18 @@ func newSim(cfg Config, policy string) (*sim, error) {
 
 // run simulates every job and returns the figures.
 func (s *sim) run(ctx context.Context) (Result, error) {
-	arrivals := rand.New(rand.NewPCG(s.cfg.Seed, 3))
+	arrivals := s.stream(streamArrivals, 0)
 	rate := s.cfg.Load * capacity(s.cfg, s.miners)
 	t := 0.0
 	for i := range s.cfg.Jobs {
 		t += arrivals.ExpFloat64() / rate
-		j := &job{id: i, arrival: t, gw: s.gateways[i%len(s.gateways)], rng: rand.New(rand.NewPCG(s.cfg.Seed, 1<<32+uint64(i)))}
+		j := &job{id: i, arrival: t, gw: s.gateways[i%len(s.gateways)], rng: s.stream(streamJob, i)}
 		j.cost = specMix[draw(j.rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec.Cost()
 		s.at(t, func() { s.dispatch(j) })
 	}
 	for g, gw := range s.gateways {
 		for i, m := range s.miners {
-			probes := rand.New(rand.NewPCG(s.cfg.Seed, uint64(3+g)<<32+uint64(i)))
+			probes := s.stream(streamProbes+g, i)
 			s.at(probes.Float64()*s.cfg.ProbeMax.Seconds(), func() { s.probe(gw, m, probes) })
 		}
 	}
@@ -183,7 +196,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 // dispatch routes the job's next attempt.
 func (s *sim) dispatch(j *job) {
 	id, err := j.gw.router.Pick(router.Request{Cost: j.cost, Exclude: j.tried})
-	if errors.Is(err, router.ErrNoMiner) {
+	if err != nil { // no eligible miner now: wait for a breaker or a queue
 		if s.now-j.arrival+0.5 > s.cfg.JobTimeout.Seconds() {
 			s.finish(j, false)
 			return
