@@ -27,8 +27,7 @@ func MustGenerate(tb testing.TB, e *Engine, spec fractal.Spec, opts fractal.Gene
 }
 
 func TestGenerateDeterministic(t *testing.T) {
-	spec := fractal.DefaultSpec("two yellow stars spinning in a purple sky", 99)
-	spec.Frames = 8
+	spec := fractal.Spec{Prompt: "two yellow stars spinning in a purple sky", Seed: 99, Frames: 8, Width: 160, Height: 128, FPS: 8, Steps: 6}
 	want := MustGenerate(t, New(), spec, fractal.GenerateOptions{}).Commit()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, procs := range []int{1, 2, 3, 1} {

@@ -76,6 +76,7 @@ func TestColourWordsSetObjectHue(t *testing.T) {
 			prompt := fmt.Sprintf("a %s ball %s", c.word, sceneWords)
 			t.Run(prompt, func(t *testing.T) {
 				spec := fidelitySpec(prompt)
+				spec.Frames = 1
 				res := MustGenerate(t, New(), spec, fractal.GenerateOptions{})
 				got := hue(regionMean(t, spec, res.Frames, 0, 0, 0.6))
 				p := palette[c.colour]
