@@ -32,7 +32,12 @@
 // A frame is the scene rendered at full resolution plus the bilinearly
 // upsampled residual between the final state and the scene at latent
 // resolution, plus the glow channel. Frame i depends only on frame i of the
-// final state, so DecodeFrame costs about 1/frames of Decode.
+// final state, so DecodeFrame costs about 1/frames of Decode. Likewise frame
+// i of a state depends only on frame i of the state before, so StepFrame
+// recomputes one frame of a step at about 1/frames of a Step.
+//
+// NewWithJitter gives a tolerant variant whose steps add tiny relative noise,
+// standing in for engines that are not bit-exact.
 //
 // # Determinism
 //
