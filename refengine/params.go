@@ -57,5 +57,6 @@ func paramsDigest(jitter float32) fractal.Digest {
 	u32(jitterStream)
 	u32(maxObjects)
 	u32(maxInstances)
+	f32(rimWidth, rimStrength)
 	return fractal.Digest(sha256.Sum256(b))
 }

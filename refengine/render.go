@@ -165,11 +165,15 @@ func (fs *frameScene) shade(x, y, px, invPx float32, withGlow bool) (rgb, float3
 		if abs32(dx) > o.extent+px || abs32(dy) > o.extent+px {
 			continue
 		}
-		cov, oc := o.shade(dx, dy, invPx, fs.tau)
+		d, oc := o.shade(dx, dy)
+		cov := cover(d, invPx)
 		if cov <= 0 {
 			continue
 		}
 		oc = mul(oc, fs.objLight)
+		if w := float32(rimWidth * o.r); d > -w {
+			oc = mixRGB(oc, rim(c, oc), float32(rimStrength*(1+d/w)))
+		}
 		if fs.style&styleNeon != 0 {
 			oc = saturate(oc, 1.6)
 		}
@@ -186,6 +190,21 @@ func (fs *frameScene) shade(x, y, px, invPx float32, withGlow bool) (rgb, float3
 		c = rgb{l, l, l}
 	}
 	return c, glow
+}
+
+// The rim is an outline inside every object that contrasts with the
+// background, so a black bird stays visible at night.
+const (
+	rimWidth    = 0.08 // in object radii
+	rimStrength = 0.7
+)
+
+// rim returns the outline colour of an object of colour oc over bg.
+func rim(bg, oc rgb) rgb {
+	if luma(bg) < 0.35 {
+		return rgb{0.75, 0.8, 0.95}
+	}
+	return scale(oc, 0.35)
 }
 
 func luma(c rgb) float32 {

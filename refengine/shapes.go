@@ -58,22 +58,23 @@ func sphere(c rgb, dx, dy, r float32) rgb {
 	return mixRGB(c, rgb{1, 1, 1}, float32(float32(s*s)*0.85))
 }
 
-// shade returns coverage and colour of the object at offset (dx, dy).
-func (o *placed) shade(dx, dy, invPx, tau float32) (float32, rgb) {
+// shade returns the signed distance (frame heights, negative inside) from
+// offset (dx, dy) to the object's outline, and the object's colour there.
+func (o *placed) shade(dx, dy float32) (float32, rgb) {
 	rx := float32(o.cos*dx) + float32(o.sin*dy)
 	ry := float32(o.cos*dy) - float32(o.sin*dx)
 	if o.flip {
 		dx, rx = -dx, -rx
 	}
-	return shaders[o.shape](o, pt{dx, dy, rx, ry}, invPx)
+	return shaders[o.shape](o, pt{dx, dy, rx, ry})
 }
 
 // pt is a pixel relative to an object's centre: (dx, dy) upright and
 // (rx, ry) rotated with the object.
 type pt struct{ dx, dy, rx, ry float32 }
 
-// shaders draws each shape: coverage of the pixel and its colour.
-var shaders = [numShapes]func(o *placed, p pt, invPx float32) (float32, rgb){
+// shaders draws each shape: signed distance and colour.
+var shaders = [numShapes]func(o *placed, p pt) (float32, rgb){
 	shapeBall:    (*placed).ball,
 	shapePlanet:  (*placed).planet,
 	shapeBalloon: (*placed).balloon,
@@ -91,44 +92,44 @@ var shaders = [numShapes]func(o *placed, p pt, invPx float32) (float32, rgb){
 	shapeRing:    (*placed).ring,
 	shapeBoat:    (*placed).boat,
 	shapeHouse:   (*placed).house,
-	shapeFlower:  func(o *placed, p pt, invPx float32) (float32, rgb) { return o.flower(p.dx, p.dy, invPx) },
+	shapeFlower:  func(o *placed, p pt) (float32, rgb) { return o.flower(p.dx, p.dy) },
 }
 
-func (o *placed) ball(p pt, invPx float32) (float32, rgb) {
+func (o *placed) ball(p pt) (float32, rgb) {
 	dx, dy, rx, ry, r, c := p.dx, p.dy, p.rx, p.ry, o.r, o.colour
 	c = sphere(c, dx, dy, r)
 	if o.spin && float32(rx*ry) > 0 {
 		c = mixRGB(c, rgb{1, 1, 1}, 0.6)
 	}
-	return cover(circleDist(dx, dy, r), invPx), c
+	return circleDist(dx, dy, r), c
 }
 
-func (o *placed) planet(p pt, invPx float32) (float32, rgb) {
+func (o *placed) planet(p pt) (float32, rgb) {
 	dx, dy, rx, ry, r, c := p.dx, p.dy, p.rx, p.ry, o.r, o.colour
 	ring := abs32(hypot(rx, float32(ry*3.2))-float32(1.45*r)) - float32(0.12*r)
 	if ring < 0 && (ry > 0 || hypot(dx, dy) > r) {
-		return cover(ring, invPx), scale(c, 1.25)
+		return ring, scale(c, 1.25)
 	}
-	return cover(circleDist(dx, dy, r), invPx), sphere(c, dx, dy, r)
+	return circleDist(dx, dy, r), sphere(c, dx, dy, r)
 }
 
-func (o *placed) balloon(p pt, invPx float32) (float32, rgb) {
+func (o *placed) balloon(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	d := float32((hypot(dx, float32(dy*0.85)) - float32(0.85*r)) * 1.1)
 	if d > 0 && dy > 0 {
 		str := segmentDist(dx, dy, 0, float32(0.95*r), float32(0.1*r), float32(2.2*r)) - float32(0.02*r)
-		return cover(str, invPx), rgb{0.3, 0.3, 0.3}
+		return str, rgb{0.3, 0.3, 0.3}
 	}
-	return cover(d, invPx), sphere(c, dx, dy, r)
+	return d, sphere(c, dx, dy, r)
 }
 
-func (o *placed) star(p pt, invPx float32) (float32, rgb) {
+func (o *placed) star(p pt) (float32, rgb) {
 	rx, ry, r, c := p.rx, p.ry, o.r, o.colour
 	d := starDist(rx, ry, r)
-	return cover(d, invPx), scale(c, 0.8+float32(0.35*clamp(-d/r, 0, 1)))
+	return d, scale(c, 0.8+float32(0.35*clamp(-d/r, 0, 1)))
 }
 
-func (o *placed) cube(p pt, invPx float32) (float32, rgb) {
+func (o *placed) cube(p pt) (float32, rgb) {
 	rx, ry, r, c := p.rx, p.ry, o.r, o.colour
 	s := float32(0.78 * r)
 	d := boxDist(rx, ry, s, s) - float32(0.05*r)
@@ -137,19 +138,19 @@ func (o *placed) cube(p pt, invPx float32) (float32, rgb) {
 	if edge < float32(0.14*r) {
 		k = float32(k * 0.7)
 	}
-	return cover(d, invPx), scale(c, k)
+	return d, scale(c, k)
 }
 
-func (o *placed) diamond(p pt, invPx float32) (float32, rgb) {
+func (o *placed) diamond(p pt) (float32, rgb) {
 	rx, ry, r, c := p.rx, p.ry, o.r, o.colour
 	d := float32((float32(abs32(rx)*1.3) + abs32(ry) - r) * 0.62)
 	if rx < 0 {
 		c = scale(c, 1.2)
 	}
-	return cover(d, invPx), c
+	return d, c
 }
 
-func (o *placed) bird(p pt, invPx float32) (float32, rgb) {
+func (o *placed) bird(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	lift := float32(o.flap * 0.45 * r)
 	ex, ey := float32(0.5*r), float32(-0.1*r)-float32(0.5*lift)
@@ -157,10 +158,10 @@ func (o *placed) bird(p pt, invPx float32) (float32, rgb) {
 	ax := abs32(dx)
 	d := min(segmentDist(ax, dy, 0, 0, ex, ey), segmentDist(ax, dy, ex, ey, tx, ty)) - float32(0.09*r)
 	d = min(d, hypot(dx, float32(dy*1.8))-float32(0.2*r))
-	return cover(d, invPx), c
+	return d, c
 }
 
-func (o *placed) fish(p pt, invPx float32) (float32, rgb) {
+func (o *placed) fish(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	body := float32((hypot(dx, float32(dy*1.8)) - float32(0.85*r)) * 0.55)
 	tail := max(abs32(dy)-float32((float32(-0.6*r)-dx)*0.9), max(dx+float32(0.6*r), -dx-float32(1.4*r)))
@@ -170,20 +171,20 @@ func (o *placed) fish(p pt, invPx float32) (float32, rgb) {
 	} else if dy > float32(0.15*r) && body < 0 {
 		c = mixRGB(c, rgb{1, 1, 1}, 0.3)
 	}
-	return cover(d, invPx), c
+	return d, c
 }
 
-func (o *placed) tree(p pt, invPx float32) (float32, rgb) {
+func (o *placed) tree(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	trunk := boxDist(dx, dy-float32(0.55*r), float32(0.13*r), float32(0.45*r))
 	crown := circleDist(dx, dy+float32(0.25*r), float32(0.72*r))
 	if crown < 0 || crown < trunk {
-		return cover(crown, invPx), sphere(c, dx, dy+float32(0.25*r), float32(0.72*r))
+		return crown, sphere(c, dx, dy+float32(0.25*r), float32(0.72*r))
 	}
-	return cover(trunk, invPx), rgb{0.35, 0.22, 0.1}
+	return trunk, rgb{0.35, 0.22, 0.1}
 }
 
-func (o *placed) car(p pt, invPx float32) (float32, rgb) {
+func (o *placed) car(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	wheel := min(circleDist(dx-float32(0.6*r), dy-float32(0.3*r), float32(0.24*r)),
 		circleDist(dx+float32(0.6*r), dy-float32(0.3*r), float32(0.24*r)))
@@ -191,74 +192,74 @@ func (o *placed) car(p pt, invPx float32) (float32, rgb) {
 	cabin := boxDist(dx+float32(0.05*r), dy+float32(0.3*r), float32(0.5*r), float32(0.2*r)) - float32(0.06*r)
 	switch {
 	case wheel < 0 || (wheel < body && wheel < cabin):
-		return cover(wheel, invPx), rgb{0.08, 0.08, 0.09}
+		return wheel, rgb{0.08, 0.08, 0.09}
 	case cabin < 0 && dy < float32(-0.22*r) && abs32(dx+float32(0.05*r)) < float32(0.42*r):
-		return 1, rgb{0.62, 0.8, 0.95}
+		return -r, rgb{0.62, 0.8, 0.95}
 	}
-	return cover(min(body, cabin), invPx), scale(c, 1-float32(dy/r*0.2))
+	return min(body, cabin), scale(c, 1-float32(dy/r*0.2))
 }
 
-func (o *placed) moon(p pt, invPx float32) (float32, rgb) {
+func (o *placed) moon(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	d := max(circleDist(dx, dy, r), -circleDist(dx-float32(0.5*r), dy+float32(0.25*r), float32(0.85*r)))
-	return cover(d, invPx), mixRGB(c, rgb{1, 1, 0.9}, 0.5)
+	return d, mixRGB(c, rgb{1, 1, 0.9}, 0.5)
 }
 
-func (o *placed) sun(p pt, invPx float32) (float32, rgb) {
+func (o *placed) sun(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
-	return cover(circleDist(dx, dy, r), invPx), mixRGB(c, rgb{1, 1, 0.85}, clamp(1-hypot(dx, dy)/r, 0, 1))
+	return circleDist(dx, dy, r), mixRGB(c, rgb{1, 1, 0.85}, clamp(1-hypot(dx, dy)/r, 0, 1))
 }
 
-func (o *placed) cloud(p pt, invPx float32) (float32, rgb) {
+func (o *placed) cloud(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	d := min(circleDist(dx+float32(0.5*r), dy-float32(0.1*r), float32(0.48*r)),
 		min(circleDist(dx, dy+float32(0.15*r), float32(0.6*r)), circleDist(dx-float32(0.55*r), dy-float32(0.12*r), float32(0.44*r))))
 	d = min(d, boxDist(dx, dy-float32(0.3*r), float32(0.6*r), float32(0.25*r)))
-	return cover(d, float32(invPx*0.5)), scale(c, 1-float32(clamp(dy/r, 0, 1)*0.18))
+	return float32(d * 0.5), scale(c, 1-float32(clamp(dy/r, 0, 1)*0.18))
 }
 
-func (o *placed) heart(p pt, invPx float32) (float32, rgb) {
+func (o *placed) heart(p pt) (float32, rgb) {
 	rx, ry, r, c := p.rx, p.ry, o.r, o.colour
 	u := float32(rx / r * 1.15)
 	v := float32(-ry/r*1.15) + 0.2
 	q := float32(u*u) + float32(v*v) - 1
 	f := float32(float32(q*q)*q) - float32(float32(u*u)*float32(float32(v*v)*v))
-	return cover(float32(f*0.4*r), invPx), scale(c, 1-float32(ry/r*0.15))
+	return float32(f * 0.4 * r), scale(c, 1-float32(ry/r*0.15))
 }
 
-func (o *placed) ring(p pt, invPx float32) (float32, rgb) {
+func (o *placed) ring(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
-	return cover(abs32(hypot(dx, dy)-float32(0.75*r))-float32(0.22*r), invPx), sphere(c, dx, dy, r)
+	return abs32(hypot(dx, dy)-float32(0.75*r)) - float32(0.22*r), sphere(c, dx, dy, r)
 }
 
-func (o *placed) boat(p pt, invPx float32) (float32, rgb) {
+func (o *placed) boat(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	hull := max(boxDist(dx, dy-float32(0.28*r), r, float32(0.18*r)), abs32(dx)-r+float32((dy-float32(0.1*r))*1.2))
 	sail := max(max(-dx+float32(0.05*r), dy-float32(0.05*r)), dx-float32(float32(0.05*r)+float32((dy+r)*0.65)))
 	if sail < hull {
-		return cover(sail, invPx), rgb{0.96, 0.95, 0.9}
+		return sail, rgb{0.96, 0.95, 0.9}
 	}
-	return cover(hull, invPx), c
+	return hull, c
 }
 
-func (o *placed) house(p pt, invPx float32) (float32, rgb) {
+func (o *placed) house(p pt) (float32, rgb) {
 	dx, dy, r, c := p.dx, p.dy, o.r, o.colour
 	body := boxDist(dx, dy-float32(0.3*r), float32(0.7*r), float32(0.5*r))
 	roof := max(dy-float32(-0.2*r), abs32(dx)-float32((dy+r)*1.1))
 	if roof < body {
-		return cover(roof, invPx), rgb{0.55, 0.15, 0.1}
+		return roof, rgb{0.55, 0.15, 0.1}
 	}
 	if boxDist(dx, dy-float32(0.55*r), float32(0.15*r), float32(0.25*r)) < 0 {
 		c = rgb{0.2, 0.12, 0.06}
 	}
-	return cover(body, invPx), c
+	return body, c
 }
 
 // flower draws five petals around a yellow centre on a stem.
-func (o *placed) flower(dx, dy, invPx float32) (float32, rgb) {
+func (o *placed) flower(dx, dy float32) (float32, rgb) {
 	r := o.r
 	if centre := circleDist(dx, dy, float32(0.3*r)); centre < 0 {
-		return 1, rgb{0.98, 0.85, 0.2}
+		return -r, rgb{0.98, 0.85, 0.2}
 	}
 	d := float32(1e9)
 	for k := 0; k < 5; k++ {
@@ -267,7 +268,7 @@ func (o *placed) flower(dx, dy, invPx float32) (float32, rgb) {
 	}
 	stem := boxDist(dx, dy-float32(1.2*r), float32(0.06*r), float32(0.6*r))
 	if stem < d {
-		return cover(stem, invPx), rgb{0.2, 0.55, 0.15}
+		return stem, rgb{0.2, 0.55, 0.15}
 	}
-	return cover(d, invPx), o.colour
+	return d, o.colour
 }
