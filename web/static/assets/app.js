@@ -219,32 +219,43 @@ function colorOf(m) {
   return m.tier >= 2 ? '#f5b942' : m.tier === 1 ? '#3ecf8e' : '#4aa3ff';
 }
 
-// layout places miners by their network coordinates relative to this
-// gateway when they are spread out enough to see, else on a ring with the
-// distance given by probe RTT.
+// layout places the miners by their network coordinates (fitting them and
+// the origin, where the gateway starts, into the picture) when they are
+// spread out enough to see, else on a ring at a distance given by probe RTT.
+// It returns the miners' positions and the gateway's.
 function layout(miners, w, h) {
-  const cx = w / 2, cy = h / 2, R = Math.min(w, h) / 2 - 40;
-  const xy = miners.map((m) => m.xy || null);
-  const spread = xy.every(Boolean) ? Math.max(...xy.flat().map(Math.abs)) : 0;
-  if (spread > 1e-6) {
-    return xy.map(([x, y]) => [cx + (x / spread) * R, cy + (y / spread) * R]);
+  const m = 46;
+  const xy = miners.map((x) => x.xy || null);
+  if (miners.length && xy.every(Boolean)) {
+    const pts = xy.concat([[0, 0]]);
+    const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const span = Math.max(x1 - x0, y1 - y0);
+    if (span > 1e-7) {
+      const k = Math.min(w - 2 * m, h - 2 * m) / span;
+      const ox = (w - k * (x1 - x0)) / 2, oy = (h - k * (y1 - y0)) / 2;
+      const at = ([x, y]) => [ox + k * (x - x0), oy + k * (y - y0)];
+      return { pos: xy.map(at), self: at([0, 0]) };
+    }
   }
-  const maxRTT = Math.max(1e-4, ...miners.map((m) => m.rtt_s || 0));
-  return miners.map((m, i) => {
+  const cx = w / 2, cy = h / 2, R = Math.min(w, h) / 2 - m;
+  const maxRTT = Math.max(1e-4, ...miners.map((x) => x.rtt_s || 0));
+  const pos = miners.map((x, i) => {
     const a = (2 * Math.PI * i) / miners.length - Math.PI / 2;
-    const d = R * (0.45 + 0.55 * ((m.rtt_s || 0) / maxRTT));
+    const d = R * (0.45 + 0.55 * ((x.rtt_s || 0) / maxRTT));
     return [cx + d * Math.cos(a), cy + d * Math.sin(a)];
   });
+  return { pos, self: [cx, cy] };
 }
 
 function drawMap(miners) {
   const svg = $('map');
   const [w, h] = [600, 360];
   svg.replaceChildren();
-  const pos = layout(miners, w, h);
-  miners.forEach((m, i) => svg.append(el('svg:line', { x1: w / 2, y1: h / 2, x2: pos[i][0], y2: pos[i][1] })));
-  svg.append(el('svg:circle', { class: 'self', cx: w / 2, cy: h / 2, r: 7 }));
-  svg.append(el('svg:text', { x: w / 2 + 10, y: h / 2 + 4 }, 'gateway'));
+  const { pos, self } = layout(miners, w, h);
+  miners.forEach((m, i) => svg.append(el('svg:line', { x1: self[0], y1: self[1], x2: pos[i][0], y2: pos[i][1] })));
+  svg.append(el('svg:circle', { class: 'self', cx: self[0], cy: self[1], r: 7 }));
+  svg.append(el('svg:text', { x: self[0] + 10, y: self[1] + 4 }, 'gateway'));
   miners.forEach((m, i) => {
     const [x, y] = pos[i];
     const r = 9 + 17 * Math.max(0, Math.min(1, m.score || 0));
@@ -253,7 +264,7 @@ function drawMap(miners) {
     c.append(el('svg:title', {}, 'uid ' + m.uid + ' ' + m.hotkey + '\ntier ' + m.tier + ', score ' + (m.score || 0).toFixed(2) +
       ', queue ' + m.queue + ', RTT ' + ((m.rtt_s || 0) * 1000).toFixed(2) + ' ms'));
     svg.append(c);
-    svg.append(el('svg:text', { x: x - 14, y: y + r + 13 }, 'uid ' + m.uid));
+    svg.append(el('svg:text', { x: x + r + 4, y: y + 4 }, 'uid ' + m.uid));
   });
   if (!miners.length) svg.append(el('svg:text', { x: 20, y: 30 }, 'no miners on the map yet'));
 }
