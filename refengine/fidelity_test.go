@@ -210,3 +210,92 @@ func TestUnknownWordsChangeTheVideo(t *testing.T) {
 		})
 	}
 }
+
+// blobs counts the 4-connected regions of at least minSize pixels where
+// keep is true in frame f.
+func blobs(fr *fractal.Frames, f, minSize int, keep func(r, g, b byte) bool) int {
+	w, h := fr.Width, fr.Height
+	pix := fr.Frame(f)
+	seen := make([]bool, w*h)
+	count := 0
+	for start := range seen {
+		if seen[start] || !keep(pix[start*3], pix[start*3+1], pix[start*3+2]) {
+			continue
+		}
+		size, stack := 0, []int{start}
+		seen[start] = true
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			size++
+			x, y := p%w, p/w
+			for _, q := range [][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				if q[0] < 0 || q[0] >= w || q[1] < 0 || q[1] >= h {
+					continue
+				}
+				n := q[1]*w + q[0]
+				if !seen[n] && keep(pix[n*3], pix[n*3+1], pix[n*3+2]) {
+					seen[n] = true
+					stack = append(stack, n)
+				}
+			}
+		}
+		if size >= minSize {
+			count++
+		}
+	}
+	return count
+}
+
+func TestCountWords(t *testing.T) {
+	yellow := func(r, g, b byte) bool { return r > 150 && g > 120 && int(b) < int(g)/2 }
+	for _, tt := range []struct {
+		prompt string
+		want   int
+	}{
+		{"a yellow star in a blue sky", 1},
+		{"two yellow stars in a blue sky", 2},
+		{"three yellow stars spinning in a blue sky", 3},
+		{"4 yellow stars in a blue sky", 4},
+	} {
+		t.Run(tt.prompt, func(t *testing.T) {
+			spec := fidelitySpec(tt.prompt)
+			spec.Width, spec.Frames = 256, 1
+			res := MustGenerate(t, New(), spec, fractal.GenerateOptions{})
+			if got := blobs(res.Frames, 0, 30, yellow); got != tt.want {
+				t.Errorf("got %d yellow shapes, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBackdropWords checks the colour of the lower third of the picture,
+// where the ground or water is.
+func TestBackdropWords(t *testing.T) {
+	for _, tt := range []struct {
+		backdrop string
+		check    func(c [3]float64) bool
+		want     string
+	}{
+		{"ocean", func(c [3]float64) bool { return c[2] > c[0]+0.1 && c[2] > c[1] }, "blue water"},
+		{"desert", func(c [3]float64) bool { return c[0] > c[1] && c[1] > c[2]+0.1 }, "sand"},
+		{"forest", func(c [3]float64) bool { return c[1] > c[0]+0.1 && c[1] > c[2]+0.1 }, "green ground"},
+		{"snow", func(c [3]float64) bool { return c[0] > 0.75 && c[1] > 0.75 && c[2] > 0.8 }, "white ground"},
+		{"space", func(c [3]float64) bool { return c[0]+c[1]+c[2] < 0.9 && c[2] > c[1] }, "a dark violet sky"},
+	} {
+		prompt := "a ball in the " + tt.backdrop
+		t.Run(prompt, func(t *testing.T) {
+			spec := fidelitySpec(prompt)
+			spec.Frames = 1
+			res := MustGenerate(t, New(), spec, fractal.GenerateOptions{})
+			third := res.Frames.Frame(0)[2*len(res.Frames.Frame(0))/3/3*3:]
+			var c [3]float64
+			for i, v := range third {
+				c[i%3] += float64(v) / 255 / float64(len(third)/3)
+			}
+			if !tt.check(c) {
+				t.Errorf("got mean colour %.2f of the lower third, want %s", c, tt.want)
+			}
+		})
+	}
+}
