@@ -70,8 +70,10 @@ func decodeCreate(r *http.Request, limit int64) (CreateRequest, error) {
 func jsonError(err error) error {
 	var ute *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &ute):
+	case errors.As(err, &ute) && ute.Field != "":
 		return fractal.Errorf(ute.Field, "must be a JSON %s", ute.Type)
+	case errors.As(err, &ute):
+		return fractal.Errorf("body", "must be a JSON object")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return fractal.Errorf(field, "is not a known field (prompt, seed, size, frames, seconds, fps, steps, webhook_url)")

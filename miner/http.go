@@ -118,15 +118,15 @@ func (m *Miner) generate(ctx context.Context, req minerapi.GenerateRequest, out 
 // finish commits to the result, retains its states, signs the receipt and
 // streams result and frames.
 func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, queued, took time.Duration, out *minerapi.StreamWriter) error {
-	var payload bytes.Buffer
-	if err := video.MarshalFrames(&payload, res.Frames); err != nil {
-		return fmt.Errorf("encode frames: %w", err)
-	}
 	receipt := fractal.Receipt{
 		JobID:      req.JobID,
 		Profile:    res.Profile.String(),
 		SpecHash:   req.Spec.Hash(),
 		Commitment: res.Commit(),
+	}
+	var payload bytes.Buffer
+	if err := video.MarshalFramesDigest(&payload, res.Frames, receipt.Commitment.FramesDigest); err != nil {
+		return fmt.Errorf("encode frames: %w", err)
 	}
 	if err := receipt.Sign(m.Hotkey); err != nil {
 		return err

@@ -140,6 +140,10 @@ func (m *Miner) caller(r *http.Request) string {
 	return s
 }
 
+// Retained reports the jobs whose steps can be opened and the bytes their
+// states hold.
+func (m *Miner) Retained() (jobs int, bytes int64) { return m.retention.usage() }
+
 // Close stops accepting requests, lets in-flight jobs finish for up to
 // DrainTimeout, then stops everything.
 func (m *Miner) Close() error {

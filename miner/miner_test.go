@@ -52,10 +52,10 @@ func (w tbWriter) Write(p []byte) (int, error) {
 }
 
 func testLogger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tbWriter{tb}, nil))
+	return slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func newGrid(t *testing.T, eng fractal.Engine, mod func(*miner.Config)) *grid {
+func newGrid(t testing.TB, eng fractal.Engine, mod func(*miner.Config)) *grid {
 	t.Helper()
 	ctx := context.Background()
 	cfg := devchain.DefaultConfig()

@@ -120,11 +120,8 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 				return nil, fmt.Errorf("miner %s: %w", t.URL, err)
 			}
 			out.Total = c.now().Sub(start)
-			frames, err := video.UnmarshalFrames(bytes.NewReader(payload), limit)
+			frames, err := decodeFrames(req.Spec, out.Result, payload, limit)
 			if err != nil {
-				return nil, fmt.Errorf("miner %s: frames: %w: %w", t.URL, ErrStream, err)
-			}
-			if err := CheckFrames(req.Spec, out.Result, frames); err != nil {
 				return nil, fmt.Errorf("miner %s: %w", t.URL, err)
 			}
 			out.Frames = frames
@@ -133,17 +130,29 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 	}
 }
 
-// CheckFrames checks frames against the spec's shape and the receipt's
-// frames digest.
-func CheckFrames(spec fractal.Spec, res *Result, f *fractal.Frames) error {
-	if f.Count != spec.Frames || f.Width != spec.Width || f.Height != spec.Height || f.FPS != spec.FPS {
-		return fmt.Errorf("frames shape %d×%dx%d@%d, spec asks %d×%dx%d@%d: %w",
-			f.Count, f.Width, f.Height, f.FPS, spec.Frames, spec.Width, spec.Height, spec.FPS, fractal.ErrMismatch)
+// decodeFrames reads a frames payload, checking its shape against the spec
+// and its digest against the receipt: the header must name the committed
+// digest, and UnmarshalFrames checks that the pixels hash to it.
+func decodeFrames(spec fractal.Spec, res *Result, payload []byte, limit int64) (*fractal.Frames, error) {
+	h, err := video.ReadFramesHeader(bytes.NewReader(payload), limit)
+	if err != nil {
+		return nil, fmt.Errorf("frames: %w: %w", ErrStream, err)
 	}
-	if got, want := f.Digest(), res.Receipt.Commitment.FramesDigest; got != want {
-		return fmt.Errorf("frames digest %s, receipt commits to %s: %w", got, want, fractal.ErrMismatch)
+	if h.Count != spec.Frames || h.Width != spec.Width || h.Height != spec.Height || h.FPS != spec.FPS {
+		return nil, fmt.Errorf("frames shape %d×%dx%d@%d, spec asks %d×%dx%d@%d: %w",
+			h.Count, h.Width, h.Height, h.FPS, spec.Frames, spec.Width, spec.Height, spec.FPS, fractal.ErrMismatch)
 	}
-	return nil
+	if want := res.Receipt.Commitment.FramesDigest; h.Digest != want {
+		return nil, fmt.Errorf("frames digest %s, receipt commits to %s: %w", h.Digest, want, fractal.ErrMismatch)
+	}
+	f, err := video.UnmarshalFrames(bytes.NewReader(payload), limit)
+	if errors.Is(err, fractal.ErrMismatch) {
+		return nil, fmt.Errorf("frames do not hash to the committed digest: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("frames: %w: %w", ErrStream, err)
+	}
+	return f, nil
 }
 
 // Open asks t to open committed steps of a job.

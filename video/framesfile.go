@@ -62,6 +62,12 @@ func (h FramesHeader) PixelBytes() int64 {
 // MarshalFrames writes f as a frames file. It writes the header, then
 // compresses the frames one at a time.
 func MarshalFrames(w io.Writer, f *fractal.Frames) error {
+	return MarshalFramesDigest(w, f, f.Digest())
+}
+
+// MarshalFramesDigest is MarshalFrames for a caller that already holds the
+// frames' digest d (it must be f.Digest()), saving a pass over the pixels.
+func MarshalFramesDigest(w io.Writer, f *fractal.Frames, d fractal.Digest) error {
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("write frames: %w", err)
 	}
@@ -72,13 +78,12 @@ func MarshalFrames(w io.Writer, f *fractal.Frames) error {
 	}
 	hdr[28] = compressionZstd
 	hdr[29] = filterSub
-	d := f.Digest()
 	copy(hdr[32:], d[:])
 	if _, err := w.Write(hdr[:]); err != nil {
 		return fmt.Errorf("write frames: %w", err)
 	}
 	zw, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow),
-		zstd.WithEncoderLevel(zstd.SpeedDefault))
+		zstd.WithEncoderLevel(zstd.SpeedFastest))
 	if err != nil {
 		return fmt.Errorf("write frames: %w", err)
 	}

@@ -1,0 +1,62 @@
+package miner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/refengine"
+)
+
+// BenchmarkEndToEnd measures a default-spec job through a real miner over
+// loopback HTTP (signed request, stream, frames transfer and digest check)
+// against the engine called directly, side by side in one run, and reports
+// the ratio. Run with -benchtime=5x or more.
+func BenchmarkEndToEnd(b *testing.B) {
+	eng := refengine.New()
+	g := newGrid(b, eng, nil)
+	cl := client(g.validator)
+	ctx := context.Background()
+	var direct, viaMiner time.Duration
+	for i := 0; i < b.N; i++ {
+		spec := fractal.DefaultSpec("a red ball bouncing over the ocean at night", uint64(i))
+		start := time.Now()
+		if _, err := eng.Generate(ctx, spec, fractal.GenerateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		direct += time.Since(start)
+		start = time.Now()
+		if _, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: spec}, nil); err != nil {
+			b.Fatal(err)
+		}
+		viaMiner += time.Since(start)
+	}
+	b.ReportMetric(direct.Seconds()/float64(b.N), "direct-s/video")
+	b.ReportMetric(viaMiner.Seconds()/float64(b.N), "miner-s/video")
+	b.ReportMetric(viaMiner.Seconds()/direct.Seconds(), "miner/direct")
+}
+
+// BenchmarkOpen measures opening two committed steps of a retained default
+// job (states recomputed from the nearest checkpoint) and reports the
+// memory the miner holds per retained job.
+func BenchmarkOpen(b *testing.B) {
+	g := newGrid(b, refengine.New(), nil)
+	cl := client(g.validator)
+	ctx := context.Background()
+	spec := fractal.DefaultSpec("two yellow stars spinning in a purple sky", 3)
+	id := minerapi.NewJobID()
+	if _, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{JobID: id, Spec: spec}, nil); err != nil {
+		b.Fatal(err)
+	}
+	jobs, bytes := g.miner.Retained()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := 1 + i%(spec.Steps-1)
+		if _, err := cl.Open(ctx, g.target, minerapi.OpenRequest{JobID: id, Steps: []int{k, k + 1}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(bytes)/float64(jobs)/(1<<20), "MiB/retained-job")
+}
