@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal/ffmpeg"
+	"github.com/fractal-grid/fractal/internal/testenv"
+)
+
+// buildFractal compiles this command into a temporary directory.
+func buildFractal(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fractal")
+	cmd := exec.Command(testenv.Tool(t, "go"), "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// upProcess is a running 'fractal up'.
+type upProcess struct {
+	cmd  *exec.Cmd
+	url  string
+	key  string
+	took time.Duration
+	done chan error
+}
+
+// startUp runs 'fractal up' on free loopback ports and waits until it
+// prints its web URL and API key.
+func startUp(t *testing.T, bin, data string) *upProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "up", "--data", data, "--addr", "127.0.0.1:0", "--miners", "2", "--block-time", "200ms")
+	cmd.Stderr = upLogWriter{t}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &upProcess{cmd: cmd, done: make(chan error, 1)}
+	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		p.done <- cmd.Wait()
+	}()
+	timeout := time.After(30 * time.Second)
+	for p.url == "" || p.key == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("fractal up exited before it was ready")
+			}
+			t.Log(line)
+			fields := strings.Fields(line)
+			switch {
+			case len(fields) >= 2 && fields[0] == "web":
+				p.url = fields[1]
+			case len(fields) >= 3 && fields[0] == "api" && fields[1] == "key":
+				p.key = fields[2]
+			}
+		case <-timeout:
+			t.Fatalf("fractal up printed no URL and key within 30s")
+		}
+	}
+	p.took = time.Since(start)
+	go func() {
+		for range lines { // keep draining
+		}
+	}()
+	return p
+}
+
+// stop interrupts the process as Ctrl-C does and expects a clean exit.
+func (p *upProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("fractal up after Ctrl-C: %v, want exit status 0", err)
+		}
+		p.done <- nil
+	case <-time.After(20 * time.Second):
+		t.Fatal("fractal up did not stop within 20s of Ctrl-C")
+	}
+}
+
+type upLogWriter struct{ t *testing.T }
+
+func (w upLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// request sends one API call with the key and returns the body, failing
+// unless the status is want.
+func request(t *testing.T, method, url, key, body string, want int) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: got status %d, want %d: %s", method, url, resp.StatusCode, want, b)
+	}
+	return b
+}
+
+// TestUpEndToEnd runs 'fractal up' as a user would: a job made with the
+// printed key completes, its MP4 is a real H.264 video, Ctrl-C stops the
+// grid cleanly, and a second run on the same data still lists the job.
+func TestUpEndToEnd(t *testing.T) {
+	testenv.Tool(t, "ffprobe")
+	bin := buildFractal(t)
+	data := t.TempDir()
+	p := startUp(t, bin, data)
+	t.Logf("ready after %s", p.took)
+	saved, err := os.ReadFile(filepath.Join(data, "api-key"))
+	if err != nil || strings.TrimSpace(string(saved)) != p.key {
+		t.Fatalf("api-key file holds %q (%v), want the printed key %q", saved, err, p.key)
+	}
+
+	b := request(t, "POST", p.url+"v1/videos", p.key, `{"prompt":"a red ball bouncing over the ocean at night","seed":42,"size":"128x128","frames":8,"steps":10}`, http.StatusAccepted)
+	var v struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Frames int    `json:"frames"`
+		Error  string `json:"error"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	id := v.ID
+	deadline := time.Now().Add(60 * time.Second)
+	for v.Status != "completed" {
+		if v.Status == "failed" || v.Status == "cancelled" || time.Now().After(deadline) {
+			t.Fatalf("video %s: got status %q (%s), want completed", id, v.Status, v.Error)
+		}
+		time.Sleep(200 * time.Millisecond)
+		json.Unmarshal(request(t, "GET", p.url+"v1/videos/"+id, p.key, "", http.StatusOK), &v)
+	}
+	mp4 := request(t, "GET", p.url+"v1/videos/"+id+"/content?variant=mp4", p.key, "", http.StatusOK)
+	path := filepath.Join(t.TempDir(), "video.mp4")
+	if err := os.WriteFile(path, mp4, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	info, err := ffmpeg.Probe(ctx, path)
+	if err != nil {
+		t.Fatalf("ffprobe: %v", err)
+	}
+	if info.Codec != "h264" || info.Frames != 8 || info.Width != 128 || info.Height != 128 {
+		t.Errorf("ffprobe: got %s %dx%d with %d frames, want h264 128x128 with 8 frames", info.Codec, info.Width, info.Height, info.Frames)
+	}
+	p.stop(t)
+
+	p2 := startUp(t, bin, data)
+	if p2.key != p.key {
+		t.Errorf("second run printed key %q, want the saved %q", p2.key, p.key)
+	}
+	list := request(t, "GET", p2.url+"v1/videos", p2.key, "", http.StatusOK)
+	if !bytes.Contains(list, []byte(`"id":"`+id+`"`)) || !bytes.Contains(list, []byte(`"status":"completed"`)) {
+		t.Errorf("second run lists %s, want the completed video %s", list, id)
+	}
+	p2.stop(t)
+}
