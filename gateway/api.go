@@ -18,6 +18,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
+	"github.com/fractal-grid/fractal/web"
 )
 
 //go:embed openapi.json
@@ -39,6 +40,7 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /healthz", g.handleHealth)
 	mux.Handle("GET /metrics", g.metrics.handler())
+	mux.Handle("GET /", web.Handler()) // the web page and its assets
 	return mux
 }
 
