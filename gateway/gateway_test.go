@@ -33,7 +33,7 @@ type env struct {
 }
 
 // start runs a gateway over a real grid of miners and an embedded store.
-func start(t *testing.T, engines ...fractal.Engine) *env {
+func start(t testing.TB, engines ...fractal.Engine) *env {
 	t.Helper()
 	ctx := context.Background()
 	g := gridtest.New(t)
