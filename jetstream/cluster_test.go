@@ -22,18 +22,31 @@ type cluster struct {
 }
 
 // startCluster starts the servers and waits until JetStream has a meta
-// leader.
+// leader that sees every peer, and every server is current.
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	c := startServers(t)
 	deadline := time.Now().Add(15 * time.Second)
-	for c.leader() == nil {
+	for !c.healthy() {
 		if time.Now().After(deadline) {
-			t.Fatal("no JetStream meta leader after 15s")
+			t.Fatal("JetStream cluster not healthy after 15s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return c
+}
+
+func (c *cluster) healthy() bool {
+	l := c.leader()
+	if l == nil || len(l.JetStreamClusterPeers()) != len(c.servers) {
+		return false
+	}
+	for _, s := range c.servers {
+		if !s.JetStreamIsCurrent() {
+			return false
+		}
+	}
+	return true
 }
 
 // startServers starts the three servers without waiting for JetStream.

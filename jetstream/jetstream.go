@@ -236,6 +236,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// errCodeClusterNoPeers is the server's JSClusterNoPeersErr.
+const errCodeClusterNoPeers jetstream.ErrorCode = 10005
+
 // retryable reports errors after which the same call may succeed: timeouts,
 // missing responders (a leader election) and a busy JetStream.
 func retryable(err error) bool {
@@ -243,11 +246,14 @@ func retryable(err error) bool {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse),
-		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, jetstream.ErrNoHeartbeat),
+		errors.Is(err, nats.ErrConnectionReconnecting), errors.Is(err, nats.ErrDisconnected),
+		errors.Is(err, nats.ErrStaleConnection), errors.Is(err, jetstream.ErrNoHeartbeat),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout):
 		return true
 	case errors.As(err, &apiErr):
-		return apiErr.Code == 503 || apiErr.Code == 408
+		// 10005: no peers for an R3 placement, while a cluster forms or
+		// a node restarts.
+		return apiErr.Code == 503 || apiErr.Code == 408 || apiErr.ErrorCode == errCodeClusterNoPeers
 	}
 	return false
 }
