@@ -55,6 +55,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
 	if err != nil {
+		m.metrics.job(outcomeRefused)
 		m.logger.Info("job refused", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
 		apierr.Write(w, err)
 		return
@@ -70,6 +71,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := m.sched.wait(ctx, ticket); err != nil {
+		m.metrics.job(outcomeCancelled)
 		m.logger.Info("job cancelled while queued", slog.String(logKeyJob, req.JobID))
 		return
 	}
@@ -78,6 +80,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	elapsed := m.now().Sub(started)
 	if err != nil {
 		m.sched.done(ticket, 0)
+		m.metrics.job(outcomeFailed)
 		m.logger.Info("job failed", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
 		if ctx.Err() == nil {
 			out.Event(minerapi.Event{Type: minerapi.EventError, Error: apierr.BodyOf(err)})
@@ -85,10 +88,13 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.sched.done(ticket, elapsed)
+	m.metrics.generated(elapsed)
 	if err := m.finish(key, req, res, started.Sub(accepted), elapsed, out); err != nil {
+		m.metrics.job(outcomeFailed)
 		m.logger.Info("job result not delivered", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
 		return
 	}
+	m.metrics.job(outcomeDone)
 	m.logger.Info("job done", slog.String(logKeyJob, req.JobID), slog.String(logKeyCaller, caller), slog.Duration("took", elapsed))
 }
 

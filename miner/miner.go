@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/minerapi"
@@ -24,8 +26,12 @@ type Miner struct {
 	Chain  fractal.Chain
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Registry receives the miner's metrics, served at GET /metrics; nil:
+	// a registry of its own.
+	Registry *prometheus.Registry
 
 	logger    *slog.Logger
+	metrics   *metrics
 	sched     *scheduler
 	retention *retention
 	permits   *permits
@@ -58,6 +64,7 @@ func (m *Miner) Open(ctx context.Context) error {
 		m.logger = slog.New(slog.DiscardHandler)
 	}
 	m.sched = newScheduler(m.Config.Concurrency, m.Config.QueueLimit, 1)
+	m.metrics = newMetrics(m.Registry, m.sched)
 	m.retention = newRetention(m.Config.Retention, m.Config.RetainBytes, m.Config.Checkpoint, m.now)
 	m.permits = &permits{chain: m.Chain, netuid: m.Config.NetUID, minStake: m.Config.MinStake, logger: m.logger}
 	acfg := epistula.DefaultConfig(m.Hotkey.SS58())
@@ -131,6 +138,7 @@ func (m *Miner) Handler() http.Handler {
 	mux.Handle("POST "+minerapi.PathGenerate, m.auth.Middleware(http.HandlerFunc(m.handleGenerate)))
 	mux.Handle("POST "+minerapi.PathOpen, m.auth.Middleware(http.HandlerFunc(m.handleOpen)))
 	mux.HandleFunc("GET "+minerapi.PathHealth, m.handleHealth)
+	mux.Handle("GET /metrics", m.metrics.handler())
 	return mux
 }
 
