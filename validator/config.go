@@ -70,6 +70,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("organic-sample", "must be in [0, 1], got %g", c.OrganicSample)
 	case c.Score.Alpha <= 0 || c.Score.Alpha > 1 || c.Score.TierWindow < 1:
 		return fractal.Errorf("score", "alpha must be in (0, 1] and the tier window positive")
+	case c.Score.SuccessPower < 0 || c.Score.SpeedPower < 0:
+		return fractal.Errorf("score", "success and speed powers must not be negative")
 	}
 	if err := validateShapes(c.Shapes); err != nil {
 		return err

@@ -51,11 +51,17 @@ type ScoreConfig struct {
 	RelegateBelow float64       // window success rate that moves down (0.9)
 	Cooldown      time.Duration // after a failed verification, score 0 for this long
 	SuccessPower  float64       // score ∝ success^SuccessPower (8): unreliability costs a lot
+	// SpeedPower (2): score ∝ speed^SpeedPower. With every hotkey of a round
+	// challenged at once, n hotkeys sharing one GPU answer on average
+	// (n+1)/2 times slower than one GPU each, so together they earn
+	// n·(2/(n+1))^SpeedPower of one honest GPU: at most 1 from a power of
+	// 1.71 on, 0.75 for n = 3 at 2. Splitting a GPU over hotkeys never pays.
+	SpeedPower float64
 }
 
 // DefaultScoreConfig returns the defaults.
 func DefaultScoreConfig() ScoreConfig {
-	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.9, Cooldown: 6 * time.Hour, SuccessPower: 8}
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.9, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2}
 }
 
 // Observation is the outcome of one challenge of one miner.
@@ -119,9 +125,9 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 }
 
 // Score returns the miner's raw score at now: zero in cooldown or without a
-// pass; otherwise reliability^SuccessPower × speed × tier weight, where speed
-// compares the miner's seconds per cost with the given reference (the
-// median of the grid), capped to [0.25, 4].
+// pass; otherwise reliability^SuccessPower × speed^SpeedPower × tier weight,
+// where speed compares the miner's seconds per cost with the given reference
+// (the median of the grid), capped to [0.25, 4].
 func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) float64 {
 	if now.Before(s.CooldownUntil) || s.Passed == 0 || s.SecsPerCost <= 0 {
 		return 0
@@ -130,7 +136,7 @@ func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) fl
 	if refSecsPerCost > 0 {
 		speed = math.Min(4, math.Max(0.25, refSecsPerCost/s.SecsPerCost))
 	}
-	return math.Pow(s.Success, cfg.SuccessPower) * speed * tierWeight[s.Tier]
+	return math.Pow(s.Success, cfg.SuccessPower) * math.Pow(speed, cfg.SpeedPower) * tierWeight[s.Tier]
 }
 
 // Weights returns normalised weights (summing to 1) by uid for the given

@@ -16,6 +16,8 @@ func runBench(ctx context.Context, rio IO, args []string) error {
 	switch name, rest := args[0], args[1:]; name {
 	case "routing":
 		return runBenchRouting(ctx, rio, rest)
+	case "verify":
+		return runBenchVerify(ctx, rio, rest)
 	case "help", "-h", "--help":
 		printBenchUsage(rio.Stdout)
 		return nil
@@ -29,6 +31,7 @@ func printBenchUsage(w io.Writer) {
 
 Benchmarks:
   routing     simulate routing policies over a grid of uneven miners
+  verify      run the adversarial suite: cheats against a real validator, false positives, cost
 
 Run 'fractal bench <benchmark> -h' for a benchmark's flags.
 `)

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/fractal-grid/fractal/validator/adversary"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// benchVerifyStrategy is one strategy's figures: the live run over HTTP
+// and the in-process trials, with detection within 10 and 20 challenges
+// derived from both runs' detections pooled.
+type benchVerifyStrategy struct {
+	adversary.StrategyReport
+	Offline  *adversary.OfflineDetection `json:"offline,omitempty"`
+	Pooled   float64                     `json:"pooled_per_challenge"`
+	Within10 float64                     `json:"within_10"`
+	Within20 float64                     `json:"within_20"`
+}
+
+// benchVerifyReport is the --json output of `fractal bench verify`.
+type benchVerifyReport struct {
+	Strategies     []benchVerifyStrategy    `json:"strategies"`
+	Tolerant       []benchVerifyStrategy    `json:"tolerant_strategies"`
+	FalsePositives int                      `json:"false_positives"`
+	Verifications  int                      `json:"verifications"`
+	CostRatio      float64                  `json:"cost_ratio"`
+	HonestShare    float64                  `json:"honest_weight_share"`
+	Policy         verify.Policy            `json:"policy"`
+	Cost           *adversary.CostReport    `json:"cost"`
+	Honest         *adversary.HonestReport  `json:"honest"`
+	Suite          *adversary.Report        `json:"suite"`
+	TolerantSuite  *adversary.Report        `json:"tolerant_suite,omitempty"`
+	Goals          map[string]benchGoalMark `json:"goals"`
+	Seconds        float64                  `json:"wall_s"`
+}
+
+// benchGoalMark is one goal of the validator's design and whether the run met it.
+type benchGoalMark struct {
+	Want string  `json:"want"`
+	Got  float64 `json:"got"`
+	Met  bool    `json:"met"`
+}
+
+func runBenchVerify(ctx context.Context, rio IO, args []string) error {
+	fs := flag.NewFlagSet("bench verify", flag.ContinueOnError)
+	challenges := fs.Int("challenges", 20, "challenges per miner in the live suite")
+	honest := fs.Int("honest", 4, "honest miners in the live suite")
+	trials := fs.Int("trials", 200, "in-process challenges per verification cheat")
+	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
+	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
+	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
+	if err := parseFlags(fs, args, rio.Stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("bench verify: unexpected arguments %v", fs.Args())
+	}
+	if *challenges < 1 || *honest < 1 || *trials < 0 || *verifications < 1 {
+		return usageErrorf("bench verify: --challenges, --honest and --verifications must be positive, --trials not negative")
+	}
+	start := time.Now()
+	progress := func(format string, a ...any) {
+		if !*asJSON {
+			fmt.Fprintf(rio.Stderr, format+"\n", a...)
+		}
+	}
+	rep := benchVerifyReport{}
+	progress("measuring the cost shape on a default video…")
+	cost, err := adversary.MeasureCost(ctx, adversary.DefaultCostConfig())
+	if err != nil {
+		return fmt.Errorf("bench verify: cost: %w", err)
+	}
+	rep.Cost, rep.CostRatio, rep.Policy = cost, cost.Ratio, cost.Policy
+	dir, err := os.MkdirTemp("", "fractal-bench-verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	logger := slog.New(slog.DiscardHandler)
+	if *verbose {
+		logger = slog.New(slog.NewTextHandler(rio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	cfg := adversary.DefaultConfig(dir + "/exact")
+	cfg.Challenges, cfg.Honest, cfg.Policy, cfg.StepShare, cfg.Logger = *challenges, *honest, cost.Policy, cost.StepShare, logger
+	progress("live suite: %d honest miners and every cheat, %d challenges each…", cfg.Honest, cfg.Challenges)
+	if rep.Suite, err = adversary.Run(ctx, cfg); err != nil {
+		return fmt.Errorf("bench verify: suite: %w", err)
+	}
+	offline := map[string]adversary.OfflineDetection{}
+	if *trials > 0 {
+		progress("%d in-process challenges per verification cheat…", *trials)
+		if offline, err = adversary.DetectOffline(ctx, cfg, *trials); err != nil {
+			return fmt.Errorf("bench verify: trials: %w", err)
+		}
+	}
+	rep.Strategies = pool(rep.Suite, offline)
+	rep.HonestShare = rep.Suite.HonestShare
+	if *tolerant {
+		tcfg := cfg
+		tcfg.Dir, tcfg.Tolerant, tcfg.Strategies, tcfg.Honest = dir+"/tolerant", true, adversary.VerificationCheats(), 2
+		progress("tolerant suite: 2 noisy honest miners and the verification cheats…")
+		if rep.TolerantSuite, err = adversary.Run(ctx, tcfg); err != nil {
+			return fmt.Errorf("bench verify: tolerant suite: %w", err)
+		}
+		rep.Tolerant = pool(rep.TolerantSuite, nil)
+	}
+	progress("%d honest verifications…", *verifications)
+	hcfg := adversary.DefaultHonestConfig(cost.Policy)
+	hcfg.Verifications = *verifications
+	if rep.Honest, err = adversary.CheckHonest(ctx, hcfg); err != nil {
+		return fmt.Errorf("bench verify: honest verifications: %w", err)
+	}
+	rep.FalsePositives, rep.Verifications = rep.Honest.FalsePositives, rep.Honest.Verifications
+	rep.Goals = goals(rep)
+	rep.Seconds = time.Since(start).Seconds()
+	if *asJSON {
+		enc := json.NewEncoder(rio.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printBenchVerify(rio.Stdout, rep)
+}
+
+// pool merges a suite's live figures with in-process trials.
+func pool(s *adversary.Report, offline map[string]adversary.OfflineDetection) []benchVerifyStrategy {
+	var out []benchVerifyStrategy
+	for _, sr := range s.Strategies {
+		b := benchVerifyStrategy{StrategyReport: sr}
+		n, d := sr.Challenges, sr.Detected
+		if od, ok := offline[sr.Name]; ok {
+			b.Offline = &od
+			n, d = n+od.Trials, d+od.Detected
+		}
+		if n > 0 {
+			b.Pooled = float64(d) / float64(n)
+		}
+		b.Within10 = 1 - math.Pow(1-b.Pooled, 10)
+		b.Within20 = 1 - math.Pow(1-b.Pooled, 20)
+		out = append(out, b)
+	}
+	return out
+}
+
+// goals marks the design goals: cost ratio ≤ 0.05; every cheat saving ≥ 20%
+// detected with ≥ 99% within 20 challenges; no false positive in ≥ 10,000
+// honest verifications; honest miners ≥ 95% of the weight.
+func goals(rep benchVerifyReport) map[string]benchGoalMark {
+	worst := 1.0
+	for _, list := range [][]benchVerifyStrategy{rep.Strategies, rep.Tolerant} {
+		for _, s := range list {
+			if s.Name != adversary.NameHonest && s.Saving >= 0.2 {
+				worst = min(worst, s.Within20)
+			}
+		}
+	}
+	return map[string]benchGoalMark{
+		"cost_ratio":          {Want: "<= 0.05", Got: rep.CostRatio, Met: rep.CostRatio <= 0.05},
+		"detect_within_20":    {Want: ">= 0.99 for every cheat saving >= 20%", Got: worst, Met: worst >= 0.99},
+		"false_positives":     {Want: "0 in >= 10000", Got: float64(rep.FalsePositives), Met: rep.FalsePositives == 0 && rep.Verifications >= 10_000},
+		"honest_weight_share": {Want: ">= 0.95", Got: rep.HonestShare, Met: rep.HonestShare >= 0.95},
+	}
+}
+
+func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
+	c := rep.Cost
+	fmt.Fprintf(w, "cost shape (%s, %dx%d, %d frames, %d steps): generate %.3fs, %d steps %.3fs, σ = %.3f\n",
+		c.Clock, c.Spec.Width, c.Spec.Height, c.Spec.Frames, c.Spec.Steps, c.GenerateSecs, c.Spec.Steps, c.StepsSecs, c.StepShare)
+	fmt.Fprintf(w, "proof of sampling: chosen c=%d q=%.2f p=%.3f; in force c=%d q=%.2f p=%.3f; model cost %.4f per check; detects a 20%% saving with %.3f per check\n",
+		c.Chosen.OpenSteps, c.Chosen.DecodeProb, c.Chosen.RegenProb, c.Policy.OpenSteps, c.Policy.DecodeProb, c.Policy.RegenProb, c.ModelCost, c.Detection)
+	fmt.Fprintf(w, "cost ratio %.4f (engine CPU: %.4fs per check +%.4fs expected regeneration, per %.3fs generation); all validator CPU per challenge %.4fs, ratio %.4f; %d checks\n\n",
+		rep.CostRatio, c.EngineSecs, c.RegenSecs, c.GenerateSecs, c.CheckSecs, c.TotalRatio, c.Checks)
+	if err := printStrategies(w, "live suite (exact profile)", rep.Strategies); err != nil {
+		return err
+	}
+	if rep.Tolerant != nil {
+		if err := printStrategies(w, "tolerant suite (jittered engines, tolerant verifier)", rep.Tolerant); err != nil {
+			return err
+		}
+	}
+	h := rep.Honest
+	fmt.Fprintf(w, "honest verifications: %d (%d exact, %d tolerant; c=%d, q=%.2f, p=%.3f), false positives %d, verifier errors %d\n",
+		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
+	fmt.Fprintf(w, "honest miners' weight share %.4f; weights set on chain: %v\n\ngoals:\n", rep.HonestShare, rep.Suite.WeightsSet)
+	for _, k := range []string{"cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
+		g := rep.Goals[k]
+		mark := "met"
+		if !g.Met {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(w, "  %-20s want %s, got %.4g: %s\n", k, g.Want, g.Got, mark)
+	}
+	_, err := fmt.Fprintf(w, "(%.1fs)\n", rep.Seconds)
+	return err
+}
+
+func printStrategies(w io.Writer, title string, list []benchVerifyStrategy) error {
+	fmt.Fprintf(w, "%s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\thotkeys\tsaving\tdetected\tin-process\twithin 10\twithin 20\tfirst\tmean to detect\tweight share\ttop reason\t")
+	for _, s := range list {
+		inproc := "-"
+		if s.Offline != nil {
+			inproc = fmt.Sprintf("%d/%d", s.Offline.Detected, s.Offline.Trials)
+		}
+		mean := "-"
+		if s.Pooled > 0 {
+			mean = fmt.Sprintf("%.2f", 1/s.Pooled)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f%%\t%d/%d\t%s\t%.4f\t%.4f\t%.1f\t%s\t%.4f\t%s\t\n", s.Name, s.Hotkeys, 100*s.Saving,
+			s.Detected, s.Challenges, inproc, s.Within10, s.Within20, s.FirstDetection, mean, s.WeightShare, topReason(s.Reasons))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+func topReason(reasons map[string]int) string {
+	best, n := "-", 0
+	for r, c := range reasons {
+		if c > n || c == n && r < best {
+			best, n = r, c
+		}
+	}
+	return best
+}

@@ -1,0 +1,120 @@
+package adversary_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/validator"
+	"github.com/fractal-grid/fractal/validator/adversary"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// shortConfig is a suite of three challenges per miner whose checks open
+// every step and decode a frame each time, so each cheat is caught on every
+// challenge and the test does not depend on luck.
+func shortConfig(t *testing.T) adversary.Config {
+	cfg := adversary.DefaultConfig(t.TempDir())
+	cfg.Challenges = 3
+	cfg.Honest = 2
+	cfg.Sybils = 2
+	cfg.Policy = verify.Policy{OpenSteps: 8, DecodeProb: 1}
+	cfg.DevicePerCost = 2 * time.Second
+	cfg.ChallengeTimeout = 4 * time.Second
+	cfg.FlakyRate = 0.5 // fails its first job and every other one
+	cfg.CorpusSize = 40
+	cfg.Logger = gridtest.Logger(t)
+	return cfg
+}
+
+func run(t *testing.T, cfg adversary.Config) *adversary.Report {
+	t.Helper()
+	rep, err := adversary.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Strategies {
+		t.Logf("%-12s challenges %d detected %d caught %d reasons %v weight %.3f saving %.2f",
+			s.Name, s.Challenges, s.Detected, s.Caught, s.Reasons, s.WeightShare, s.Saving)
+	}
+	return rep
+}
+
+func mustStrategy(t *testing.T, rep *adversary.Report, name string) adversary.StrategyReport {
+	t.Helper()
+	s, ok := rep.Strategy(name)
+	if !ok {
+		t.Fatalf("no report for %s", name)
+	}
+	return s
+}
+
+func TestSuiteCatchesEveryCheat(t *testing.T) {
+	cfg := shortConfig(t)
+	rep := run(t, cfg)
+	honest := mustStrategy(t, rep, adversary.NameHonest)
+	if honest.Detected != 0 || honest.Challenges < cfg.Honest*cfg.Challenges {
+		t.Errorf("honest: %d of %d challenges failed (%v), want 0 of at least %d", honest.Detected, honest.Challenges, honest.Reasons, cfg.Honest*cfg.Challenges)
+	}
+	if honest.WeightShare <= 0.5 {
+		t.Errorf("honest weight share %.3f, want more than half", honest.WeightShare)
+	}
+	for _, name := range adversary.VerificationCheats() {
+		t.Run(name, func(t *testing.T) {
+			s := mustStrategy(t, rep, name)
+			if s.Caught != s.Challenges || s.Challenges < cfg.Challenges {
+				t.Errorf("caught %d of %d challenges (%v), want all of at least %d", s.Caught, s.Challenges, s.Reasons, cfg.Challenges)
+			}
+			if s.WeightShare != 0 {
+				t.Errorf("weight share %.4f, want 0", s.WeightShare)
+			}
+		})
+	}
+	t.Run(adversary.NameSlow, func(t *testing.T) {
+		s := mustStrategy(t, rep, adversary.NameSlow)
+		if s.Reasons[validator.ReasonTimeout] != s.Challenges || s.Caught != 0 || s.WeightShare != 0 {
+			t.Errorf("got %+v, want every challenge timed out, none a failed check, no weight", s)
+		}
+	})
+	t.Run(adversary.NameFlaky, func(t *testing.T) {
+		s := mustStrategy(t, rep, adversary.NameFlaky)
+		if s.Detected < 1 || s.Caught != 0 {
+			t.Errorf("got %+v, want failed jobs that are not failed checks", s)
+		}
+	})
+	t.Run(adversary.NameSybil, func(t *testing.T) {
+		s := mustStrategy(t, rep, adversary.NameSybil)
+		// Its answers are true results from a shared GPU: not a failed
+		// check. (Its weight share needs more rounds: bench verify.)
+		if s.Hotkeys != cfg.Sybils || s.Caught != 0 {
+			t.Errorf("got %+v, want %d hotkeys and no failed check", s, cfg.Sybils)
+		}
+	})
+	if !rep.WeightsSet {
+		t.Error("weights were not set on chain")
+	}
+}
+
+func TestTolerantPath(t *testing.T) {
+	cfg := shortConfig(t)
+	cfg.Tolerant = true
+	cfg.Strategies = adversary.VerificationCheats()
+	rep := run(t, cfg)
+	honest := mustStrategy(t, rep, adversary.NameHonest)
+	if honest.Detected != 0 || honest.Challenges < cfg.Honest*cfg.Challenges {
+		t.Errorf("noisy honest miners: %d of %d challenges failed (%v), want none", honest.Detected, honest.Challenges, honest.Reasons)
+	}
+	for _, s := range rep.Strategies {
+		if s.Name == adversary.NameHonest {
+			continue
+		}
+		if !slices.Contains(cfg.Strategies, s.Name) {
+			t.Errorf("unexpected strategy %s", s.Name)
+		}
+		if s.Caught != s.Challenges || s.Challenges < cfg.Challenges {
+			t.Errorf("%s: caught %d of %d (%v), want all", s.Name, s.Caught, s.Challenges, s.Reasons)
+		}
+	}
+}

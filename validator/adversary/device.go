@@ -1,0 +1,144 @@
+package adversary
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/refengine"
+)
+
+// Device models one GPU: a miner holds it for a whole generation and is
+// busy on it for the share of an honest generation's work it really did,
+// times PerCost per unit of spec cost. The reference engine's CPU work runs
+// as well; the device time on top makes speed depend on work done rather
+// than on how the suite's CPUs are shared, so a Sybil's hotkeys, which share
+// one Device, queue for it as they would for one GPU.
+type Device struct {
+	PerCost time.Duration // device time of an honest generation per unit of spec cost
+
+	sem  chan struct{}
+	mu   sync.Mutex
+	busy time.Duration // device time spent
+	cpu  time.Duration // wall time of the engine work itself
+	work float64       // sum of work shares
+	jobs int
+}
+
+// NewDevice returns an idle device.
+func NewDevice(perCost time.Duration) *Device {
+	return &Device{PerCost: perCost, sem: make(chan struct{}, 1)}
+}
+
+// run holds the device for fn and then stays busy for fn's work share.
+func (d *Device) run(ctx context.Context, spec fractal.Spec, fn func() (float64, error)) error {
+	select {
+	case d.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.sem }()
+	start := time.Now()
+	work, err := fn()
+	took := time.Since(start)
+	busy := time.Duration(work * spec.Cost() * float64(d.PerCost))
+	d.mu.Lock()
+	d.busy += busy
+	d.cpu += took
+	d.work += work
+	d.jobs++
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return sleepCtx(ctx, busy)
+}
+
+// Usage is what a device did.
+type Usage struct {
+	Jobs       int           `json:"jobs"`
+	Work       float64       `json:"work"` // in honest generations
+	EngineTime time.Duration `json:"engine_ns"`
+	DeviceTime time.Duration `json:"device_ns"`
+}
+
+// Usage returns the device's totals.
+func (d *Device) Usage() Usage {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return Usage{Jobs: d.jobs, Work: d.work, EngineTime: d.cpu, DeviceTime: d.busy}
+}
+
+// Engine serves a strategy on a device. It claims the base engine's profile
+// whatever the strategy does: a cheat does not announce itself.
+type Engine struct {
+	Base     *refengine.Engine
+	Strategy Strategy
+	Device   *Device
+}
+
+var _ fractal.Engine = (*Engine)(nil)
+
+// Profile returns the base engine's profile.
+func (e *Engine) Profile() fractal.Profile { return e.Base.Profile() }
+
+// Step is the base engine's step: the miner recomputes states with it only
+// between checkpoints, and suites keep every state.
+func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fractal.State) (fractal.State, error) {
+	return e.Base.Step(ctx, spec, t, prev)
+}
+
+// Decode is the base engine's decode.
+func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.State) (*fractal.Frames, error) {
+	return e.Base.Decode(ctx, spec, final)
+}
+
+// Generate runs the strategy on the device and reports every step once it
+// is done (cheats report progress like anyone else).
+func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	var res *fractal.Result
+	err := e.Device.run(ctx, spec, func() (float64, error) {
+		var work float64
+		var err error
+		res, work, err = e.Strategy.Produce(ctx, e.Base, spec)
+		return work, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if h, ok := e.Strategy.(holder); ok {
+		if err := sleepCtx(ctx, h.hold()); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Progress != nil {
+		for t := 1; t <= spec.Steps; t++ {
+			opts.Progress(fractal.Progress{Step: t, Steps: spec.Steps})
+		}
+	}
+	if !opts.KeepStates {
+		res.States = nil
+	}
+	return res, nil
+}
+
+// holder is a strategy that holds its answer back after the work.
+type holder interface{ hold() time.Duration }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,450 @@
+package adversary
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/validator"
+	"github.com/fractal-grid/fractal/verify"
+)
+
+// Config sets up one run of the suite.
+type Config struct {
+	Challenges       int             // rounds; every miner is challenged once a round
+	Honest           int             // honest miners
+	Sybils           int             // hotkeys of the one Sybil operator
+	Tolerant         bool            // jittered engines checked by a tolerant verifier
+	Strategies       []string        // the cheats to field; nil: every one
+	Shape            validator.Shape // the challenges' spec shape
+	Policy           verify.Policy   // the validator's verification policy
+	StepShare        float64         // σ: share of a generation spent in sampling steps
+	DevicePerCost    time.Duration   // device time of an honest generation per unit of spec cost
+	ChallengeTimeout time.Duration
+	SharedProb       float64 // chance a challenge is also sent to the next miner
+	FlakyRate        float64
+	CorpusSize       int    // the validator's prompts, all of them in the replay cheat's cache
+	Dir              string // for the validator's JetStream store
+	Logger           *slog.Logger
+}
+
+// AllCheats lists every cheating strategy in report order.
+func AllCheats() []string {
+	return []string{NameLazy, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSlow, NameFlaky}
+}
+
+// VerificationCheats are the strategies that deliver work that is not the
+// model's; the others deliver true results slowly, rarely or from fewer GPUs.
+func VerificationCheats() []string {
+	return []string{NameLazy, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel}
+}
+
+// DefaultConfig is a small grid that runs in about half a minute on two
+// cores: four honest miners, every cheat, three Sybil hotkeys.
+func DefaultConfig(dir string) Config {
+	return Config{
+		Challenges:       20,
+		Honest:           4,
+		Sybils:           3,
+		Shape:            validator.Shape{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8},
+		Policy:           verify.DefaultPolicy(),
+		StepShare:        0.9,
+		DevicePerCost:    20 * time.Second,
+		ChallengeTimeout: 1500 * time.Millisecond,
+		SharedProb:       0.1,
+		FlakyRate:        0.05,
+		CorpusSize:       validator.DefaultConfig().CorpusSize,
+		Dir:              dir,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Challenges < 1:
+		return fractal.Errorf("challenges", "must be at least 1, got %d", c.Challenges)
+	case c.Honest < 1:
+		return fractal.Errorf("honest", "need at least one honest miner, got %d", c.Honest)
+	case c.StepShare <= 0 || c.StepShare > 1:
+		return fractal.Errorf("step-share", "must be in (0, 1], got %g", c.StepShare)
+	case c.CorpusSize < 1:
+		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
+	case c.Dir == "":
+		return fractal.Errorf("dir", "the store needs a directory")
+	}
+	for _, s := range c.Strategies {
+		if !slices.Contains(AllCheats(), s) {
+			return fractal.Errorf("strategies", "unknown strategy %q", s)
+		}
+	}
+	return c.Policy.Validate()
+}
+
+// StrategyReport is what the suite measured of one strategy. A detection is
+// a challenge the strategy's miner failed, for any reason; Caught counts the
+// failed verifications among them.
+type StrategyReport struct {
+	Name       string         `json:"name"`
+	Hotkeys    int            `json:"hotkeys"`
+	Challenges int            `json:"challenges"`
+	Detected   int            `json:"detected"`
+	Caught     int            `json:"caught"`
+	Reasons    map[string]int `json:"reasons,omitempty"`
+	// PerChallenge is Detected ÷ Challenges; Within10 and Within20 the
+	// chance of at least one detection in 10 and 20 independent challenges
+	// at that rate.
+	PerChallenge float64 `json:"per_challenge"`
+	Within10     float64 `json:"within_10"`
+	Within20     float64 `json:"within_20"`
+	// FirstDetection is the mean (over hotkeys detected at all) of the
+	// index of the first failed challenge; MeanToDetection is 1÷PerChallenge.
+	FirstDetection  float64 `json:"first_detection,omitempty"`
+	MeanToDetection float64 `json:"mean_to_detection,omitempty"`
+	WeightShare     float64 `json:"weight_share"`
+	// Saving is the share of an honest generation's work the strategy
+	// skipped, averaged over its jobs.
+	Saving float64 `json:"saving"`
+}
+
+// Report is one run of the suite.
+type Report struct {
+	Tolerant    bool             `json:"tolerant"`
+	Policy      verify.Policy    `json:"policy"`
+	Challenges  int              `json:"challenges"`
+	Strategies  []StrategyReport `json:"strategies"`
+	HonestShare float64          `json:"honest_weight_share"`
+	WeightsSet  bool             `json:"weights_set"`
+	// Engine time inside the suite (wall clock, small shapes): the
+	// validator's checker and the miners' engines.
+	VerifierEngineSecs float64 `json:"verifier_engine_s"`
+	MinerEngineSecs    float64 `json:"miner_engine_s"`
+	Seconds            float64 `json:"wall_s"`
+}
+
+// Strategy returns the report of name, if it was run.
+func (r *Report) Strategy(name string) (StrategyReport, bool) {
+	for _, s := range r.Strategies {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return StrategyReport{}, false
+}
+
+// fielded is one miner of the suite.
+type fielded struct {
+	strategy string
+	hotkey   string
+	device   *Device
+}
+
+// Run builds the grid, runs Challenges rounds of a real validator against
+// it and reports per strategy.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
+	g, err := newGrid(ctx, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer g.close()
+	miners, err := field(ctx, g, cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(cfg.Dir))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	v, checker, err := newValidator(ctx, g, st, cfg, len(miners), logger)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	for range cfg.Challenges {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v.Round(ctx)
+	}
+	rep := &Report{Tolerant: cfg.Tolerant, Policy: cfg.Policy, Challenges: cfg.Challenges}
+	if err := tally(ctx, rep, st.Audit(), miners, cfg); err != nil {
+		return nil, err
+	}
+	shares(ctx, rep, g, v, miners)
+	block, err := g.chain.Advance(1)
+	if err == nil {
+		err = v.SetWeights(ctx, block)
+	}
+	rep.WeightsSet = err == nil
+	if err != nil {
+		logger.Warn("set_weights at the end of the suite failed", slog.Any("err", err))
+	}
+	rep.VerifierEngineSecs = checker.elapsed().Seconds()
+	seen := map[*Device]bool{}
+	for _, m := range miners {
+		if !seen[m.device] {
+			seen[m.device] = true
+			rep.MinerEngineSecs += m.device.Usage().EngineTime.Seconds()
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// baseEngine returns the model the i-th miner runs: the exact reference
+// engine, or in a tolerant suite a jittered one with its own noise.
+func baseEngine(cfg Config, i int) (*refengine.Engine, error) {
+	if !cfg.Tolerant {
+		return refengine.New(), nil
+	}
+	return refengine.NewWithJitter(honestJitter, uint64(1000+i))
+}
+
+// field starts the honest miners and the cheats.
+func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
+	names := cfg.Strategies
+	if names == nil {
+		names = AllCheats()
+	}
+	var out []fielded
+	add := func(s Strategy, dev *Device) error {
+		base, err := baseEngine(cfg, len(out))
+		if err != nil {
+			return err
+		}
+		if r, ok := s.(*Replay); ok {
+			if err := warmReplay(ctx, r, base, cfg); err != nil {
+				return err
+			}
+		}
+		m, err := g.addMiner(ctx, &Engine{Base: base, Strategy: s, Device: dev})
+		if err != nil {
+			return fmt.Errorf("start %s miner: %w", s.Name(), err)
+		}
+		out = append(out, fielded{strategy: s.Name(), hotkey: m.Hotkey.SS58(), device: dev})
+		return nil
+	}
+	for range cfg.Honest {
+		if err := add(Honest{}, NewDevice(cfg.DevicePerCost)); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range names {
+		if name == NameSybil {
+			worker, dev := NewSybil(), NewDevice(cfg.DevicePerCost)
+			for range cfg.Sybils {
+				if err := add(worker, dev); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := add(newStrategy(name, cfg), NewDevice(cfg.DevicePerCost)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// newStrategy returns the named cheat (not Sybil, which spans miners).
+func newStrategy(name string, cfg Config) Strategy {
+	switch name {
+	case NameLazy:
+		return Lazy{}
+	case NameReplay:
+		return NewReplay(refengine.Words())
+	case NameSkipHalf:
+		return SkipSteps{Label: NameSkipHalf, Period: 2, Fake: 1, StepShare: cfg.StepShare}
+	case NameSkipFourth:
+		return SkipSteps{Label: NameSkipFourth, Period: 4, Fake: 1, Extrapolate: true, StepShare: cfg.StepShare}
+	case NameLowSteps:
+		return LowSteps{Divisor: 2, StepShare: cfg.StepShare}
+	case NameWrongModel:
+		return WrongModel{}
+	case NameSlow:
+		return Slow{Delay: 2 * cfg.ChallengeTimeout}
+	case NameFlaky:
+		return &Flaky{Rate: cfg.FlakyRate, Phase: 10}
+	}
+	panic("adversary: unknown strategy " + name)
+}
+
+// warmReplay fills the replay cheat's cache from the validator's public
+// corpus, at the suite's shape.
+func warmReplay(ctx context.Context, r *Replay, base *refengine.Engine, cfg Config) error {
+	corpus, err := validator.NewCorpus(refengine.Words(), cfg.CorpusSize)
+	if err != nil {
+		return err
+	}
+	s := cfg.Shape
+	return r.Warm(ctx, base, corpus.Prompts(), fractal.Spec{Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps})
+}
+
+// newValidator opens a real validator on the grid that challenges every
+// miner each round, all at once.
+func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config, miners int, logger *slog.Logger) (*validator.Validator, *timedEngine, error) {
+	kv, err := st.KV(ctx, "validator", 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := validator.New()
+	c := &v.Config
+	c.NetUID = netUID
+	c.AllowPrivateAxons = true
+	c.PerRound = miners
+	c.Parallel = min(256, 2*miners)
+	c.SharedProb = cfg.SharedProb
+	c.Shapes = []validator.Shape{cfg.Shape}
+	c.ChallengeTimeout = cfg.ChallengeTimeout
+	c.SecsPerCost = 0
+	c.Policy = cfg.Policy
+	c.CorpusSize = cfg.CorpusSize
+	var base *refengine.Engine
+	if cfg.Tolerant {
+		if base, err = refengine.NewWithJitter(honestJitter, 7); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		base = refengine.New()
+	}
+	checker := &timedEngine{Engine: base}
+	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = checker, g.validator, g.chain, kv, st.Audit()
+	v.Words, v.Logger = refengine.Words(), logger
+	if err := v.Open(ctx); err != nil {
+		return nil, nil, err
+	}
+	return v, checker, nil
+}
+
+// tally reads the audit log and folds each miner's verdicts, in order, into
+// its strategy's report.
+func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fielded, cfg Config) error {
+	byHotkey := map[string][]validator.Record{}
+	for from := uint64(1); ; {
+		recs, err := audit.Read(ctx, "", from, 256)
+		if err != nil {
+			return fmt.Errorf("read the audit log: %w", err)
+		}
+		for _, r := range recs {
+			var rec validator.Record
+			if err := json.Unmarshal(r.Data, &rec); err != nil {
+				return err
+			}
+			byHotkey[rec.Miner] = append(byHotkey[rec.Miner], rec)
+			from = r.Seq + 1
+		}
+		if len(recs) < 256 {
+			break
+		}
+	}
+	order := append([]string{NameHonest}, AllCheats()...)
+	for _, name := range order {
+		sr := StrategyReport{Name: name, Reasons: map[string]int{}}
+		var firsts []float64
+		devices := map[*Device]bool{}
+		for _, m := range miners {
+			if m.strategy != name {
+				continue
+			}
+			sr.Hotkeys++
+			devices[m.device] = true
+			first := 0
+			for i, rec := range byHotkey[m.hotkey] {
+				sr.Challenges++
+				if rec.OK {
+					continue
+				}
+				if sr.Detected++; isVerification(rec.Reason) {
+					sr.Caught++
+				}
+				sr.Reasons[rec.Reason]++
+				if first == 0 {
+					first = i + 1
+					firsts = append(firsts, float64(first))
+				}
+			}
+		}
+		if sr.Hotkeys == 0 {
+			continue
+		}
+		var work float64
+		var jobs int
+		for d := range devices {
+			u := d.Usage()
+			work += u.Work
+			jobs += u.Jobs
+		}
+		if jobs > 0 {
+			sr.Saving = math.Max(0, 1-work/float64(jobs))
+		}
+		summarise(&sr, firsts)
+		rep.Strategies = append(rep.Strategies, sr)
+	}
+	return nil
+}
+
+// summarise derives the detection figures from the counts.
+func summarise(sr *StrategyReport, firsts []float64) {
+	if sr.Challenges > 0 {
+		sr.PerChallenge = float64(sr.Detected) / float64(sr.Challenges)
+	}
+	sr.Within10 = 1 - math.Pow(1-sr.PerChallenge, 10)
+	sr.Within20 = 1 - math.Pow(1-sr.PerChallenge, 20)
+	if sr.PerChallenge > 0 {
+		sr.MeanToDetection = 1 / sr.PerChallenge
+	}
+	for _, f := range firsts {
+		sr.FirstDetection += f / float64(len(firsts))
+	}
+}
+
+// isVerification reports whether reason is a failed check rather than an
+// error or a timeout.
+func isVerification(reason string) bool {
+	switch reason {
+	case verify.ReasonReceipt, verify.ReasonProfile, verify.ReasonFrames, verify.ReasonOpen, verify.ReasonProof,
+		verify.ReasonInitialState, verify.ReasonStep, verify.ReasonDecode, verify.ReasonRegenerate:
+		return true
+	}
+	return false
+}
+
+// shares adds each strategy's share of the weights the validator would set.
+func shares(ctx context.Context, rep *Report, g *grid, v *validator.Validator, miners []fielded) {
+	mg, err := g.chain.Metagraph(ctx, netUID)
+	if err != nil {
+		return
+	}
+	w := v.Weights()
+	byName := map[string]float64{}
+	for _, m := range miners {
+		if n, ok := mg.ByHotkey(m.hotkey); ok {
+			byName[m.strategy] += w[n.UID]
+		}
+	}
+	for i := range rep.Strategies {
+		rep.Strategies[i].WeightShare = byName[rep.Strategies[i].Name]
+	}
+	rep.HonestShare = byName[NameHonest]
+}
+
+// honestJitter is the noise of the tolerant suite's engines. The reference
+// engine's jitter is a triangular variate of up to √6 times its amplitude,
+// so two engines at refengine.MaxJitter can differ by 2·√6/4 ≈ 1.22 times
+// the tolerance: half of it keeps honest engines within ≈ 0.61 of it.
+const honestJitter = refengine.MaxJitter / 2
