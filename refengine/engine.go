@@ -20,7 +20,9 @@ const (
 	MaxJitter = JitterTolerance / 4
 )
 
-// Engine is the reference engine. The zero value is not usable; call New.
+// Engine is the reference engine. It holds no mutable state, so one Engine
+// serves any number of concurrent calls; each call spreads its work over
+// GOMAXPROCS goroutines. The zero value is not usable; call New.
 type Engine struct {
 	profile    fractal.Profile
 	jitter     float32
