@@ -33,6 +33,7 @@ func (v *Validator) Round(ctx context.Context) int {
 		v.mu.Lock()
 		v.graph = g
 		v.mu.Unlock()
+		v.metrics.synced(g.Block, v.now())
 	}
 	picked := v.pick()
 	if len(picked) == 0 {
@@ -143,6 +144,7 @@ const (
 // Challenge sends req to miner, verifies the answer and records it.
 func (v *Validator) Challenge(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) Record {
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
+	v.metrics.challenges.Inc()
 	deadline := v.Config.ChallengeTimeout + time.Duration(req.Spec.Cost()*float64(v.Config.SecsPerCost))
 	cctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
@@ -214,6 +216,7 @@ func (v *Validator) record(ctx context.Context, miner fractal.Neuron, req minera
 	s.Observe(v.Config.Score, obs)
 	snapshot := *s
 	v.mu.Unlock()
+	v.metrics.verdict(rec)
 	if rec.OK {
 		v.logger.Info("verified", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.Bool("organic", rec.Organic),
 			slog.Int64("total_ms", rec.TotalMs), slog.Any("opened", rec.Opened), slog.Float64("verify_ms", rec.VerifyMs))

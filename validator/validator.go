@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/minerapi"
@@ -32,8 +34,11 @@ type Validator struct {
 	Now    func() time.Time
 	// Transport carries signed requests to miners; nil: the default.
 	Transport http.RoundTripper
+	// Registry receives the validator's metrics; nil: a registry of its own.
+	Registry *prometheus.Registry
 
 	logger     *slog.Logger
+	metrics    *metrics
 	client     *minerapi.Client
 	keys       sr25519.Verifier
 	challenger *challenger
@@ -80,6 +85,7 @@ func (v *Validator) Open(ctx context.Context) error {
 	v.rand = rand.New(rand.NewPCG(cryptoSeed(), cryptoSeed()))
 	v.client = &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Base: v.Transport, Signer: v.Hotkey, Now: v.Now}}, Now: v.Now}
 	v.stats = map[string]*Stats{}
+	v.metrics = newMetrics(v.Registry, v.Now)
 	if err := v.load(ctx); err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func (v *Validator) followBlocks(ctx context.Context) {
 		}
 		backoff = time.Second
 		for b := range blocks {
+			v.metrics.chainBlock.Set(float64(b))
 			if v.weightsDue(b) {
 				if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) {
 					v.logger.Warn("set_weights failed; retrying next block", slog.Any(logKeyError, err))
@@ -77,6 +78,7 @@ func (v *Validator) SetWeights(ctx context.Context, block uint64) error {
 	v.weightsAt = block
 	v.weightsSets++
 	v.mu.Unlock()
+	v.metrics.weightsSet.Inc()
 	v.logger.Info("weights set", slog.Uint64("block", block), slog.Int("miners", len(u16uids)))
 	return nil
 }
