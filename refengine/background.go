@@ -7,6 +7,12 @@ func (fs *frameScene) background(x, y, px float32) rgb {
 	c := mixRGB(fs.skyTop, fs.skyLow, t)
 	starry := fs.night || fs.backdrop == backdropSpace
 	if y < h {
+		if starry {
+			if s := fs.dots(x, y, 40, 7, 0.18, 0); s > 0 {
+				c = mixRGB(c, rgb{3, 3, 3.2}, s)
+			}
+		}
+		c = fs.skyLights(c, x, y, px)
 		switch fs.backdrop {
 		case backdropForest:
 			c = fs.treeLine(c, x, y)
@@ -17,11 +23,6 @@ func (fs *frameScene) background(x, y, px float32) rgb {
 		case backdropSpace:
 			n := float32(0.5 + float32(0.5*sinTurns(float32(x*1.3)+float32(0.4*sinTurns(float32(y*1.7)+fs.texPhase)))))
 			c = rgb{c[0] + float32(n*0.16), c[1] + float32(n*0.04), c[2] + float32(n*0.22)}
-		}
-		if starry {
-			if s := fs.dots(x, y, 40, 7, 0.18, 0); s > 0 {
-				c = mixRGB(c, rgb{3, 3, 3.2}, s)
-			}
 		}
 	} else {
 		c = fs.ground3(x, y)
@@ -135,3 +136,52 @@ func (fs *frameScene) mountains(c rgb, x, y float32) rgb {
 	}
 	return fs.ground2
 }
+
+// Kinds of light in the sky behind the scene.
+const (
+	skyPlain = iota
+	skySun   // low sun at sunset and dawn
+	skyMoon  // moon at night
+	skyClouds
+)
+
+// skyLights draws the sun low at sunset and dawn, a moon at night and soft
+// drifting clouds by day, behind the backdrop's silhouettes.
+func (fs *frameScene) skyLights(c rgb, x, y, px float32) rgb {
+	switch fs.sky {
+	case skySun, skyMoon:
+		d := hypot(x-fs.lightX, y-fs.lightY)
+		r := fs.lightR
+		if d > float32(3*r) {
+			return c
+		}
+		col := rgb{1, 0.92, 0.7}
+		if fs.sky == skyMoon {
+			col = rgb{3.2, 2.9, 2.2} // the night light dims and blues it
+		} else {
+			halo := clamp(1-d/float32(3*r), 0, 1)
+			c = mixRGB(c, rgb{1, 0.78, 0.42}, float32(float32(halo*halo)*0.7))
+		}
+		return mixRGB(c, col, clamp(0.5-(d-r)/px, 0, 1))
+	case skyClouds:
+		u := float32(x*2.4) + float32(0.03*fs.tau) + fs.texPhase
+		v := float32(y * 6)
+		n := float32(0.65*fs.valueNoise(u, v)) + float32(0.35*fs.valueNoise(float32(u*2.1)+5.3, float32(v*2.1)+1.7))
+		fade := clamp(float32((float32(min(fs.horizon, 1)*0.8)-y)*5), 0, 1)
+		k := float32(clamp(float32((n-0.58)*4), 0, 1) * fade)
+		return mixRGB(c, rgb{1, 1, 1}, float32(k*0.8))
+	}
+	return c
+}
+
+// valueNoise is smooth lattice noise in [0, 1).
+func (fs *frameScene) valueNoise(x, y float32) float32 {
+	ix, iy := cellIndex(x), cellIndex(y)
+	fx, fy := smooth01(x-float32(ix)), smooth01(y-float32(iy))
+	at := func(i, j int32) float32 { return unit(hash3(fs.bgKey^cloudSalt, uint64(i), uint64(j))) }
+	a := lerp(at(ix, iy), at(ix+1, iy), fx)
+	b := lerp(at(ix, iy+1), at(ix+1, iy+1), fx)
+	return lerp(a, b, fy)
+}
+
+const cloudSalt = 0xc10d

@@ -58,5 +58,6 @@ func paramsDigest(jitter float32) fractal.Digest {
 	u32(maxObjects)
 	u32(maxInstances)
 	f32(rimWidth, rimStrength)
+	u32(cloudSalt)
 	return fractal.Digest(sha256.Sum256(b))
 }

@@ -22,6 +22,10 @@ type frameScene struct {
 	bgKey    uint64
 	objs     []placed
 	glowCol  rgb
+	sky      int     // skyPlain, skySun, skyMoon or skyClouds
+	lightX   float32 // centre and radius of the sky's sun or moon
+	lightY   float32
+	lightR   float32
 }
 
 // timeLook holds the sky colours and light of a time of day.
@@ -110,6 +114,7 @@ func newFrameScene(sc *scene, inst []instance, seed uint64, aspect float32, f, f
 		fs.texFreq = 0.7 + float32(unit(hash3(sc.unknown, 4, 0))*0.8)
 	}
 	fs.applyStyle()
+	fs.chooseSky(sc, aspect)
 	fs.objs = make([]placed, len(inst))
 	for i := range inst {
 		fs.objs[i] = inst[i].place(tau, aspect) // still objects have motionStill
@@ -125,6 +130,39 @@ func newFrameScene(sc *scene, inst []instance, seed uint64, aspect float32, f, f
 		}
 	}
 	return fs
+}
+
+// chooseSky picks what lights the sky: a low sun at sunset and dawn, a moon
+// at night, clouds by day; none in space, none when the prompt brings its
+// own sun or moon, no clouds in a sky the prompt colours.
+func (fs *frameScene) chooseSky(sc *scene, aspect float32) {
+	has := func(k shapeKind) bool {
+		for _, o := range sc.objects {
+			if o.shape == k {
+				return true
+			}
+		}
+		return false
+	}
+	if sc.backdrop == backdropSpace {
+		return
+	}
+	fs.lightX = float32(aspect*0.78) - float32(fs.texPhase*0.3)
+	switch sc.time {
+	case timeSunset, timeDawn:
+		if !has(shapeSun) {
+			fs.sky, fs.lightY, fs.lightR = skySun, min(fs.horizon, 1)-0.02, 0.11
+		}
+	case timeNight:
+		if !has(shapeMoon) {
+			fs.sky, fs.lightY, fs.lightR = skyMoon, 0.14, 0.05
+		}
+	case timeDay:
+		tinted := sc.tintSet && (sc.backdrop == backdropPlain || sc.backdrop == backdropSky)
+		if fs.style&(styleNeon|styleRainy|styleFoggy) == 0 && !tinted {
+			fs.sky = skyClouds
+		}
+	}
 }
 
 func (fs *frameScene) applyStyle() {
