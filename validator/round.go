@@ -170,6 +170,9 @@ func (v *Validator) verify(ctx context.Context, miner fractal.Neuron, target min
 		return v.client.Open(octx, target, minerapi.OpenRequest{JobID: req.JobID, Steps: steps})
 	}
 	verdict := v.newChecker().Check(ctx, miner.Hotkey, req, out, open)
+	if ctx.Err() != nil {
+		return rec // shutting down: an opening cut short is no verdict on the miner
+	}
 	rec.OK, rec.Reason, rec.Detail, rec.Opened = verdict.OK, verdict.Reason, verdict.Detail, verdict.Opened
 	rec.VerifyMs = float64(verdict.Compute.Microseconds()) / 1000
 	if verdict.Internal {
