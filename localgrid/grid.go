@@ -138,6 +138,7 @@ func (g *Grid) startValidator(ctx context.Context) error {
 	v.Words = refengine.Words()
 	v.Logger = g.logger.With(slog.String("part", "validator"))
 	g.registry = prometheus.NewRegistry()
+	v.Registry = g.registry // served with the gateway's at /metrics
 	if err := v.Open(ctx); err != nil {
 		return fmt.Errorf("validator: %w", err)
 	}

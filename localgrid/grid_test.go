@@ -130,6 +130,24 @@ func TestGridServesJobsAndResumes(t *testing.T) {
 	if len(mp4) < 100 || !bytes.Contains(mp4[:64], []byte("ftyp")) {
 		t.Errorf("content: got %d bytes without an MP4 header", len(mp4))
 	}
+	t.Run("metrics", func(t *testing.T) {
+		scrapes := []struct{ url, series string }{
+			{base + "metrics", "fractal_gateway_jobs_total{status=\"completed\"} 1"},
+			{base + "metrics", "fractal_validator_challenges_total"},
+			{base + "metrics", "fractal_validator_verifications_total{kind=\"challenge\",reason=\"ok\",result=\"pass\"}"},
+		}
+		for _, m := range g.Miners() {
+			if m.Hotkey.SS58() == done.Miner.Hotkey {
+				scrapes = append(scrapes, struct{ url, series string }{"http://" + m.Addr() + "/metrics", "fractal_miner_generation_seconds_count"})
+			}
+		}
+		for _, s := range scrapes {
+			page := string(call(t, "GET", s.url, "", nil, http.StatusOK, nil))
+			if !strings.Contains(page, s.series) {
+				t.Errorf("%s: got no series %s", s.url, s.series)
+			}
+		}
+	})
 	if err := g.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
