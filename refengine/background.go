@@ -35,7 +35,7 @@ func (fs *frameScene) background(x, y, px float32) rgb {
 	case fs.style&styleRainy != 0:
 		gy := float32((y - float32(1.2*fs.tau)) * 7)
 		gx := float32(x * 60)
-		hh := hash3(fs.bgKey, uint64(cellIndex(gx)), uint64(cellIndex(gy)))
+		hh := cellHash(fs.bgKey^rainSalt, cellIndex(gx), cellIndex(gy))
 		if hh&3 == 0 && abs32(fract(gx)-0.5) < 0.12 && fract(gy) < 0.5 {
 			c = mixRGB(c, rgb{0.8, 0.82, 0.88}, 0.5)
 		}
@@ -80,7 +80,7 @@ func (fs *frameScene) ground3(x, y float32) rgb {
 func (fs *frameScene) dots(x, y, cells float32, mask uint64, radius float32, salt uint64) float32 {
 	gx, gy := float32(x*cells), float32(y*cells)
 	ix, iy := cellIndex(gx), cellIndex(gy)
-	hh := hash3(fs.bgKey^salt, uint64(ix), uint64(iy))
+	hh := cellHash(fs.bgKey^salt, ix, iy)
 	if hh&mask != 0 {
 		return 0
 	}
@@ -93,7 +93,7 @@ func (fs *frameScene) dots(x, y, cells float32, mask uint64, radius float32, sal
 func (fs *frameScene) treeLine(c rgb, x, y float32) rgb {
 	g := float32(float32(x*11)*fs.texFreq) + float32(fs.texPhase*11)
 	cell := cellIndex(g)
-	hgt := 0.07 + float32(0.12*unit(hash3(fs.bgKey, uint64(cell), 7)))
+	hgt := 0.07 + float32(0.12*unit(cellHash(fs.bgKey, cell, 7)))
 	top := fs.horizon - float32(hgt*(1-abs32(float32(2*fract(g))-1)))
 	if y > top {
 		return scale(fs.ground2, 0.75)
@@ -105,14 +105,14 @@ func (fs *frameScene) treeLine(c rgb, x, y float32) rgb {
 func (fs *frameScene) skyline(c rgb, x, y float32) rgb {
 	g := float32(float32(x*7)*fs.texFreq) + float32(fs.texPhase*7)
 	cell := cellIndex(g)
-	hh := hash3(fs.bgKey, uint64(cell), 11)
+	hh := cellHash(fs.bgKey, cell, 11)
 	top := fs.horizon - 0.12 - float32(0.3*unit(hh))
 	if y <= top || fract(g) > 0.92 {
 		return c
 	}
 	b := scale(fs.ground2, 0.75+float32(0.35*unit(mix64(hh))))
 	wx, wy := float32(x*70), float32(y*55)
-	if fract(wx) < 0.55 && fract(wy) < 0.5 && hash3(hh, uint64(cellIndex(wx)), uint64(cellIndex(wy)))&3 != 0 {
+	if fract(wx) < 0.55 && fract(wy) < 0.5 && cellHash(hh, cellIndex(wx), cellIndex(wy))&3 != 0 {
 		if fs.night {
 			return rgb{2.6, 2.2, 1.2}
 		}
@@ -164,10 +164,17 @@ func (fs *frameScene) skyLights(c rgb, x, y, px float32) rgb {
 		}
 		return mixRGB(c, col, clamp(0.5-(d-r)/px, 0, 1))
 	case skyClouds:
+		fade := clamp(float32((float32(min(fs.horizon, 1)*0.8)-y)*5), 0, 1)
+		if fade == 0 {
+			return c
+		}
 		u := float32(x*2.4) + float32(0.03*fs.tau) + fs.texPhase
 		v := float32(y * 6)
-		n := float32(0.65*fs.valueNoise(u, v)) + float32(0.35*fs.valueNoise(float32(u*2.1)+5.3, float32(v*2.1)+1.7))
-		fade := clamp(float32((float32(min(fs.horizon, 1)*0.8)-y)*5), 0, 1)
+		n := fs.valueNoise(u, v)
+		if n < 0.35 { // too low for the second octave to make a cloud
+			return c
+		}
+		n = float32(0.65*n) + float32(0.35*fs.valueNoise(float32(u*2.1)+5.3, float32(v*2.1)+1.7))
 		k := float32(clamp(float32((n-0.58)*4), 0, 1) * fade)
 		return mixRGB(c, rgb{1, 1, 1}, float32(k*0.8))
 	}
@@ -178,10 +185,13 @@ func (fs *frameScene) skyLights(c rgb, x, y, px float32) rgb {
 func (fs *frameScene) valueNoise(x, y float32) float32 {
 	ix, iy := cellIndex(x), cellIndex(y)
 	fx, fy := smooth01(x-float32(ix)), smooth01(y-float32(iy))
-	at := func(i, j int32) float32 { return unit(hash3(fs.bgKey^cloudSalt, uint64(i), uint64(j))) }
+	at := func(i, j int32) float32 { return unit(cellHash(fs.bgKey^cloudSalt, i, j)) }
 	a := lerp(at(ix, iy), at(ix+1, iy), fx)
 	b := lerp(at(ix, iy+1), at(ix+1, iy+1), fx)
 	return lerp(a, b, fy)
 }
 
-const cloudSalt = 0xc10d
+const (
+	cloudSalt = 0xc10d
+	rainSalt  = 0x7a1
+)

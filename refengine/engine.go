@@ -13,7 +13,7 @@ import (
 const (
 	ProfileID = "fractal-ref"
 	// Version is bumped on any change to the model's output.
-	Version = "3"
+	Version = "4"
 	// JitterTolerance is the tolerance a jittered engine states.
 	JitterTolerance = 1e-3
 	// MaxJitter is the largest relative jitter NewWithJitter accepts.

@@ -98,6 +98,11 @@ func hash3(a, b, c uint64) uint64 {
 	return mix64(mix64(mix64(a+golden64)^b+golden64) ^ c)
 }
 
+// cellHash hashes a lattice cell (per-pixel work: one mixing round).
+func cellHash(key uint64, i, j int32) uint64 {
+	return mix64(key + uint64(uint32(i))*0xd6e8feb86659fd93 + uint64(uint32(j))*golden64)
+}
+
 // unit maps the top 24 bits of h to [0, 1) exactly.
 func unit(h uint64) float32 { return float32(float32(h>>40) * (1.0 / (1 << 24))) }
 

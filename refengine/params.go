@@ -59,5 +59,6 @@ func paramsDigest(jitter float32) fractal.Digest {
 	u32(maxInstances)
 	f32(rimWidth, rimStrength)
 	u32(cloudSalt)
+	u32(rainSalt)
 	return fractal.Digest(sha256.Sum256(b))
 }
