@@ -31,3 +31,37 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignVerify signs arbitrary bodies for arbitrary receivers: the
+// signature verifies for that receiver and body, and fails for a changed
+// body, another receiver or a time outside the window.
+func FuzzSignVerify(f *testing.F) {
+	f.Add([]byte(`{"job_id":"j","spec":{}}`), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", uint16(0), int64(1_700_000_000_000))
+	f.Add([]byte{}, "", uint16(3), int64(0))
+	f.Add([]byte{0xff, 0, '\n'}, "x.y", uint16(1), int64(-5))
+	key := mustKey(f, "//Alice//fuzz")
+	f.Fuzz(func(t *testing.T, body []byte, signedFor string, flip uint16, nowMs int64) {
+		now := time.UnixMilli(nowMs & (1<<45 - 1)) // a time after 1970, before year 3084
+		h, err := epistula.Sign(key, body, signedFor, now)
+		if err != nil {
+			return // a receiver that cannot go in a header is refused at signing
+		}
+		signer, err := epistula.Verify(h, body, now, signedFor)
+		if err != nil || signer != key.SS58() {
+			t.Fatalf("own signature: got %q, %v; want %s", signer, err, key.SS58())
+		}
+		if len(body) > 0 {
+			tampered := append([]byte(nil), body...)
+			tampered[int(flip)%len(tampered)] ^= 1 << (flip % 8)
+			if _, err := epistula.Verify(h, tampered, now, signedFor); err == nil {
+				t.Fatal("a changed body verified")
+			}
+		}
+		if _, err := epistula.Verify(h, body, now, signedFor+"x"); err == nil {
+			t.Fatal("verified for another receiver")
+		}
+		if _, err := epistula.Verify(h, body, now.Add(time.Hour), signedFor); err == nil {
+			t.Fatal("a signature an hour old verified")
+		}
+	})
+}

@@ -48,7 +48,7 @@ func decodeCreate(r *http.Request, limit int64) (CreateRequest, error) {
 		var raw map[string]json.RawMessage
 		if json.Unmarshal(body, &raw) == nil {
 			for k, v := range raw {
-				if !utf8.Valid(v) {
+				if !utf8.Valid(v) && k != "" {
 					return req, fractal.Errorf(k, "must be valid UTF-8")
 				}
 			}
@@ -76,6 +76,9 @@ func jsonError(err error) error {
 		return fractal.Errorf("body", "must be a JSON object")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if field == "" {
+			return fractal.Errorf("body", "has a field with an empty name")
+		}
 		return fractal.Errorf(field, "is not a known field (prompt, seed, size, frames, seconds, fps, steps, webhook_url)")
 	}
 	return fractal.Errorf("body", "is not valid JSON: %v", err)
