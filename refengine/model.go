@@ -21,8 +21,10 @@ const (
 	initialMean  = 0.5
 	noiseStream  = 0x5eed
 	jitterStream = 0x717
-	rowChunk     = 4 // rows per unit of parallel work
 )
+
+// rowChunk is the number of rows in one unit of parallel work.
+const rowChunk = 4
 
 // model is a spec compiled for sampling: the scene, its layout and every
 // frame precomputed. Building one is cheap next to a step.
