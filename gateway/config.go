@@ -20,6 +20,7 @@ type Config struct {
 	Dispatchers       int           // jobs dispatched at once by this replica
 	MaxAttempts       int           // miners tried per job before it fails
 	MaxQueueTime      time.Duration // a job nobody can serve fails after this long
+	MaxDeliveries     int           // deliveries of one job before it fails; below the queue's own bound
 	AttemptTimeout    time.Duration // fixed part of one attempt's deadline
 	SecsPerCost       time.Duration // attempt deadline per unit of spec cost
 	ProbeInterval     time.Duration // health probes of every miner
@@ -42,6 +43,7 @@ func DefaultConfig() Config {
 		Dispatchers:       16,
 		MaxAttempts:       3,
 		MaxQueueTime:      10 * time.Minute,
+		MaxDeliveries:     18,
 		AttemptTimeout:    20 * time.Second,
 		SecsPerCost:       60 * time.Second,
 		ProbeInterval:     2 * time.Second,
@@ -65,6 +67,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("dispatchers", "must be between 1 and 1024, got %d", c.Dispatchers)
 	case c.MaxAttempts < 1 || c.MaxAttempts > 16:
 		return fractal.Errorf("max-attempts", "must be between 1 and 16, got %d", c.MaxAttempts)
+	case c.MaxDeliveries < 1:
+		return fractal.Errorf("max-deliveries", "must be positive, got %d", c.MaxDeliveries)
 	case c.AttemptTimeout <= 0 || c.MaxQueueTime <= 0 || c.ProbeInterval <= 0:
 		return fractal.Errorf("timeouts", "attempt timeout, queue time and probe interval must be positive")
 	case c.DefaultRate <= 0 || c.DefaultBurst < 1 || c.DefaultActiveJobs < 1:

@@ -56,12 +56,13 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 	for attempt := 0; attempt < g.Config.MaxAttempts && ctx.Err() == nil; attempt++ {
 		id, err := g.router.Pick(router.Request{Cost: job.Spec.Cost(), Exclude: tried})
 		if errors.Is(err, router.ErrNoMiner) {
-			if len(tried) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime {
+			if len(tried) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime || d.Attempt() >= g.Config.MaxDeliveries {
 				break
 			}
-			// Nobody can take it now: back to the queue for a while.
+			// Nobody can take it now: back to the queue for a while,
+			// waiting longer each time.
 			g.metrics.routing.WithLabelValues("no_miner").Inc()
-			d.Nak(ctx, 2*time.Second)
+			d.Nak(ctx, min(time.Second<<min(d.Attempt()-1, 5), 30*time.Second))
 			return
 		}
 		if err != nil {
