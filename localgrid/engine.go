@@ -28,19 +28,27 @@ func (p *PacedEngine) Generate(ctx context.Context, spec fractal.Spec, opts frac
 	report := opts.Progress
 	last := time.Now()
 	opts.Progress = func(pr fractal.Progress) {
-		pause := time.Duration(float64(time.Since(last)) * (p.Factor - 1))
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
+		p.pause(ctx, time.Since(last))
 		last = time.Now()
 		if report != nil {
 			report(pr)
 		}
 	}
-	return p.Engine.Generate(ctx, spec, opts)
+	res, err := p.Engine.Generate(ctx, spec, opts)
+	if err == nil {
+		p.pause(ctx, time.Since(last)) // the decode after the last step
+	}
+	return res, err
+}
+
+// pause waits (Factor-1) × worked, or until ctx ends.
+func (p *PacedEngine) pause(ctx context.Context, worked time.Duration) {
+	t := time.NewTimer(time.Duration(float64(worked) * (p.Factor - 1)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // speedFactor is miner i's slowness on an uneven grid: 1×, 1.5×, 2.5×, 4×,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/validator"
@@ -230,4 +231,35 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGridOnARunningDevchain joins a devchain served elsewhere (as
+// 'fractal devchain' serves it) instead of embedding one.
+func TestGridOnARunningDevchain(t *testing.T) {
+	cfg := devchain.DefaultConfig()
+	cfg.BlockTime = 200 * time.Millisecond
+	chain := devchain.New(cfg)
+	if err := chain.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	srv := httptest.NewServer(devchain.NewServer(chain))
+	defer srv.Close()
+
+	gcfg := testConfig(t.TempDir(), 2)
+	gcfg.Chain = srv.URL
+	g := startGrid(t, gcfg)
+	if g.ChainURL() != srv.URL {
+		t.Errorf("chain URL %s, want %s", g.ChainURL(), srv.URL)
+	}
+	mg, err := chain.Metagraph(context.Background(), gcfg.NetUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(mg.Neurons); got != 3 {
+		t.Errorf("the devchain holds %d neurons, want a validator and 2 miners", got)
+	}
+	var v video
+	call(t, "POST", g.URL()+"v1/videos", g.APIKey(), map[string]any{"prompt": "a boat at sunset", "size": "64x64", "frames": 2, "steps": 4}, http.StatusAccepted, &v)
+	waitCompleted(t, g.URL(), g.APIKey(), v.ID, 30*time.Second)
 }
