@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/gridmap"
@@ -128,6 +130,9 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	}
 	v := c.Validator
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = eng, hot, c.chain, kv, c.store.Audit(), refengine.Words()
+	// The validator's metrics are served with the gateway's at --api-addr/metrics.
+	reg := prometheus.NewRegistry()
+	v.Registry, c.Gateway.Registry = reg, reg
 	if err := v.Open(ctx); err != nil {
 		c.Close()
 		return err
