@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -29,19 +30,26 @@ type benchVerifyStrategy struct {
 
 // benchVerifyReport is the --json output of `fractal bench verify`.
 type benchVerifyReport struct {
-	Strategies     []benchVerifyStrategy    `json:"strategies"`
-	Tolerant       []benchVerifyStrategy    `json:"tolerant_strategies"`
-	FalsePositives int                      `json:"false_positives"`
-	Verifications  int                      `json:"verifications"`
-	CostRatio      float64                  `json:"cost_ratio"`
-	HonestShare    float64                  `json:"honest_weight_share"`
-	Policy         verify.Policy            `json:"policy"`
-	Cost           *adversary.CostReport    `json:"cost"`
-	Honest         *adversary.HonestReport  `json:"honest"`
-	Suite          *adversary.Report        `json:"suite"`
-	TolerantSuite  *adversary.Report        `json:"tolerant_suite,omitempty"`
-	Goals          map[string]benchGoalMark `json:"goals"`
-	Seconds        float64                  `json:"wall_s"`
+	Strategies     []benchVerifyStrategy `json:"strategies"`
+	Tolerant       []benchVerifyStrategy `json:"tolerant_strategies"`
+	FalsePositives int                   `json:"false_positives"`
+	Verifications  int                   `json:"verifications"`
+	CostRatio      float64               `json:"cost_ratio"`
+	HonestShare    float64               `json:"honest_weight_share"`
+	// SybilVsHonest is the Sybil group's weight ÷ one honest miner's
+	// (the mean): at most 1 means its extra hotkeys earn it nothing.
+	SybilVsHonest float64 `json:"sybil_vs_one_honest"`
+	// CheatShare is the weight of the strategies whose work is not the
+	// model's (lazy, replay, skippers, low-steps, wrong-model) and of the
+	// slow miner.
+	CheatShare    float64                  `json:"cheat_weight_share"`
+	Policy        verify.Policy            `json:"policy"`
+	Cost          *adversary.CostReport    `json:"cost"`
+	Honest        *adversary.HonestReport  `json:"honest"`
+	Suite         *adversary.Report        `json:"suite"`
+	TolerantSuite *adversary.Report        `json:"tolerant_suite,omitempty"`
+	Goals         map[string]benchGoalMark `json:"goals"`
+	Seconds       float64                  `json:"wall_s"`
 }
 
 // benchGoalMark is one goal of the validator's design and whether the run met it.
@@ -106,6 +114,16 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	rep.Strategies = pool(rep.Suite, offline)
 	rep.HonestShare = rep.Suite.HonestShare
+	for _, s := range rep.Suite.Strategies {
+		switch {
+		case s.Name == adversary.NameSybil:
+			if h, ok := rep.Suite.Strategy(adversary.NameHonest); ok && h.WeightShare > 0 {
+				rep.SybilVsHonest = s.WeightShare / (h.WeightShare / float64(h.Hotkeys))
+			}
+		case s.Name == adversary.NameSlow || slices.Contains(adversary.VerificationCheats(), s.Name):
+			rep.CheatShare += s.WeightShare
+		}
+	}
 	if *tolerant {
 		tcfg := cfg
 		tcfg.Dir, tcfg.Tolerant, tcfg.Strategies, tcfg.Honest = dir+"/tolerant", true, adversary.VerificationCheats(), 2
@@ -191,7 +209,8 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 	h := rep.Honest
 	fmt.Fprintf(w, "honest verifications: %d (%d exact, %d tolerant; c=%d, q=%.2f, p=%.3f), false positives %d, verifier errors %d\n",
 		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
-	fmt.Fprintf(w, "honest miners' weight share %.4f; weights set on chain: %v\n\ngoals:\n", rep.HonestShare, rep.Suite.WeightsSet)
+	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner; weights set on chain: %v\n\ngoals:\n",
+		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.Suite.WeightsSet)
 	for _, k := range []string{"cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
 		g := rep.Goals[k]
 		mark := "met"

@@ -68,14 +68,14 @@ type HonestConfig struct {
 	Shapes        []validator.Shape
 }
 
-// DefaultHonestConfig checks 10,000 times, ten checks per result, every
-// check decoding a frame and one in fifty regenerating: stricter than the
-// validator's own policy.
+// DefaultHonestConfig checks 10,000 times, twenty checks per result, each
+// opening at least two steps and decoding a frame, and one in a hundred
+// regenerating: stricter than the policy p it starts from.
 func DefaultHonestConfig(p verify.Policy) HonestConfig {
-	p.DecodeProb, p.RegenProb = 1, max(p.RegenProb, 0.02)
+	p.OpenSteps, p.DecodeProb, p.RegenProb = max(p.OpenSteps, 2), 1, max(p.RegenProb, 0.01)
 	return HonestConfig{
 		Verifications: 10_000,
-		PerResult:     10,
+		PerResult:     20,
 		Policy:        p,
 		Shapes: []validator.Shape{
 			{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8},

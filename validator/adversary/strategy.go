@@ -31,6 +31,7 @@ type Strategy interface {
 const (
 	NameHonest     = "honest"
 	NameLazy       = "lazy"
+	NameFakeFrames = "fake-frames"
 	NameReplay     = "replay"
 	NameSkipHalf   = "skip-half"
 	NameSkipFourth = "skip-quarter"
@@ -83,6 +84,29 @@ func (Lazy) Produce(ctx context.Context, base *refengine.Engine, spec fractal.Sp
 		frames.Pix[i] = byte(r.Uint32())
 	}
 	return result(base, spec, states, frames), 0, nil
+}
+
+// FakeFrames samples the trajectory honestly but skips the decode: its
+// frames are noise, and the receipt commits to them.
+type FakeFrames struct{ StepShare float64 }
+
+func (FakeFrames) Name() string { return NameFakeFrames }
+
+func (f FakeFrames) Produce(ctx context.Context, base *refengine.Engine, spec fractal.Spec) (*fractal.Result, float64, error) {
+	res, honest, err := trajectory(ctx, base, spec, func(t int, states []fractal.State) (fractal.State, bool, error) {
+		st, err := base.Step(ctx, spec, t, states[t-1])
+		return st, true, err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	r := rand.New(rand.NewPCG(spec.Seed, 0xf4ce))
+	frames := fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)
+	for i := range frames.Pix {
+		frames.Pix[i] = byte(r.Uint32())
+	}
+	res.Frames = frames
+	return res, workShare(f.StepShare, honest, spec.Steps, false), nil
 }
 
 // result assembles a Result from states and frames.

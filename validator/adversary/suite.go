@@ -37,27 +37,28 @@ type Config struct {
 
 // AllCheats lists every cheating strategy in report order.
 func AllCheats() []string {
-	return []string{NameLazy, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSlow, NameFlaky}
+	return []string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSlow, NameFlaky}
 }
 
 // VerificationCheats are the strategies that deliver work that is not the
 // model's; the others deliver true results slowly, rarely or from fewer GPUs.
 func VerificationCheats() []string {
-	return []string{NameLazy, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel}
+	return []string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel}
 }
 
-// DefaultConfig is a small grid that runs in about half a minute on two
-// cores: four honest miners, every cheat, three Sybil hotkeys.
+// DefaultConfig is a small grid: four honest miners, every cheat, three
+// Sybil hotkeys, tiny videos on a device that takes about 140 ms for one.
+// Each round lasts the challenge timeout, which the slow miner runs into.
 func DefaultConfig(dir string) Config {
 	return Config{
 		Challenges:       20,
 		Honest:           4,
 		Sybils:           3,
-		Shape:            validator.Shape{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8},
+		Shape:            validator.Shape{Width: 64, Height: 64, Frames: 2, FPS: 8, Steps: 8},
 		Policy:           verify.DefaultPolicy(),
-		StepShare:        0.9,
-		DevicePerCost:    20 * time.Second,
-		ChallengeTimeout: 1500 * time.Millisecond,
+		StepShare:        0.5,
+		DevicePerCost:    25 * time.Second,
+		ChallengeTimeout: 3 * time.Second,
 		SharedProb:       0.1,
 		FlakyRate:        0.05,
 		CorpusSize:       validator.DefaultConfig().CorpusSize,
@@ -266,6 +267,8 @@ func newStrategy(name string, cfg Config) Strategy {
 	switch name {
 	case NameLazy:
 		return Lazy{}
+	case NameFakeFrames:
+		return FakeFrames{StepShare: cfg.StepShare}
 	case NameReplay:
 		return NewReplay(refengine.Words())
 	case NameSkipHalf:
