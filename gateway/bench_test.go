@@ -2,54 +2,67 @@ package gateway_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
-	"github.com/fractal-grid/fractal/minerapi"
-	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/jetstream"
 )
 
-// BenchmarkEndToEnd measures a default-spec video through the gateway (POST
-// with Prefer: wait, stored, routed, generated, frames stored) against the
-// same spec sent straight to the miner, side by side in one run.
-func BenchmarkEndToEnd(b *testing.B) {
-	e := start(b, refengine.New())
-	m := e.grid.Miners[0]
-	cl := &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Signer: e.grid.Validator}}}
+// BenchmarkCreate measures the accepted+persisted jobs per second of the
+// POST /v1/videos path: authentication, rate limit, validation, the job
+// stored and queued on the embedded JetStream store, the 202 written. The
+// key's limits are out of the way and no miner serves, so jobs stay queued.
+//
+//	go test ./gateway -run '^$' -bench Create -benchtime 20000x
+func BenchmarkCreate(b *testing.B) {
 	ctx := context.Background()
-	var direct, viaGateway time.Duration
-	for i := 0; i < b.N; i++ {
-		spec := fractal.DefaultSpec(fmt.Sprintf("a red ball bouncing over the ocean at night %d", i), uint64(i))
-		start := time.Now()
-		if _, err := cl.Generate(ctx, gridtest.Target(m), minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: spec}, nil); err != nil {
-			b.Fatal(err)
-		}
-		direct += time.Since(start)
-		start = time.Now()
-		body := fmt.Sprintf(`{"prompt": %q, "seed": %d}`, spec.Prompt, spec.Seed)
-		req, _ := http.NewRequest("POST", e.url+"/v1/videos", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+e.key)
-		req.Header.Set("Prefer", "wait=60")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var v struct{ Status string }
-		json.NewDecoder(resp.Body).Decode(&v)
-		resp.Body.Close()
-		if v.Status != "completed" {
-			b.Fatalf("status %s", v.Status)
-		}
-		viaGateway += time.Since(start)
+	g := gridtest.New(b)
+	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(direct.Seconds()/float64(b.N), "miner-s/video")
-	b.ReportMetric(viaGateway.Seconds()/float64(b.N), "gateway-s/video")
-	b.ReportMetric(viaGateway.Seconds()/direct.Seconds(), "gateway/miner")
+	b.Cleanup(func() { st.Close() })
+	kv, err := st.KV(ctx, "gateway", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw := gateway.New()
+	gw.Config.Dispatchers = 1
+	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
+	gw.Chain, gw.Hotkey = g.Chain, g.Validator
+	if err := gw.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { gw.Close() })
+	_, key, err := gw.Keys().Create(ctx, "bench", 1e9, 1e9, 1e9)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := gw.Handler()
+	body := `{"prompt": "a red ball bouncing over the ocean at night", "size": "64x64", "frames": 4, "steps": 6}`
+	var failed atomic.Int64
+	b.SetParallelism(16) // each request waits on the store; overlap them
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/v1/videos", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusAccepted {
+				failed.Add(1)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d creates not accepted", n, b.N)
+	}
 }

@@ -16,6 +16,8 @@ func runBench(ctx context.Context, rio IO, args []string) error {
 	switch name, rest := args[0], args[1:]; name {
 	case "routing":
 		return runBenchRouting(ctx, rio, rest)
+	case "load":
+		return runBenchLoad(ctx, rio, rest)
 	case "verify":
 		return runBenchVerify(ctx, rio, rest)
 	case "help", "-h", "--help":
@@ -31,6 +33,7 @@ func printBenchUsage(w io.Writer) {
 
 Benchmarks:
   routing     simulate routing policies over a grid of uneven miners
+  load        flood a gateway with create requests at a bounded rate (open loop)
   verify      run the adversarial suite: cheats against a real validator, false positives, cost
 
 Run 'fractal bench <benchmark> -h' for a benchmark's flags.

@@ -123,7 +123,7 @@ Commands:
   validator   run a validator (verifier): challenge, verify, score, set weights
   gateway     run a gateway replica (the video API); 'gateway keys' manages API keys
   engine      serve the built-in engine over the engine protocol
-  bench       run a benchmark (routing)
+  bench       run a benchmark (routing, load)
   devchain    run a development chain served over HTTP
   chain       read and write a chain: metagraph, register, stake, subnets
   wallet      create, list and show btcli wallets (new, list, show)

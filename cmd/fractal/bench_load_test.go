@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/loadgen"
+	"github.com/fractal-grid/fractal/jetstream"
+)
+
+func TestBenchLoadRefusesAbsurdRuns(t *testing.T) {
+	for _, args := range [][]string{
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--rate", "1e9"},
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--duration", "2h"},
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--rate", "-1"},
+		{"--target", "127.0.0.1:1", "--key", "k"},
+		{"--target", "http://127.0.0.1:1"},
+		{"--target", "http://127.0.0.1:1", "--key", "k", "extra"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, _, errOut := runBenchCLI(t, append([]string{"bench", "load"}, args...)...)
+			if code != 2 {
+				t.Errorf("exit %d (%s), want 2", code, errOut)
+			}
+		})
+	}
+}
+
+// TestBenchLoadJSON floods a gateway that has no miner: every request is
+// answered, the accepted jobs stay queued, and the command says so in its
+// JSON report and exits 1.
+func TestBenchLoadJSON(t *testing.T) {
+	ctx := context.Background()
+	g := gridtest.New(t)
+	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kv, err := st.KV(ctx, "gateway", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := gateway.New()
+	gw.Jobs, gw.Queue, gw.Blobs, gw.KV, gw.Chain, gw.Hotkey = st.Jobs(), st.Queue(), st.Blobs(), kv, g.Chain, g.Validator
+	if err := gw.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Serve("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	_, key, err := gw.Keys().Create(ctx, "load", 5, 5, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, out, errOut := runBenchCLI(t, "bench", "load", "--target", "http://"+gw.Addr(), "--key", key,
+		"--rate", "20", "--duration", "1s", "--wait", "500ms", "--json")
+	if code != 1 || !strings.Contains(errOut, "unfinished") {
+		t.Errorf("exit %d, stderr %q: want 1 for unfinished jobs", code, errOut)
+	}
+	var rep loadgen.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not a JSON report: %v\n%s", err, out)
+	}
+	if rep.Sent != 20 || rep.Accepted < 5 || rep.Overloaded == 0 || rep.Unfinished != rep.Accepted || rep.Other != 0 {
+		t.Errorf("report %+v: want 20 sent, the burst accepted and left queued, the rest 429", rep)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s, want the run bounded by its duration and wait", took)
+	}
+}
