@@ -70,7 +70,8 @@ func BenchmarkDefaultJob(b *testing.B) {
 		if _, err := eng.Generate(context.Background(), spec, fractal.GenerateOptions{KeepStates: true}); err != nil {
 			b.Fatal(err)
 		}
-		engine += time.Since(start)
+		engineTime := time.Since(start)
+		engine += engineTime
 
 		start = time.Now()
 		var v video
@@ -83,6 +84,9 @@ func BenchmarkDefaultJob(b *testing.B) {
 			call(b, "GET", g.URL()+"v1/videos/"+v.ID, key, nil, http.StatusOK, &v)
 		}
 		completed += time.Since(start)
+		if v.Timings != nil {
+			b.Logf("job %d: engine %s, generate %dms, total %dms, seen %s", i, engineTime, v.Timings.Generate, v.Timings.Total, time.Since(start))
+		}
 		call(b, "GET", g.URL()+"v1/videos/"+v.ID+"/content?variant=mp4", key, nil, http.StatusOK, nil)
 		downloaded += time.Since(start)
 	}

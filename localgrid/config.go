@@ -49,7 +49,7 @@ func DefaultConfig() Config {
 		Miners:           4,
 		NetUID:           1,
 		Tempo:            20,
-		WeightsRateLimit: 5,
+		WeightsRateLimit: 1,
 		Round:            4 * time.Second,
 		Shapes:           []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8}, {Width: 96, Height: 64, Frames: 6, FPS: 8, Steps: 6}},
 		MinerConcurrency: 1,
