@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestBrowserMakesAVideoAndShowsTheGrid(t *testing.T) {
 	cfg.Uneven = true
 	g := startGrid(t, cfg)
 	ctx := browser(t)
+	problems := watchConsole(t, ctx)
 
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(1400, 1000),
@@ -112,6 +114,46 @@ func TestBrowserMakesAVideoAndShowsTheGrid(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
+	for _, p := range problems() {
+		t.Errorf("browser console: %s", p)
+	}
+}
+
+// watchConsole collects the page's console warnings, errors and uncaught
+// exceptions; the returned func stops watching and returns them.
+func watchConsole(t *testing.T, ctx context.Context) func() []string {
+	t.Helper()
+	if err := chromedp.Do(ctx); err != nil { // start the browser and open the tab
+		t.Fatalf("start chromium: %v", err)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	msgs := chromedp.Console(cctx)
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleWarning, chromedp.ConsoleError, chromedp.ConsoleException:
+				mu.Lock()
+				out = append(out, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		stop()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
 }
 
 func jsString(s string) string { return "'" + s + "'" } // API keys hold only [a-z0-9_]
