@@ -1,0 +1,58 @@
+package chaos_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// TestScaleOut runs two gateway replicas and a validator on a three-node
+// cluster with three replicas of every stream: jobs sent to either replica
+// complete with the reference engine's digest and read the same from both,
+// and a validator restarted on the cluster has the scores and tiers it had.
+func TestScaleOut(t *testing.T) {
+	g := newGrid(t, gridOpts{miners: 2, gateways: 2, stepDelay: 20 * time.Millisecond, ackWait: 2 * time.Second})
+	a, b := g.gateways[0].info, g.gateways[1].info
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, mustSubmit(t, []string{a, b}[i%2], g.key, uint64(100+i)).ID)
+	}
+	for i, id := range ids {
+		done := waitEnd(t, a, g.key, id, 60*time.Second)
+		if done.Status != "completed" {
+			t.Fatalf("job %s: %s (%s), want completed", id, done.Status, done.Error)
+		}
+		if want := localDigest(t, spec(uint64(100+i))); done.Digest != want {
+			t.Errorf("job %s: digest %s, want %s", id, done.Digest, want)
+		}
+		if other := video(t, b, g.key, id); other.Status != done.Status || other.Digest != done.Digest {
+			t.Errorf("job %s reads %s/%s on the other replica, want %s/%s", id, other.Status, other.Digest, done.Status, done.Digest)
+		}
+	}
+
+	// The validator restarts on the cluster: scores and tiers are unchanged.
+	ctx := context.Background()
+	g.val.Round(ctx)
+	before := g.val.Stats()
+	g.val.Close()
+	st := openStore(t, g.natsURL, g.opts.ackWait)
+	kv, err := st.KV(ctx, "validator", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := newValidator(t, g.dev, kv, st.Audit(), len(g.miners)).Stats()
+	if len(after) != len(before) || len(before) != len(g.miners) {
+		t.Fatalf("after restart %d miners, want %d", len(after), len(before))
+	}
+	for i := range before {
+		b, _ := json.Marshal(before[i])
+		a, _ := json.Marshal(after[i])
+		if string(a) != string(b) {
+			t.Errorf("miner %s after restart: %s, want %s", before[i].Hotkey, a, b)
+		}
+		if before[i].Passed != 2 {
+			t.Errorf("miner %s passed %d challenges, want 2", before[i].Hotkey, before[i].Passed)
+		}
+	}
+}
