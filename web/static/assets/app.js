@@ -119,6 +119,13 @@ async function poll(id) {
   }
 }
 
+async function cancel() {
+  if (!state.job) return;
+  const r = await api('/v1/videos/' + state.job + '/cancel', { method: 'POST' });
+  if (r.ok) show(await r.json());
+  else $('error').textContent = await apiError(r);
+}
+
 function terminal(s) { return s === 'completed' || s === 'failed' || s === 'cancelled'; }
 
 function show(v) {
@@ -127,6 +134,7 @@ function show(v) {
   const st = $('job-status');
   st.textContent = v.status.replace('_', ' ');
   st.className = 'status ' + v.status;
+  $('cancel').hidden = terminal(v.status);
   $('bar').style.width = (v.status === 'completed' ? 100 : v.progress) + '%';
   const parts = [v.size + ', ' + v.frames + ' frames @ ' + v.fps + ' fps, ' + v.steps + ' steps, seed ' + v.seed];
   if (v.miner) parts.push('miner uid ' + v.miner.uid);
@@ -306,11 +314,17 @@ function drawPlot() {
   let max = 0;
   for (const s of series.values()) for (const [, v] of s.pts) max = Math.max(max, v);
   max = max > 0 ? max * 1.1 : 1;
-  const X = (i) => pad + ((w - 2 * pad) * i) / Math.max(1, HISTORY - 1);
+  const n = state.samples.length;
+  const X = (i) => pad + ((w - 2 * pad) * i) / Math.max(1, n - 1);
   const Y = (v) => h - pad + 8 - ((h - pad) * v) / max;
   svg.append(el('svg:line', { x1: pad, y1: Y(0), x2: w - pad, y2: Y(0), stroke: '#2a2f3d' }));
   svg.append(el('svg:text', { x: 2, y: 14 }, max.toFixed(max < 10 ? 2 : 0)));
   svg.append(el('svg:text', { x: 2, y: Y(0) }, '0'));
+  if (n > 1) {
+    const secs = Math.round((state.samples[n - 1].at - state.samples[0].at) / 1000);
+    svg.append(el('svg:text', { x: pad, y: h - 4 }, '−' + secs + ' s'));
+    svg.append(el('svg:text', { x: w - pad - 20, y: h - 4 }, 'now'));
+  }
   let k = 0;
   for (const [hotkey, s] of series) {
     const color = COLORS[k++ % COLORS.length];
@@ -326,6 +340,7 @@ function drawPlot() {
 async function start() {
   $('form').addEventListener('submit', submit);
   $('downloads').addEventListener('click', download);
+  $('cancel').addEventListener('click', cancel);
   $('metric').addEventListener('change', drawPlot);
   $('key').addEventListener('change', loadHistory);
   try {
