@@ -65,8 +65,8 @@ func mustSubmit(t *testing.T, gw, key string, seed uint64) gateway.Video {
 	return v
 }
 
-// video reads a job from a gateway.
-func video(t *testing.T, gw, key, id string) gateway.Video {
+// getVideo reads a job from a gateway.
+func getVideo(t *testing.T, gw, key, id string) gateway.Video {
 	t.Helper()
 	var v gateway.Video
 	if status := getJSON(gw+"/v1/videos/"+id, key, &v); status != http.StatusOK {

@@ -26,7 +26,7 @@ func TestScaleOut(t *testing.T) {
 		if want := localDigest(t, spec(uint64(100+i))); done.Digest != want {
 			t.Errorf("job %s: digest %s, want %s", id, done.Digest, want)
 		}
-		if other := video(t, b, g.key, id); other.Status != done.Status || other.Digest != done.Digest {
+		if other := getVideo(t, b, g.key, id); other.Status != done.Status || other.Digest != done.Digest {
 			t.Errorf("job %s reads %s/%s on the other replica, want %s/%s", id, other.Status, other.Digest, done.Status, done.Digest)
 		}
 	}
