@@ -63,6 +63,11 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 			g.Close()
 		}
 	}()
+	unlock, err := lockData(g.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	g.closers = append(g.closers, unlock)
 	if g.store, err = g.openStore(ctx); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/localgrid"
@@ -262,4 +264,15 @@ func TestGridOnARunningDevchain(t *testing.T) {
 	var v video
 	call(t, "POST", g.URL()+"v1/videos", g.APIKey(), map[string]any{"prompt": "a boat at sunset", "size": "64x64", "frames": 2, "steps": 4}, http.StatusAccepted, &v)
 	waitCompleted(t, g.URL(), g.APIKey(), v.ID, 30*time.Second)
+}
+
+func TestSecondGridOnOneDataDirectoryIsRefused(t *testing.T) {
+	cfg := testConfig(t.TempDir(), 1)
+	startGrid(t, cfg)
+	g := localgrid.New()
+	g.Config = cfg
+	err := g.Open(context.Background())
+	if !errors.Is(err, fractal.ErrConflict) {
+		t.Fatalf("second grid on one data directory: got %v, want a conflict", err)
+	}
 }
