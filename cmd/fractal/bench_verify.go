@@ -63,7 +63,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	fs := flag.NewFlagSet("bench verify", flag.ContinueOnError)
 	challenges := fs.Int("challenges", 20, "challenges per miner in the live suite")
 	honest := fs.Int("honest", 4, "honest miners in the live suite")
-	trials := fs.Int("trials", 200, "in-process challenges per verification cheat")
+	trials := fs.Int("trials", 250, "in-process challenges per verification cheat (each suite)")
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
@@ -131,7 +131,13 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 		if rep.TolerantSuite, err = adversary.Run(ctx, tcfg); err != nil {
 			return fmt.Errorf("bench verify: tolerant suite: %w", err)
 		}
-		rep.Tolerant = pool(rep.TolerantSuite, nil)
+		toffline := map[string]adversary.OfflineDetection{}
+		if *trials > 0 {
+			if toffline, err = adversary.DetectOffline(ctx, tcfg, *trials); err != nil {
+				return fmt.Errorf("bench verify: tolerant trials: %w", err)
+			}
+		}
+		rep.Tolerant = pool(rep.TolerantSuite, toffline)
 	}
 	progress("%d honest verifications…", *verifications)
 	hcfg := adversary.DefaultHonestConfig(cost.Policy)

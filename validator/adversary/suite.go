@@ -47,7 +47,7 @@ func VerificationCheats() []string {
 }
 
 // DefaultConfig is a small grid: four honest miners, every cheat, three
-// Sybil hotkeys, tiny videos on a device that takes about 140 ms for one.
+// Sybil hotkeys, tiny videos on a device that takes about 270 ms for one.
 // Each round lasts the challenge timeout, which the slow miner runs into.
 func DefaultConfig(dir string) Config {
 	return Config{
@@ -57,8 +57,8 @@ func DefaultConfig(dir string) Config {
 		Shape:            validator.Shape{Width: 64, Height: 64, Frames: 2, FPS: 8, Steps: 8},
 		Policy:           verify.DefaultPolicy(),
 		StepShare:        0.5,
-		DevicePerCost:    25 * time.Second,
-		ChallengeTimeout: 3 * time.Second,
+		DevicePerCost:    50 * time.Second,
+		ChallengeTimeout: 2 * time.Second,
 		SharedProb:       0.1,
 		FlakyRate:        0.05,
 		CorpusSize:       validator.DefaultConfig().CorpusSize,

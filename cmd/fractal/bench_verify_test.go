@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestBenchVerifyJSON(t *testing.T) {
+	// A live suite of real miners, one challenge each: about ten seconds.
+	code, out, errOut := runBenchCLI(t, "bench", "verify", "--json", "--challenges", "1", "--honest", "1",
+		"--trials", "2", "--verifications", "40", "--tolerant=false")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var rep struct {
+		Strategies []struct {
+			Name       string `json:"name"`
+			Challenges int    `json:"challenges"`
+			Detected   int    `json:"detected"`
+		} `json:"strategies"`
+		FalsePositives *int     `json:"false_positives"`
+		Verifications  int      `json:"verifications"`
+		CostRatio      *float64 `json:"cost_ratio"`
+		Goals          map[string]struct {
+			Met bool `json:"met"`
+		} `json:"goals"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Errorf("output has more than one JSON value:\n%s", out)
+	}
+	if rep.FalsePositives == nil || *rep.FalsePositives != 0 || rep.Verifications != 40 {
+		t.Errorf("false_positives %v over %d verifications, want 0 over 40", rep.FalsePositives, rep.Verifications)
+	}
+	if rep.CostRatio == nil || *rep.CostRatio <= 0 || *rep.CostRatio >= 1 {
+		t.Errorf("cost_ratio %v, want a share of a generation", rep.CostRatio)
+	}
+	seen := map[string]bool{}
+	for _, s := range rep.Strategies {
+		seen[s.Name] = true
+		if s.Challenges < 1 {
+			t.Errorf("%s: %d challenges, want at least 1", s.Name, s.Challenges)
+		}
+		if s.Name == "lazy" && s.Detected != s.Challenges {
+			t.Errorf("lazy: detected %d of %d, want all", s.Detected, s.Challenges)
+		}
+	}
+	for _, name := range []string{"honest", "lazy", "fake-frames", "replay", "skip-half", "skip-quarter", "low-steps", "wrong-model", "sybil", "slow", "flaky"} {
+		if !seen[name] {
+			t.Errorf("no figures for %s", name)
+		}
+	}
+	if len(rep.Goals) != 4 {
+		t.Errorf("goals %v, want four", rep.Goals)
+	}
+}
