@@ -58,7 +58,7 @@ func (g *Grid) openChain(ctx context.Context) error {
 	cfg.BlockTime = g.Config.BlockTime
 	cfg.Subnet = g.subnetParams(cfg.Subnet)
 	chain := devchain.New(cfg)
-	chain.Logger = g.logger.With(slog.String("part", "devchain"))
+	chain.Logger = g.logger.With(slog.String(logKeyPart, "devchain"))
 	if err := chain.Open(ctx); err != nil {
 		return fmt.Errorf("devchain: %w", err)
 	}

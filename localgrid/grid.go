@@ -96,7 +96,7 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 
 func (g *Grid) openStore(ctx context.Context) (*jetstream.Store, error) {
 	cfg := jetstream.DefaultConfig(filepath.Join(g.Config.DataDir, "nats"))
-	cfg.Logger = g.logger.With(slog.String("part", "store"))
+	cfg.Logger = g.logger.With(slog.String(logKeyPart, "store"))
 	st, err := jetstream.Open(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -115,7 +115,7 @@ func (g *Grid) startMiner(ctx context.Context, i int) error {
 	m.Config.DrainTimeout = 5 * time.Second
 	m.Engine = &PacedEngine{Engine: refengine.New(), Factor: speedFactor(i, g.Config.Uneven)}
 	m.Hotkey, m.Chain = g.minerKeys[i], g.chain
-	m.Logger = g.logger.With(slog.String("part", MinerHotkey(i)))
+	m.Logger = g.logger.With(slog.String(logKeyPart, MinerHotkey(i)))
 	if err := m.Open(ctx); err != nil {
 		return fmt.Errorf("miner %d: %w", i, err)
 	}
@@ -141,7 +141,7 @@ func (g *Grid) startValidator(ctx context.Context) error {
 	v.Config.ChallengeTimeout = 10 * time.Second
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), g.validatorKey, g.chain, kv, g.store.Audit()
 	v.Words = refengine.Words()
-	v.Logger = g.logger.With(slog.String("part", "validator"))
+	v.Logger = g.logger.With(slog.String(logKeyPart, "validator"))
 	g.registry = prometheus.NewRegistry()
 	v.Registry = g.registry // served with the gateway's at /metrics
 	if err := v.Open(ctx); err != nil {
@@ -170,7 +170,7 @@ func (g *Grid) startGateway(ctx context.Context) error {
 	gw.Config.AllowPrivateHooks = true
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = g.store.Jobs(), g.store.Queue(), g.store.Blobs(), kv
 	gw.Chain, gw.Hotkey = g.chain, g.validatorKey
-	gw.Logger = g.logger.With(slog.String("part", "gateway"))
+	gw.Logger = g.logger.With(slog.String(logKeyPart, "gateway"))
 	gw.Registry = g.registry
 	v := g.validator
 	gw.Standings = func() map[string]gridmap.Standing {
@@ -214,7 +214,7 @@ func (g *Grid) listen() error {
 func (g *Grid) serve(srv *http.Server, ln net.Listener, name string) {
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.logger.Error("server stopped", slog.String("part", name), slog.Any("err", err))
+			g.logger.Error("server stopped", slog.String(logKeyPart, name), slog.Any(logKeyError, err))
 		}
 	}()
 }
@@ -259,3 +259,9 @@ func (g *Grid) Close() error {
 	g.closers = nil
 	return errors.Join(errs...)
 }
+
+// Log keys.
+const (
+	logKeyPart  = "part" // which part of the grid logged
+	logKeyError = "err"
+)
