@@ -65,14 +65,22 @@ func (g *Gateway) setGraph(mg *fractal.Metagraph) {
 	}
 }
 
-// neuron returns the metagraph entry of a miner.
+// neuron returns the metagraph entry of a miner the gateway may call: one
+// whose axon is public, unless private axons are allowed. Every probe and
+// dispatch goes through here, so a miner known to the grid map some other
+// way (a standing, another replica's snapshot) that moved its axon to a
+// private address is never called there.
 func (g *Gateway) neuron(hotkey string) (fractal.Neuron, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.graph == nil {
 		return fractal.Neuron{}, false
 	}
-	return g.graph.ByHotkey(hotkey)
+	n, ok := g.graph.ByHotkey(hotkey)
+	if !ok || !n.Axon.Served() || (!g.Config.AllowPrivateAxons && !fractal.IsPublicIP(n.Axon.IP)) {
+		return fractal.Neuron{}, false
+	}
+	return n, true
 }
 
 // probeAll asks every miner for its health, in parallel, bounded.
@@ -127,8 +135,12 @@ func (g *Gateway) applyStandings(ctx context.Context) {
 	} else {
 		st = g.standingsFromKV(ctx)
 	}
-	for id, s := range st {
-		g.grid.SetStanding(id, s)
+	// Only miners the metagraph admitted (setGraph): a standing must not
+	// bring back one that left or moved its axon where it may not be called.
+	for _, v := range g.grid.Views(nil) {
+		if s, ok := st[v.ID]; ok {
+			g.grid.SetStanding(v.ID, s)
+		}
 	}
 }
 
