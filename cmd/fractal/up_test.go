@@ -22,7 +22,11 @@ import (
 func buildFractal(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "fractal")
-	cmd := exec.Command(testenv.Tool(t, "go"), "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(testenv.Tool(t, "go"), append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
