@@ -9,7 +9,6 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/localgrid"
-	"github.com/fractal-grid/fractal/refengine"
 )
 
 // BenchmarkUp measures the time from starting a grid of four miners to its
@@ -52,47 +51,32 @@ func BenchmarkUp(b *testing.B) {
 // BenchmarkDefaultJob compares what a user waits for a default job through
 // the gateway (submit until completed, and until the MP4 is downloaded)
 // with the engine's own generation time for the same spec, on the same
-// machine. Validator rounds are paused so only the job uses the CPU.
+// machine (see localgrid.Bench); b.N is the number of jobs.
 func BenchmarkDefaultJob(b *testing.B) {
-	cfg := testConfig(b.TempDir(), 1)
-	cfg.Round = time.Hour
-	g := startGrid(b, cfg)
-	eng := refengine.New()
-	// A key that polling every few milliseconds does not rate-limit.
-	_, key, err := g.Gateway().Keys().Create(context.Background(), "bench", 10_000, 10_000, 16)
+	spec := fractal.DefaultSpec("a red ball bouncing over the ocean at night", 1000)
+	res, err := localgrid.Bench(context.Background(), testConfig(b.TempDir(), 1), spec, b.N)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var engine, completed, downloaded time.Duration
-	for i := 0; b.Loop(); i++ {
-		spec := fractal.DefaultSpec("a red ball bouncing over the ocean at night", uint64(1000+i))
-		start := time.Now()
-		if _, err := eng.Generate(context.Background(), spec, fractal.GenerateOptions{KeepStates: true}); err != nil {
-			b.Fatal(err)
-		}
-		engineTime := time.Since(start)
-		engine += engineTime
+	b.ReportMetric(res.EngineS, "engine-s")
+	b.ReportMetric(res.JobS, "completed-s")
+	b.ReportMetric(res.Ratio, "completed/engine")
+	b.ReportMetric(res.MP4, "mp4/engine")
+}
 
-		start = time.Now()
-		var v video
-		call(b, "POST", g.URL()+"v1/videos", key, map[string]any{"prompt": spec.Prompt, "seed": spec.Seed}, http.StatusAccepted, &v)
-		for v.Status != "completed" {
-			if v.Status == "failed" {
-				b.Fatalf("job failed: %s", v.Error)
-			}
-			time.Sleep(5 * time.Millisecond)
-			call(b, "GET", g.URL()+"v1/videos/"+v.ID, key, nil, http.StatusOK, &v)
-		}
-		completed += time.Since(start)
-		if v.Timings != nil {
-			b.Logf("job %d: engine %s, generate %dms, total %dms, seen %s", i, engineTime, v.Timings.Generate, v.Timings.Total, time.Since(start))
-		}
-		call(b, "GET", g.URL()+"v1/videos/"+v.ID+"/content?variant=mp4", key, nil, http.StatusOK, nil)
-		downloaded += time.Since(start)
+func TestBenchReportsEveryFigure(t *testing.T) {
+	spec := fractal.Spec{Prompt: "a white horse running on a beach", Seed: 9, Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}
+	res, err := localgrid.Bench(context.Background(), testConfig(t.TempDir(), 1), spec, 3)
+	if err != nil {
+		t.Fatal(err)
 	}
-	n := float64(b.N)
-	b.ReportMetric(engine.Seconds()/n, "engine-s")
-	b.ReportMetric(completed.Seconds()/n, "completed-s")
-	b.ReportMetric(completed.Seconds()/engine.Seconds(), "completed/engine")
-	b.ReportMetric(downloaded.Seconds()/engine.Seconds(), "mp4/engine")
+	figures := map[string]float64{"ready": res.ReadyS, "engine": res.EngineS, "job": res.JobS, "mp4": res.MP4S, "ratio": res.Ratio, "mp4 ratio": res.MP4}
+	for name, v := range figures {
+		if !(v > 0) {
+			t.Errorf("%s: got %g, want a positive figure", name, v)
+		}
+	}
+	if res.MP4S < res.JobS {
+		t.Errorf("the MP4 arrived after %gs, before the job completed (%gs)", res.MP4S, res.JobS)
+	}
 }

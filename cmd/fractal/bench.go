@@ -20,6 +20,8 @@ func runBench(ctx context.Context, rio IO, args []string) error {
 		return runBenchLoad(ctx, rio, rest)
 	case "verify":
 		return runBenchVerify(ctx, rio, rest)
+	case "up":
+		return runBenchUp(ctx, rio, rest)
 	case "help", "-h", "--help":
 		printBenchUsage(rio.Stdout)
 		return nil
@@ -35,6 +37,7 @@ Benchmarks:
   routing     simulate routing policies over a grid of uneven miners
   load        flood a gateway with create requests at a bounded rate (open loop)
   verify      run the adversarial suite: cheats against a real validator, false positives, cost
+  up          time 'fractal up' to ready, and a default job through the API against the engine alone
 
 Run 'fractal bench <benchmark> -h' for a benchmark's flags.
 `)
