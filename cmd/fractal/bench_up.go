@@ -20,10 +20,16 @@ func runBenchUp(ctx context.Context, rio IO, args []string) error {
 	spec := fractal.DefaultSpec("a red ball bouncing over the ocean at night", 1000)
 	fs := flag.NewFlagSet("bench up", flag.ContinueOnError)
 	fs.IntVar(&cfg.Miners, "miners", cfg.Miners, "miners in the grid")
-	jobs := fs.Int("jobs", 5, "default jobs run one after another")
+	jobs := fs.Int("jobs", 5, "jobs run one after another")
+	fs.IntVar(&spec.Frames, "frames", spec.Frames, "frames per job")
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "sampling steps per job")
+	fs.Func("size", fmt.Sprintf("`WxH` of each job (default %dx%d)", spec.Width, spec.Height), func(v string) error {
+		_, err := fmt.Sscanf(v, "%dx%d", &spec.Width, &spec.Height)
+		return err
+	})
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: fractal bench up [--miners N] [--jobs N] [--json]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: fractal bench up [--miners N] [--jobs N] [--size WxH] [--frames N] [--steps N] [--json]\n\n"+
 			"Starts a local grid in a temporary directory and reports the time until its API answers, then\n"+
 			"runs default jobs one at a time, each on the engine directly and through the API, and reports\n"+
 			"the medians and the ratio a user pays over the engine alone.\n\n")
@@ -41,6 +47,9 @@ func runBenchUp(ctx context.Context, rio IO, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg.DataDir = dir
+	if err := spec.Validate(); err != nil {
+		return usageErrorf("bench up: %v", err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("bench up: %v", err)
 	}
@@ -57,7 +66,7 @@ func runBenchUp(ctx context.Context, rio IO, args []string) error {
 		return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
 	}
 	_, err = fmt.Fprintf(rio.Stdout, `fractal up: ready in %s with %d miners
-default job (%dx%d, %d frames, %d steps), median of %d:
+job of %dx%d, %d frames, %d steps, median of %d:
   engine alone        %8s
   through the API     %8s   ×%.2f
   with the MP4        %8s   ×%.2f
