@@ -65,6 +65,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	honest := fs.Int("honest", 4, "honest miners in the live suite")
 	trials := fs.Int("trials", 250, "in-process challenges per verification cheat (each suite)")
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
+	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
 	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
@@ -74,8 +75,8 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("bench verify: unexpected arguments %v", fs.Args())
 	}
-	if *challenges < 1 || *honest < 1 || *trials < 0 || *verifications < 1 {
-		return usageErrorf("bench verify: --challenges, --honest and --verifications must be positive, --trials not negative")
+	if *challenges < 1 || *honest < 1 || *trials < 0 || *verifications < 1 || *costChecks < 1 {
+		return usageErrorf("bench verify: --challenges, --honest, --verifications and --cost-checks must be positive, --trials not negative")
 	}
 	start := time.Now()
 	progress := func(format string, a ...any) {
@@ -85,7 +86,9 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	rep := benchVerifyReport{}
 	progress("measuring the cost shape on a default video…")
-	cost, err := adversary.MeasureCost(ctx, adversary.DefaultCostConfig())
+	ccfg := adversary.DefaultCostConfig()
+	ccfg.Checks = *costChecks
+	cost, err := adversary.MeasureCost(ctx, ccfg)
 	if err != nil {
 		return fmt.Errorf("bench verify: cost: %w", err)
 	}

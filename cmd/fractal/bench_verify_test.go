@@ -9,7 +9,7 @@ import (
 func TestBenchVerifyJSON(t *testing.T) {
 	// A live suite of real miners, one challenge each: about ten seconds.
 	code, out, errOut := runBenchCLI(t, "bench", "verify", "--json", "--challenges", "1", "--honest", "1",
-		"--trials", "2", "--verifications", "40", "--tolerant=false")
+		"--trials", "2", "--verifications", "40", "--cost-checks", "2", "--tolerant=false")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
