@@ -35,7 +35,7 @@ func (c *UpCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Chain, "chain", cfg.Chain, "`dev` for an embedded devchain, or http://HOST:PORT of a running 'fractal devchain'")
 	fs.StringVar(&cfg.ChainAddr, "chain-addr", cfg.ChainAddr, "`HOST:PORT` the embedded devchain is served on, for other processes")
 	fs.DurationVar(&cfg.BlockTime, "block-time", cfg.BlockTime, "the embedded devchain's block time")
-	fs.BoolVar(&cfg.Uneven, "uneven", cfg.Uneven, "give the miners different speeds (1×, 1.5×, 2.5×, 4× slower) so routing has something to do")
+	fs.BoolVar(&cfg.Uneven, "uneven", cfg.Uneven, "give the miners different speeds (1, 1.5, 2.5 and 4 times as slow as the engine) so routing has something to do")
 	fs.IntVar(&cfg.MinerConcurrency, "concurrency", cfg.MinerConcurrency, "generations each miner runs at once")
 	fs.BoolVar(&c.Verbose, "v", false, "log every part's activity to stderr (default: warnings only)")
 	fs.Usage = func() {
