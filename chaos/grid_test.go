@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,24 +31,25 @@ type gridOpts struct {
 // miners and gateway replicas in processes of their own, and a validator
 // in the test process, all sharing the cluster.
 type grid struct {
-	dev      *gridtest.Grid
-	chainURL string
-	natsURL  string
-	nats     []*child
-	miners   map[string]*child // by hotkey
-	gateways []*child
-	opts     gridOpts
-	store    *jetstream.Store
-	kv       fractal.KV
-	key      string // an API key
-	val      *validator.Validator
+	dev       *gridtest.Grid
+	chainURL  string
+	stopChain func()
+	natsURL   string
+	nats      []*child
+	miners    map[string]*child // by hotkey
+	gateways  []*child
+	opts      gridOpts
+	store     *jetstream.Store
+	kv        fractal.KV
+	key       string // an API key
+	val       *validator.Validator
 }
 
 func newGrid(t *testing.T, opts gridOpts) *grid {
 	t.Helper()
 	ctx := context.Background()
 	g := &grid{dev: gridtest.New(t), miners: map[string]*child{}, opts: opts}
-	g.chainURL = serveChain(t, g.dev.Chain)
+	g.chainURL, g.stopChain = serveChain(t, g.dev.Chain, "127.0.0.1:0")
 	g.startCluster(t)
 	g.store = openStore(t, g.natsURL, opts.ackWait)
 	var err error
@@ -146,18 +148,21 @@ func newValidator(t *testing.T, dev *gridtest.Grid, kv fractal.KV, audit fractal
 	return v
 }
 
-// serveChain serves the devchain over HTTP on loopback.
-func serveChain(t *testing.T, chain *devchain.Chain) string {
+// serveChain serves the devchain over HTTP on addr ("127.0.0.1:0": any
+// port) and returns its URL and a function that takes it away.
+func serveChain(t *testing.T, chain *devchain.Chain, addr string) (string, func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := devchain.NewServer(chain)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	t.Cleanup(func() { api.Close(); srv.Close() })
-	return "http://" + ln.Addr().String()
+	var once sync.Once
+	stop := func() { once.Do(func() { api.Close(); srv.Close() }) }
+	t.Cleanup(stop)
+	return "http://" + ln.Addr().String(), stop
 }
 
 // freePorts finds n free ports; servers of a cluster must know each
