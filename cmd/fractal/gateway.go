@@ -18,6 +18,7 @@ type GatewayCommand struct {
 	ChainURL string
 	DataDir  string
 	NATS     string
+	Replicas int // of every stream on the NATS cluster
 	Addr     string
 	Wallet   *walletFlags
 	Gateway  *gateway.Gateway
@@ -54,6 +55,7 @@ func (c *GatewayCommand) ParseFlags(args []string, stderr io.Writer) error {
 	c.Wallet = addWalletFlags(fs)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "`HOST:PORT` of the API")
 	fs.StringVar(&c.NATS, "nats", "", "`URL` of the NATS JetStream server or cluster shared with the validator and other replicas")
+	addNATSReplicasFlag(fs, &c.Replicas)
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` for an embedded store (a single replica without --nats)")
 	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "route to miners on private or loopback addresses (local grids)")
 	addGatewayFlags(fs, cfg)
@@ -78,7 +80,7 @@ func (c *GatewayCommand) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.store, err = openStore(ctx, c.DataDir, c.NATS, c.Logger); err != nil {
+	if c.store, err = openSharedStore(ctx, c.DataDir, c.NATS, c.Replicas, c.Logger); err != nil {
 		return err
 	}
 	if c.chain, err = openChain(ctx, c.ChainURL, c.Logger); err != nil {

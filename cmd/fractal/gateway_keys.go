@@ -21,6 +21,8 @@ func runGatewayKeys(ctx context.Context, rio IO, args []string) error {
 	fs := flag.NewFlagSet("gateway keys "+sub, flag.ContinueOnError)
 	dataDir := fs.String("data", defaultDataDir("validator"), "`DIR` of the embedded store (the validator's --data)")
 	natsURL := fs.String("nats", "", "`URL` of the shared NATS JetStream store")
+	var replicas int
+	addNATSReplicasFlag(fs, &replicas)
 	name := fs.String("name", "", "a `NAME` for the key (create)")
 	defaults := gateway.DefaultConfig()
 	rate := fs.Float64("rate", defaults.DefaultRate, "requests per second (create)")
@@ -45,7 +47,7 @@ func runGatewayKeys(ctx context.Context, rio IO, args []string) error {
 	if sub == "revoke" && id == "" {
 		return usageErrorf("gateway keys revoke: give the key id (see 'fractal gateway keys list')")
 	}
-	st, err := openStore(ctx, *dataDir, *natsURL, slog.New(slog.DiscardHandler))
+	st, err := openSharedStore(ctx, *dataDir, *natsURL, replicas, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}

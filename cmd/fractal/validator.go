@@ -27,6 +27,7 @@ type ValidatorCommand struct {
 	Engine    string
 	DataDir   string
 	NATS      string
+	Replicas  int // of every stream on the NATS cluster
 	APIAddr   string
 	Wallet    *walletFlags
 	Validator *validator.Validator
@@ -67,6 +68,7 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	c.Wallet = addWalletFlags(fs)
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` for the embedded NATS JetStream store (scores, audit log)")
 	fs.StringVar(&c.NATS, "nats", "", "`URL` of an external NATS JetStream server or cluster (instead of the embedded one)")
+	addNATSReplicasFlag(fs, &c.Replicas)
 	fs.StringVar(&c.Engine, "engine", c.Engine, "the subnet's model to verify with: `builtin`, or http://HOST:PORT of an engine server")
 	fs.DurationVar(&cfg.Round, "round", cfg.Round, "time between challenge rounds")
 	fs.DurationVar(&cfg.BlockTime, "block-time", cfg.BlockTime, "the chain's block time (spreads challenges over a tempo)")
@@ -96,14 +98,10 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	return c.Gateway.Config.Validate()
 }
 
-// openStore opens the embedded store under dir, or the external one at url.
+// openStore opens the embedded store under dir, or the external one at url
+// with one replica of everything.
 func openStore(ctx context.Context, dir, url string, logger *slog.Logger) (*jetstream.Store, error) {
-	cfg := jetstream.DefaultConfig(filepath.Join(dir, "nats"))
-	if url != "" {
-		cfg.DataDir, cfg.URL = "", url
-	}
-	cfg.Logger = logger
-	return jetstream.Open(ctx, cfg)
+	return openSharedStore(ctx, dir, url, 1, logger)
 }
 
 // Open loads keys and state and starts the rounds.
@@ -116,7 +114,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.store, err = openStore(ctx, c.DataDir, c.NATS, c.Logger); err != nil {
+	if c.store, err = openSharedStore(ctx, c.DataDir, c.NATS, c.Replicas, c.Logger); err != nil {
 		return err
 	}
 	kv, err := c.store.KV(ctx, "validator", 0)
