@@ -17,7 +17,7 @@ type Snapshot struct {
 }
 
 // MinerState is one miner in a Snapshot. Each group of fields carries the
-// time it was last updated; Merge keeps the newer group.
+// time it was last updated, which Merge compares.
 type MinerState struct {
 	ID string `json:"id"`
 	Info
@@ -77,12 +77,14 @@ func (m *Map) Snapshot() Snapshot {
 	return s
 }
 
-// Merge folds in a snapshot from another replica. For each miner, each
-// group of fields (service time, probe, success rate, standing, breaker) is
-// taken from the snapshot when it is newer than ours. Outstanding counts and
-// RTTs stay local: they describe the replica, not the miner; other replicas'
-// load reaches us through the miners' reported queues. Miners unknown here
-// are added. A snapshot from our own origin is ignored.
+// Merge folds in a snapshot from another replica. Verification standing,
+// success rate and circuit breaker are taken per miner when the snapshot's
+// are newer than ours, so that a miner failing for one replica is avoided by
+// all. Service time, queue and coordinates are taken only for miners we have
+// no samples or probes of yet: each replica measures them itself. Outstanding
+// counts and RTTs stay local: they describe the replica, not the miner, and
+// other replicas' load reaches us through the miners' reported queues. Miners
+// unknown here are added. A snapshot from our own origin is ignored.
 func (m *Map) Merge(s Snapshot) {
 	if s.Origin == m.cfg.Origin {
 		return
@@ -94,10 +96,16 @@ func (m *Map) Merge(s Snapshot) {
 		if x.info == (Info{}) {
 			x.info = r.Info
 		}
-		if r.ServiceAt.After(x.service.at) && r.ServiceSamples > 0 {
-			x.service = peakEWMA{value: r.ServiceSeconds, at: r.ServiceAt, n: max(r.ServiceSamples, x.service.n)}
+		// Service times and probes stand in only until we have our own.
+		// Replicas that each keep their own estimates disagree a little,
+		// and that spreads their requests: in the routing simulation,
+		// sharing service times made replicas pile onto the same miners
+		// (p99 7–15% worse). A newer remote probe would also subtract our
+		// attempts sent since it as if the miner had counted them.
+		if x.service.n == 0 && r.ServiceSamples > 0 {
+			x.service = peakEWMA{value: r.ServiceSeconds, at: r.ServiceAt, n: r.ServiceSamples}
 		}
-		if r.ProbeAt.After(x.probeAt) {
+		if x.probeAt.IsZero() && !r.ProbeAt.IsZero() {
 			x.queue, x.work, x.slots, x.eta = r.Queue, r.Work, max(r.Slots, 1), r.ETASeconds
 			x.probeAt, x.workAtProbe = r.ProbeAt, x.outWork
 			if r.Coord != nil && x.shadow != nil && r.Coord.IsCompatibleWith(x.shadow.GetCoordinate()) {

@@ -38,10 +38,12 @@ func TestMerge(t *testing.T) {
 	local, lc := MustNew(t, "local")
 	remote, rc := MustNew(t, "remote")
 
-	// Local knows m1 from earlier; remote learns newer things about m1
-	// and knows m2, which local has never seen.
+	// Local has probed m1 and finished a job on it; remote learns newer
+	// things about m1 and knows m2, which local has never seen.
 	local.SetStanding("m1", Standing{Verified: false})
 	local.Probed("m1", Probe{RTT: 10 * time.Millisecond, Queue: 1})
+	local.Dispatched("m1", 1)
+	local.Finished("m1", Outcome{Result: Succeeded, Service: 3 * time.Second, Cost: 1})
 	local.Dispatched("m1", 1)
 	rc.Advance(time.Minute)
 	remote.SetStanding("m1", Standing{Verified: true, Tier: 4})
@@ -53,35 +55,44 @@ func TestMerge(t *testing.T) {
 		remote.Finished("m1", Outcome{Result: Failed})
 	}
 	remote.SetStanding("m2", Standing{Verified: true, Tier: 1})
+	remote.Probed("m2", Probe{RTT: 80 * time.Millisecond, Queue: 3, Work: 4, Slots: 2})
+	remote.Dispatched("m2", 2)
+	remote.Finished("m2", Outcome{Result: Succeeded, Service: 10 * time.Second, Cost: 2})
 
 	lc.Advance(time.Minute)
 	local.Merge(remote.Snapshot())
 
 	v1 := mustView(t, local, "m1")
-	if !v1.Verified || v1.Tier != 4 {
-		t.Errorf("m1 standing: verified %v tier %d, want the newer remote true 4", v1.Verified, v1.Tier)
-	}
-	if v1.Breaker != Open {
-		t.Errorf("m1 breaker = %s, want the newer remote open", v1.Breaker)
-	}
-	if v1.Service != 7*time.Second {
-		t.Errorf("m1 service = %v, want the remote's 7s", v1.Service)
-	}
-	if v1.Outstanding != 1 {
-		t.Errorf("m1 outstanding = %d, want local's 1 (outstanding stays local)", v1.Outstanding)
-	}
-	if want := 10 * time.Millisecond; v1.RTT != want {
-		t.Errorf("m1 RTT = %v, want local's %v (RTT stays local)", v1.RTT, want)
-	}
-	// Remote's queue of 6 work units includes our 1 outstanding as of now.
-	if v1.Slots != 2 || math.Abs(v1.Backlog-6) > 1e-9 {
-		t.Errorf("m1 slots %d backlog %g, want the remote probe's 2 and 6", v1.Slots, v1.Backlog)
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"standing (newer remote)", [2]any{v1.Verified, v1.Tier}, [2]any{true, 4}},
+		{"breaker (newer remote)", v1.Breaker, Open},
+		{"service (local samples kept)", v1.Service, 3 * time.Second},
+		{"outstanding (local)", v1.Outstanding, 1},
+		{"RTT (local)", v1.RTT, 10 * time.Millisecond},
+		{"slots and backlog (local probe kept: 1 of ours + 1 of others)", [2]any{v1.Slots, v1.Backlog}, [2]any{1, 2.0}},
+	} {
+		if c.got != c.want {
+			t.Errorf("m1 %s = %v, want %v", c.what, c.got, c.want)
+		}
 	}
 	if want := 1 - DefaultConfig().SuccessAlpha; v1.Success >= want {
-		t.Errorf("m1 success = %g, want the remote's, below %g", v1.Success, want)
+		t.Errorf("m1 success = %g, want the newer remote's, below %g", v1.Success, want)
 	}
-	if v2, ok := local.View("m2"); !ok || !v2.Verified || v2.Tier != 1 {
-		t.Errorf("m2 = %+v, %v; want it added from the remote, verified, tier 1", v2, ok)
+
+	v2, ok := local.View("m2")
+	if !ok {
+		t.Fatal("m2 not added from the remote snapshot")
+	}
+	// Nothing local about m2: its standing, service time and probe come
+	// from the remote; the remote's 4 units of queued work are others'.
+	if !v2.Verified || v2.Tier != 1 || v2.Service != 5*time.Second || v2.Slots != 2 || math.Abs(v2.Backlog-4) > 1e-9 {
+		t.Errorf("m2 = %+v; want verified, tier 1, 5s service, 2 slots, backlog 4 from the remote", v2)
+	}
+	if v2.RTT == DefaultConfig().DefaultRTT {
+		t.Errorf("m2 RTT = the default %v, want an estimate from the remote's coordinates", v2.RTT)
 	}
 
 	// An older snapshot changes nothing; one from our own origin is ignored.

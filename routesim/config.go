@@ -36,6 +36,10 @@ type Config struct {
 	// of the jobs with its own map; they learn of each other's load only
 	// through the miners' health probes.
 	Gateways int
+	// ShareEvery is how often each replica publishes its grid map snapshot
+	// and merges the others' (as they would through a key-value store);
+	// 0 shares nothing.
+	ShareEvery time.Duration
 
 	FailingFraction float64 // fraction of miners that fail jobs
 	FailRate        float64 // fraction of their jobs those miners fail
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		Jobs:            20000,
 		Seed:            1,
 		Gateways:        1,
+		ShareEvery:      2 * time.Second,
 		FailingFraction: 0.1,
 		FailRate:        0.5,
 		MaxAttempts:     4,
@@ -83,6 +88,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("routesim: failing fraction and fail rate must be in [0, 1]")
 	case c.MaxAttempts < 1:
 		return fmt.Errorf("routesim: max attempts must be at least 1, got %d", c.MaxAttempts)
+	case c.ShareEvery < 0:
+		return fmt.Errorf("routesim: share interval must not be negative, got %v", c.ShareEvery)
 	case c.BaseService <= 0 || c.ProbeMin <= 0 || c.ProbeMax < c.ProbeMin || c.JobTimeout <= 0:
 		return fmt.Errorf("routesim: durations must be positive, probe max ≥ probe min")
 	case c.QueueLimit < 0:

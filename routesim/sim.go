@@ -182,6 +182,9 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 			s.at(probes.Float64()*s.cfg.ProbeMax.Seconds(), func() { s.probe(gw, m, probes) })
 		}
 	}
+	if len(s.gateways) > 1 && s.cfg.ShareEvery > 0 {
+		s.at(s.cfg.ShareEvery.Seconds(), s.share)
+	}
 	for n := 0; len(s.events) > 0; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
@@ -302,6 +305,23 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 	})
 	next := s.cfg.ProbeMin.Seconds() + rng.Float64()*(s.cfg.ProbeMax-s.cfg.ProbeMin).Seconds()
 	s.at(s.now+next, func() { s.probe(gw, m, rng) })
+}
+
+// share has every replica merge every other replica's snapshot.
+func (s *sim) share() {
+	if s.done == s.cfg.Jobs {
+		return
+	}
+	snaps := make([]gridmap.Snapshot, len(s.gateways))
+	for i, gw := range s.gateways {
+		snaps[i] = gw.grid.Snapshot()
+	}
+	for _, gw := range s.gateways {
+		for _, snap := range snaps {
+			gw.grid.Merge(snap) // its own is ignored
+		}
+	}
+	s.at(s.now+s.cfg.ShareEvery.Seconds(), s.share)
 }
 
 func remove(as []*attempt, a *attempt) []*attempt {
