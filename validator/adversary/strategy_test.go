@@ -28,7 +28,7 @@ func TestStrategiesWork(t *testing.T) {
 	for _, tc := range []struct {
 		strategy  Strategy
 		work      float64
-		trueSteps int // steps t whose state is Step(t, state t-1)
+		trueSteps int  // steps t whose state is Step(t, state t-1)
 		decoded   bool // the frames are the spec's decode of the committed final state
 	}{
 		{Honest{}, 1, 8, true},
