@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // BenchmarkCreate measures the accepted+persisted jobs per second of the
@@ -21,9 +24,21 @@ import (
 //
 //	go test ./gateway -run '^$' -bench Create -benchtime 20000x
 func BenchmarkCreate(b *testing.B) {
+	benchCreate(b, jetstream.DefaultConfig(b.TempDir()))
+}
+
+// BenchmarkCreateCluster is BenchmarkCreate on a three-node cluster on
+// loopback with three replicas of every stream, as docs/scale.md deploys.
+func BenchmarkCreateCluster(b *testing.B) {
+	cfg := jetstream.DefaultConfig("")
+	cfg.URL, cfg.Replicas = startCluster(b), 3
+	benchCreate(b, cfg)
+}
+
+func benchCreate(b *testing.B, cfg jetstream.Config) {
 	ctx := context.Background()
 	g := gridtest.New(b)
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(b.TempDir()))
+	st, err := jetstream.Open(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,4 +80,42 @@ func BenchmarkCreate(b *testing.B) {
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d creates not accepted", n, b.N)
 	}
+}
+
+// startCluster runs three JetStream servers routed on loopback and returns
+// their client URLs.
+func startCluster(tb testing.TB) string {
+	tb.Helper()
+	var lns []net.Listener
+	var routes []string
+	for range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lns = append(lns, ln)
+		routes = append(routes, fmt.Sprintf("nats-route://%s", ln.Addr()))
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	var urls []string
+	for i, ln := range lns {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: tb.TempDir(), MaxPayload: 8 << 20, NoSigs: true, NoLog: true,
+			Cluster: server.ClusterOpts{Name: "fractal", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ns.Start()
+		tb.Cleanup(ns.Shutdown)
+		if !ns.ReadyForConnections(10 * time.Second) {
+			tb.Fatalf("server n%d not ready", i+1)
+		}
+		urls = append(urls, ns.ClientURL())
+	}
+	return strings.Join(urls, ",")
 }
