@@ -16,8 +16,11 @@ const (
 	Version = "4"
 	// JitterTolerance is the tolerance a jittered engine states.
 	JitterTolerance = 1e-3
-	// MaxJitter is the largest relative jitter NewWithJitter accepts.
-	MaxJitter = JitterTolerance / 4
+	// MaxJitter is the largest relative jitter NewWithJitter accepts. The
+	// jitter is a triangular variate of up to √6 times the amplitude, so two
+	// honest engines at MaxJitter differ by at most 2·√6/8 ≈ 0.61 of the
+	// tolerance: a verifier never accuses an honest noisy engine.
+	MaxJitter = JitterTolerance / 8
 )
 
 // Engine is the reference engine. It holds no mutable state, so one Engine

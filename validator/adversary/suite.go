@@ -446,8 +446,7 @@ func shares(ctx context.Context, rep *Report, g *grid, v *validator.Validator, m
 	rep.HonestShare = byName[NameHonest]
 }
 
-// honestJitter is the noise of the tolerant suite's engines. The reference
-// engine's jitter is a triangular variate of up to √6 times its amplitude,
-// so two engines at refengine.MaxJitter can differ by 2·√6/4 ≈ 1.22 times
-// the tolerance: half of it keeps honest engines within ≈ 0.61 of it.
-const honestJitter = refengine.MaxJitter / 2
+// honestJitter is the noise of the tolerant suite's engines: the largest
+// the reference engine allows, which keeps two honest engines within
+// ≈ 0.61 of the tolerance.
+const honestJitter = refengine.MaxJitter
