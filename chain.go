@@ -144,3 +144,12 @@ func NormalizeWeights(uids []uint16, weights []float64) ([]uint16, []uint16, err
 	}
 	return outU, outW, nil
 }
+
+// IsPublicIP reports whether ip is a globally reachable unicast address:
+// not private, loopback, link-local, unspecified or multicast. Validators
+// and gateways refuse other axons unless they run a local grid.
+func IsPublicIP(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsValid() && !(ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
+}

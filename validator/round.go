@@ -105,11 +105,7 @@ func (v *Validator) pick() []fractal.Neuron {
 // axonAllowed refuses private, loopback and link-local addresses unless the
 // validator runs a local grid.
 func (v *Validator) axonAllowed(ip netip.Addr) bool {
-	if v.Config.AllowPrivateAxons {
-		return true
-	}
-	ip = ip.Unmap()
-	return !(ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified())
+	return v.Config.AllowPrivateAxons || fractal.IsPublicIP(ip)
 }
 
 // Record is one verification as the audit log keeps it.
