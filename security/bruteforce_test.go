@@ -34,6 +34,7 @@ func TestAPIKeyBruteForceLimited(t *testing.T) {
 	if status != http.StatusTooManyRequests || retry < 1 {
 		t.Fatalf("guess %d: status %d, Retry-After %d; want 429 with Retry-After", allowed, status, retry)
 	}
+	t.Logf("after %d failures: 429 with Retry-After %d", allowed, retry)
 	if status, _ := list(t, guesser, gw, key); status != http.StatusTooManyRequests {
 		t.Errorf("the right key from the guessing address: status %d, want 429", status)
 	}
