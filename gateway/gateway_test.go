@@ -35,6 +35,12 @@ type env struct {
 // start runs a gateway over a real grid of miners and an embedded store.
 func start(t testing.TB, engines ...fractal.Engine) *env {
 	t.Helper()
+	return startWith(t, nil, engines...)
+}
+
+// startWith is start with an organic hand-over.
+func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine) *env {
+	t.Helper()
 	ctx := context.Background()
 	g := gridtest.New(t)
 	for _, e := range engines {
@@ -54,7 +60,7 @@ func start(t testing.TB, engines ...fractal.Engine) *env {
 	gw.Config.ProbeInterval = 100 * time.Millisecond
 	gw.Config.Dispatchers = 4
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
+	gw.Chain, gw.Hotkey, gw.Logger, gw.Organic = g.Chain, g.Validator, gridtest.Logger(t), organic
 	gw.Standings = func() map[string]gridmap.Standing {
 		out := map[string]gridmap.Standing{}
 		for _, m := range g.Miners {
