@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/web"
 )
 
 // KeyFile is the name of the file under DataDir holding the demo API key.
@@ -54,13 +53,10 @@ func (g *Grid) demoKey(ctx context.Context) (string, error) {
 	return key, nil
 }
 
-// Handler serves the web page at /, the demo key to loopback clients at
-// GET /v1/local/key, and the gateway's API everywhere else.
+// Handler serves the gateway (the API and the web page) and, to loopback
+// clients, the demo key at GET /v1/local/key.
 func (g *Grid) Handler() http.Handler {
 	mux := http.NewServeMux()
-	page := web.Handler()
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET /assets/", page)
 	if g.Config.ServeKey {
 		mux.HandleFunc("GET /v1/local/key", g.handleKey)
 	}
