@@ -77,7 +77,7 @@ func TestMinerKilledMidGeneration(t *testing.T) {
 func TestGatewayKilledWithJobsInFlight(t *testing.T) {
 	const jobs = 6
 	ackWait := 2 * time.Second
-	g := newGrid(t, gridOpts{miners: 2, gateways: 1, stepDelay: 400 * time.Millisecond, ackWait: ackWait})
+	g := newGrid(t, gridOpts{miners: 2, gateways: 1, stepDelay: 500 * time.Millisecond, ackWait: ackWait})
 	a := g.gateways[0]
 	var ids []string
 	for i := range jobs {
