@@ -58,6 +58,9 @@ func startChild(t *testing.T, name, role string, args roleArgs) *child {
 	go func() { cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() {
 		c.stop()
+		if strings.Contains(c.output(), "WARNING: DATA RACE") {
+			t.Errorf("%s reported a data race", name) // its output follows
+		}
 		if t.Failed() {
 			t.Logf("output of %s:\n%s", name, c.output())
 		}
