@@ -36,11 +36,19 @@ func getJSON(url, key string, out any) int {
 // submit posts the test spec with seed to a gateway and returns the status
 // and the video (when accepted).
 func submit(gw, key string, seed uint64) (int, gateway.Video, error) {
+	return submitWith(gw, key, seed, "")
+}
+
+// submitWith is submit with an Idempotency-Key ("" for none).
+func submitWith(gw, key string, seed uint64, idempotencyKey string) (int, gateway.Video, error) {
 	s := spec(seed)
 	body := fmt.Sprintf(`{"prompt": %q, "seed": %d, "size": "%dx%d", "frames": %d, "fps": %d, "steps": %d}`,
 		s.Prompt, s.Seed, s.Width, s.Height, s.Frames, s.FPS, s.Steps)
 	req, _ := http.NewRequest(http.MethodPost, gw+"/v1/videos", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, gateway.Video{}, err
@@ -48,7 +56,7 @@ func submit(gw, key string, seed uint64) (int, gateway.Video, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	var v gateway.Video
-	if resp.StatusCode == http.StatusAccepted {
+	if resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return resp.StatusCode, v, err
 		}

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -29,6 +30,15 @@ func TestScaleOut(t *testing.T) {
 		if other := getVideo(t, b, g.key, id); other.Status != done.Status || other.Digest != done.Digest {
 			t.Errorf("job %s reads %s/%s on the other replica, want %s/%s", id, other.Status, other.Digest, done.Status, done.Digest)
 		}
+	}
+
+	// A client retrying on the other replica with the same Idempotency-Key
+	// gets the job it already has, not a second one.
+	s1, first, err1 := submitWith(a, g.key, 900, "order-900")
+	s2, again, err2 := submitWith(b, g.key, 900, "order-900")
+	if err1 != nil || err2 != nil || s1 != http.StatusAccepted || s2 != http.StatusOK || again.ID != first.ID {
+		t.Errorf("same Idempotency-Key on two replicas: %d %s (%v), then %d %s (%v); want 202 and 200 with the same job",
+			s1, first.ID, err1, s2, again.ID, err2)
 	}
 
 	// The validator restarts on the cluster: scores and tiers are unchanged.
