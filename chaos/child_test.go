@@ -17,6 +17,8 @@ import (
 // child is this test binary running a role in a process of its own.
 type child struct {
 	name  string
+	role  string
+	args  roleArgs
 	info  string // what its ready line said: a URL or address
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
@@ -32,7 +34,7 @@ func startChild(t *testing.T, name, role string, args roleArgs) *child {
 	b, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), roleEnv+"="+role, argsEnv+"="+string(b))
-	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	c := &child{name: name, role: role, args: args, cmd: cmd, done: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{c}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,65 @@ func TestNATSNodeKilled(t *testing.T) {
 			t.Fatalf("accepted job %s: %s (%s), want completed", id, done.Status, done.Error)
 		}
 	}
+
+	// The killed server comes back on its store and catches up; then the
+	// next leader dies too, and nothing accepted is lost either.
+	back := startChild(t, victim.name, victim.role, victim.args)
+	for i, c := range g.nats {
+		if c == victim {
+			g.nats[i] = back
+		}
+	}
+	waitFor(t, victim.name+" to catch up", 30*time.Second, func() bool { return g.current(t, strings.TrimPrefix(victim.name, "nats-")) })
+	second := g.jobsLeader(t)
+	second.kill(t)
+	var more []string
+	for i := range 3 {
+		more = append(more, mustSubmit(t, g.gateways[i%2].info, g.key, uint64(5000+i)).ID)
+	}
+	for _, id := range append(accepted, more...) {
+		if done := waitEnd(t, g.gateways[1].info, g.key, id, 60*time.Second); done.Status != "completed" {
+			t.Fatalf("job %s after %s came back and %s died: %s (%s), want completed", id, victim.name, second.name, done.Status, done.Error)
+		}
+	}
+	t.Logf("%s restarted and caught up; %s killed next; all %d jobs completed", victim.name, second.name, len(accepted)+len(more))
+}
+
+// current reports whether server is a current replica of the jobs bucket
+// and the queue.
+func (g *grid) current(t *testing.T, server string) bool {
+	t.Helper()
+	nc, err := nats.Connect(g.natsURL)
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	js, err := njs.New(nc)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	for _, name := range []string{"KV_fractal_jobs", "FRACTAL_QUEUE"} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(ctx)
+		if err != nil || info.Cluster == nil {
+			return false
+		}
+		ok := info.Cluster.Leader == server
+		for _, p := range info.Cluster.Replicas {
+			if p.Name == server && p.Current && p.Lag == 0 {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // jobsLeader returns the cluster node leading the jobs bucket's stream.
