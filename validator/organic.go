@@ -19,6 +19,10 @@ func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req miner
 		return Record{}, false
 	}
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
-	rec := Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
-	return v.verify(ctx, miner, target, req, out, rec), true
+	a := attempt{miner: miner, req: req}
+	a.rec = Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	if a = v.verify(ctx, target, a, out); a.scored {
+		v.record(ctx, a, 0)
+	}
+	return a.rec, true
 }

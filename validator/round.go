@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -40,38 +38,31 @@ func (v *Validator) Round(ctx context.Context) int {
 		v.logger.Debug("round skipped", slog.Any(logKeyError, errNoMiners))
 		return 0
 	}
-	type job struct {
-		miner fractal.Neuron
-		req   minerapi.GenerateRequest
-	}
 	var jobs []job
 	for i := 0; i < len(picked); i++ {
 		req := v.challenger.next()
-		jobs = append(jobs, job{picked[i], req})
+		jobs = append(jobs, job{picked[i].n, req, picked[i].group})
 		// Now and then the same challenge goes to the next miner too, to
 		// cross-check: honest miners of one model agree exactly.
 		if i+1 < len(picked) && v.challenger.rand.Float64() < v.Config.SharedProb {
 			i++
-			jobs = append(jobs, job{picked[i], req})
+			jobs = append(jobs, job{picked[i].n, req, picked[i].group})
 		}
 	}
-	sem := make(chan struct{}, v.Config.Parallel)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			v.Challenge(ctx, j.miner, j.req)
-		}()
-	}
-	wg.Wait()
+	v.burst(ctx, jobs)
 	return len(jobs)
 }
 
-// pick chooses this round's miners round-robin over the serving ones.
-func (v *Validator) pick() []fractal.Neuron {
+// picked is a miner chosen for a round and its operator group.
+type picked struct {
+	n     fractal.Neuron
+	group int
+}
+
+// pick chooses this round's miners round-robin over the serving ones,
+// ordered by operator, and completes the last operator picked so that its
+// hotkeys are challenged together.
+func (v *Validator) pick() []picked {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.graph == nil {
@@ -87,16 +78,20 @@ func (v *Validator) pick() []fractal.Neuron {
 	if len(serving) == 0 {
 		return nil
 	}
-	sort.Slice(serving, func(i, j int) bool { return serving[i].UID < serving[j].UID })
+	serving, groups := byOperator(serving, !v.Config.AllowPrivateAxons)
 	k := v.Config.PerRound
 	if k == 0 {
 		tempo := time.Duration(max(v.graph.Tempo, 1)) * v.Config.BlockTime
 		k = int(math.Ceil(float64(len(serving)) * float64(v.Config.Round) / float64(tempo)))
 	}
 	k = min(max(k, 1), len(serving))
-	out := make([]fractal.Neuron, 0, k)
-	for range k {
-		out = append(out, serving[v.cursor%len(serving)])
+	out := make([]picked, 0, k)
+	for len(out) < len(serving) {
+		i := v.cursor % len(serving)
+		if len(out) >= k && (i == 0 || groups[i] != groups[i-1]) {
+			break
+		}
+		out = append(out, picked{serving[i], groups[i]})
 		v.cursor++
 	}
 	return out
@@ -124,6 +119,7 @@ type Record struct {
 	AcceptMs      int64   `json:"accept_ms"`
 	FirstProgress int64   `json:"first_progress_ms"`
 	TotalMs       int64   `json:"total_ms"`
+	BurstMs       int64   `json:"burst_ms,omitempty"` // the operator's burst, when longer: the time scored
 	VerifyMs      float64 `json:"verify_ms"`
 }
 
@@ -139,26 +135,48 @@ const (
 
 // Challenge sends req to miner, verifies the answer and records it.
 func (v *Validator) Challenge(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) Record {
+	a := v.attempt(ctx, miner, req)
+	if a.scored {
+		v.record(ctx, a, 0)
+	}
+	return a.rec
+}
+
+// attempt is one challenge's outcome before it is recorded.
+type attempt struct {
+	miner  fractal.Neuron
+	req    minerapi.GenerateRequest
+	rec    Record
+	out    *minerapi.Outcome
+	cheat  bool
+	scored bool // false: no verdict (a shutdown, the verifier's own failure)
+}
+
+// attempt sends req to miner and verifies the answer.
+func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) attempt {
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	v.metrics.challenges.Inc()
 	deadline := v.Config.ChallengeTimeout + time.Duration(req.Spec.Cost()*float64(v.Config.SecsPerCost))
 	cctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	out, err := v.client.Generate(cctx, target, req, nil)
-	rec := Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	a := attempt{miner: miner, req: req}
+	a.rec = Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if err != nil {
 		if ctx.Err() != nil {
-			return rec // shutting down: no verdict
+			return a // shutting down: no verdict
 		}
-		rec.Reason, rec.Detail = classify(err), err.Error()
-		v.record(ctx, miner, req, rec, nil, rec.Reason == verify.ReasonFrames)
-		return rec
+		a.rec.Reason, a.rec.Detail = classify(err), err.Error()
+		a.cheat, a.scored = a.rec.Reason == verify.ReasonFrames, true
+		return a
 	}
-	return v.verify(ctx, miner, target, req, out, rec)
+	return v.verify(ctx, target, a, out)
 }
 
-// verify checks an outcome and records the verdict.
-func (v *Validator) verify(ctx context.Context, miner fractal.Neuron, target minerapi.Target, req minerapi.GenerateRequest, out *minerapi.Outcome, rec Record) Record {
+// verify checks an outcome and returns the verdict.
+func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attempt, out *minerapi.Outcome) attempt {
+	miner, req, rec := a.miner, a.req, a.rec
+	a.out = out
 	rec.AcceptMs, rec.FirstProgress, rec.TotalMs = out.Accepted.Milliseconds(), out.FirstProgress.Milliseconds(), out.Total.Milliseconds()
 	open := func(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
 		octx, cancel := context.WithTimeout(ctx, v.Config.ChallengeTimeout)
@@ -167,16 +185,17 @@ func (v *Validator) verify(ctx context.Context, miner fractal.Neuron, target min
 	}
 	verdict := v.newChecker().Check(ctx, miner.Hotkey, req, out, open)
 	if ctx.Err() != nil {
-		return rec // shutting down: an opening cut short is no verdict on the miner
+		return a // shutting down: an opening cut short is no verdict on the miner
 	}
 	rec.OK, rec.Reason, rec.Detail, rec.Opened = verdict.OK, verdict.Reason, verdict.Detail, verdict.Opened
 	rec.VerifyMs = float64(verdict.Compute.Microseconds()) / 1000
+	a.rec = rec
 	if verdict.Internal {
 		v.logger.Error("verifier failed; no verdict", slog.Any(logKeyError, verdict.Detail))
-		return rec
+		return a
 	}
-	v.record(ctx, miner, req, rec, out, !verdict.OK)
-	return rec
+	a.cheat, a.scored = !verdict.OK, true
+	return a
 }
 
 // classify names the reason a challenge failed before verification.
@@ -199,11 +218,17 @@ func classify(err error) string {
 }
 
 // record folds one outcome into the miner's statistics, saves them and
-// appends the audit record.
-func (v *Validator) record(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, rec Record, out *minerapi.Outcome, cheat bool) {
-	obs := Observation{At: v.now(), OK: rec.OK, Cheat: cheat, Reason: rec.Reason, Cost: req.Spec.Cost()}
+// appends the audit record. A pass is timed by makespan, its operator's
+// burst, when that took longer than the miner's own answer.
+func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duration) {
+	miner, req, rec, out := a.miner, a.req, a.rec, a.out
+	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Cost: req.Spec.Cost()}
 	if out != nil {
 		obs.Accept, obs.FirstProgress, obs.Total = out.Accepted, out.FirstProgress, out.Total
+		if rec.OK && makespan > out.Total {
+			obs.Total = makespan
+			rec.BurstMs = makespan.Milliseconds()
+		}
 	}
 	v.mu.Lock()
 	s, ok := v.stats[miner.Hotkey]

@@ -7,16 +7,21 @@ import (
 	"time"
 )
 
-// Tiers rank miners by a sustained record. A new miner starts in tier 0; it
-// moves up one tier after a window of challenges with a high success rate
-// and no failed check, and falls back to tier 0 on a failed check.
+// Tiers rank miners by a sustained record. A new miner starts in tier 0
+// (probation); it moves up one tier after a clean window of challenges and
+// down one after a window with failures, and falls back to tier 0 on a
+// failed check.
 const (
 	TierProbation = 0
 	TierMax       = 3
 )
 
-// tierWeight scales a miner's score by its tier.
-var tierWeight = [TierMax + 1]float64{0.5, 0.8, 1.0, 1.2}
+// tierWeight scales a miner's score by its tier. Probation earns a tenth: a
+// hotkey has to show one clean window before it earns a real share, so a
+// fresh hotkey (a cheat's after a cooldown, one more of a Sybil's, a miner
+// that keeps failing) is worth little. An established miner that fails
+// once loses one tier for a window, not its standing.
+var tierWeight = [TierMax + 1]float64{0.1, 0.7, 1.0, 1.2}
 
 // Stats is what a validator knows of one miner. It is stored as JSON.
 type Stats struct {
@@ -45,23 +50,29 @@ type Stats struct {
 
 // ScoreConfig sets the scoring rules.
 type ScoreConfig struct {
-	Alpha         float64       // EWMA weight of a new sample (0.1)
-	TierWindow    int           // challenges per promotion window (20)
-	PromoteAt     float64       // window success rate to move up (0.98)
-	RelegateBelow float64       // window success rate that moves down (0.9)
+	Alpha      float64 // EWMA weight of a new sample (0.1)
+	TierWindow int     // challenges per promotion window (20)
+	PromoteAt  float64 // window success rate to move up (0.98)
+	// RelegateBelow (0.98): a window under it moves down one tier. Equal to
+	// PromoteAt, a window of 20 either is clean (up) or has a failure
+	// (down), so the tier a miner holds tracks its failure rate: at 0.5%
+	// failures a window is clean 90% of the time and the miner sits in the
+	// top tier; at 5% only 36% of the time and it sits mostly in probation.
+	RelegateBelow float64
 	Cooldown      time.Duration // after a failed verification, score 0 for this long
 	SuccessPower  float64       // score ∝ success^SuccessPower (8): unreliability costs a lot
-	// SpeedPower (2): score ∝ speed^SpeedPower. With every hotkey of a round
-	// challenged at once, n hotkeys sharing one GPU answer on average
-	// (n+1)/2 times slower than one GPU each, so together they earn
-	// n·(2/(n+1))^SpeedPower of one honest GPU: at most 1 from a power of
-	// 1.71 on, 0.75 for n = 3 at 2. Splitting a GPU over hotkeys never pays.
+	// SpeedPower (2): score ∝ speed^SpeedPower. The hotkeys of one operator
+	// (one coldkey, or one public IP) are challenged in one burst and each
+	// is timed by the burst's makespan, its throughput under concurrent
+	// load; n hotkeys sharing one GPU take n times as long, so together
+	// they earn n·(1/n)^SpeedPower = 1/n of one honest GPU at a power of 2.
+	// Splitting a GPU over hotkeys loses.
 	SpeedPower float64
 }
 
 // DefaultScoreConfig returns the defaults.
 func DefaultScoreConfig() ScoreConfig {
-	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.9, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2}
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2}
 }
 
 // Observation is the outcome of one challenge of one miner.
@@ -127,14 +138,16 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 // Score returns the miner's raw score at now: zero in cooldown or without a
 // pass; otherwise reliability^SuccessPower × speed^SpeedPower × tier weight,
 // where speed compares the miner's seconds per cost with the given reference
-// (the median of the grid), capped to [0.25, 4].
+// (the median of the grid), capped at 4. It has no floor: with one, a
+// Sybil's burst could only slow each hotkey down so far, and enough hotkeys
+// on one GPU would earn more than the GPU.
 func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) float64 {
 	if now.Before(s.CooldownUntil) || s.Passed == 0 || s.SecsPerCost <= 0 {
 		return 0
 	}
 	speed := 1.0
 	if refSecsPerCost > 0 {
-		speed = math.Min(4, math.Max(0.25, refSecsPerCost/s.SecsPerCost))
+		speed = math.Min(4, refSecsPerCost/s.SecsPerCost)
 	}
 	return math.Pow(s.Success, cfg.SuccessPower) * math.Pow(speed, cfg.SpeedPower) * tierWeight[s.Tier]
 }

@@ -93,7 +93,15 @@ func TestSuiteCatchesEveryCheat(t *testing.T) {
 		if s.Hotkeys != cfg.Sybils || s.Caught != 0 {
 			t.Errorf("got %+v, want %d hotkeys and no failed check", s, cfg.Sybils)
 		}
+		// Its hotkeys share a coldkey: challenged in one burst, they queue
+		// for the GPU, and the earlier answers are timed by the later ones.
+		if s.Bursts == 0 {
+			t.Errorf("no pass timed by the operator's burst in %d challenges, want some", s.Challenges)
+		}
 	})
+	if honest.Bursts != 0 {
+		t.Errorf("%d honest passes timed by a burst, want 0: each honest miner is its own operator", honest.Bursts)
+	}
 	if !rep.WeightsSet {
 		t.Error("weights were not set on chain")
 	}

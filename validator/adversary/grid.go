@@ -53,15 +53,20 @@ func newGrid(ctx context.Context, logger *slog.Logger) (*grid, error) {
 	return g, nil
 }
 
-// addMiner registers a fresh hotkey and serves eng on 127.0.0.1. The miner
-// keeps every state (Checkpoint 1), so a cheat opens exactly the states it
-// committed to.
-func (g *grid) addMiner(ctx context.Context, eng fractal.Engine) (*miner.Miner, error) {
+// addMiner registers a fresh hotkey under the operator's coldkey and serves
+// eng on 127.0.0.1. Each operator has its own coldkey, as independent miners
+// do; a Sybil's hotkeys share one. The miner keeps every state
+// (Checkpoint 1), so a cheat opens exactly the states it committed to.
+func (g *grid) addMiner(ctx context.Context, eng fractal.Engine, operator int) (*miner.Miner, error) {
 	hot, err := sr25519.FromURI(fmt.Sprintf("//Alice//adversary-miner%d", len(g.miners)))
 	if err != nil {
 		return nil, err
 	}
-	if err := g.chain.BurnedRegister(ctx, g.sudo, netUID, hot.SS58()); err != nil {
+	cold, err := sr25519.FromURI(fmt.Sprintf("//Alice//adversary-operator%d", operator))
+	if err != nil {
+		return nil, err
+	}
+	if err := g.chain.BurnedRegister(ctx, cold, netUID, hot.SS58()); err != nil {
 		return nil, err
 	}
 	m := miner.New()

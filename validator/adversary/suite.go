@@ -98,6 +98,9 @@ type StrategyReport struct {
 	Detected   int            `json:"detected"`
 	Caught     int            `json:"caught"`
 	Reasons    map[string]int `json:"reasons,omitempty"`
+	// Bursts counts passes timed by the operator's burst (a co-located
+	// hotkey answered later) rather than by the miner's own answer.
+	Bursts int `json:"bursts,omitempty"`
 	// PerChallenge is Detected ÷ Challenges; Within10 and Within20 the
 	// chance of at least one detection in 10 and 20 independent challenges
 	// at that rate.
@@ -223,6 +226,7 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 		names = AllCheats()
 	}
 	var out []fielded
+	operator := 0 // each device is one operator with its own coldkey
 	add := func(s Strategy, dev *Device) error {
 		base, err := baseEngine(cfg, len(out))
 		if err != nil {
@@ -233,7 +237,7 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 				return err
 			}
 		}
-		m, err := g.addMiner(ctx, &Engine{Base: base, Strategy: s, Device: dev})
+		m, err := g.addMiner(ctx, &Engine{Base: base, Strategy: s, Device: dev}, operator)
 		if err != nil {
 			return fmt.Errorf("start %s miner: %w", s.Name(), err)
 		}
@@ -244,6 +248,7 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 		if err := add(Honest{}, NewDevice(cfg.DevicePerCost)); err != nil {
 			return nil, err
 		}
+		operator++
 	}
 	for _, name := range names {
 		if name == NameSybil {
@@ -253,11 +258,13 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 					return nil, err
 				}
 			}
+			operator++
 			continue
 		}
 		if err := add(newStrategy(name, cfg), NewDevice(cfg.DevicePerCost)); err != nil {
 			return nil, err
 		}
+		operator++
 	}
 	return out, nil
 }
@@ -370,6 +377,9 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fiel
 			for i, rec := range byHotkey[m.hotkey] {
 				sr.Challenges++
 				if rec.OK {
+					if rec.BurstMs > 0 {
+						sr.Bursts++
+					}
 					continue
 				}
 				if sr.Detected++; isVerification(rec.Reason) {
