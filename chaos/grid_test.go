@@ -25,6 +25,8 @@ type gridOpts struct {
 	gateways  int
 	stepDelay time.Duration // per generation step on every miner
 	ackWait   time.Duration // before a dispatcher's unacknowledged job goes to another
+	// attemptTimeout bounds each miner attempt of the gateways (0: 10s).
+	attemptTimeout time.Duration
 }
 
 // grid is a devchain served over HTTP, a three-node JetStream cluster,
@@ -90,6 +92,7 @@ func (g *grid) addGateway(t *testing.T, replica string) *child {
 	t.Helper()
 	c := startChild(t, replica, "gateway", roleArgs{
 		ChainURL: g.chainURL, Hotkey: "//Alice//validator", NATS: g.natsURL, Replica: replica, AckWait: g.opts.ackWait,
+		AttemptTimeout: g.opts.attemptTimeout,
 	})
 	waitFor(t, replica+" to see every miner verified", 30*time.Second, func() bool {
 		var h struct {

@@ -32,11 +32,7 @@ func TestMinerKilledMidGeneration(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); seen, seenErr = events(gw, g.key, v.ID) }()
 
-	var running gateway.Video
-	waitFor(t, "the job to be generating", 20*time.Second, func() bool {
-		running = getVideo(t, gw, g.key, v.ID)
-		return running.Status == "in_progress" && running.Progress > 0 && running.Miner != nil
-	})
+	running := waitGenerating(t, gw, g.key, v.ID)
 	victim := running.Miner.Hotkey
 	g.miners[victim].kill(t)
 	killed := time.Now()
@@ -240,6 +236,18 @@ func (g *grid) current(t *testing.T, server string) bool {
 		}
 	}
 	return true
+}
+
+// waitGenerating waits until a miner has reported progress on a job and
+// returns the job then.
+func waitGenerating(t *testing.T, gw, key, id string) gateway.Video {
+	t.Helper()
+	var running gateway.Video
+	waitFor(t, "the job to be generating", 20*time.Second, func() bool {
+		running = getVideo(t, gw, key, id)
+		return running.Status == "in_progress" && running.Progress > 0 && running.Miner != nil
+	})
+	return running
 }
 
 // jobsLeader returns the cluster node leading the jobs bucket's stream.

@@ -32,6 +32,8 @@ type roleArgs struct {
 	NATS    string        `json:"nats,omitempty"`
 	Replica string        `json:"replica,omitempty"`
 	AckWait time.Duration `json:"ack_wait,omitempty"`
+	// AttemptTimeout bounds one miner attempt (0: 10s).
+	AttemptTimeout time.Duration `json:"attempt_timeout,omitempty"`
 }
 
 // TestMain runs a role instead of the tests when the environment names one:

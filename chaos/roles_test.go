@@ -112,6 +112,9 @@ func runGateway(ctx context.Context, a roleArgs) error {
 	gw := gateway.New()
 	gw.Config.Replica, gw.Config.AllowPrivateAxons = a.Replica, true
 	gw.Config.ProbeInterval, gw.Config.Dispatchers, gw.Config.AttemptTimeout = 200*time.Millisecond, 4, 10*time.Second
+	if a.AttemptTimeout > 0 {
+		gw.Config.AttemptTimeout, gw.Config.SecsPerCost = a.AttemptTimeout, 0
+	}
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV, gw.Chain, gw.Hotkey, gw.Logger = st.Jobs(), st.Queue(), st.Blobs(), kv, chain, hot, logger
 	if err := gw.Open(ctx); err != nil {
 		return err
