@@ -58,9 +58,11 @@ type challenger struct {
 	rand   *mrand.Rand
 }
 
-// next returns a fresh challenge request.
-func (c *challenger) next() minerapi.GenerateRequest {
-	s := c.shapes[c.rand.IntN(len(c.shapes))]
+// shape draws a challenge shape.
+func (c *challenger) shape() Shape { return c.shapes[c.rand.IntN(len(c.shapes))] }
+
+// nextShaped returns a fresh challenge request of shape s.
+func (c *challenger) nextShaped(s Shape) minerapi.GenerateRequest {
 	return minerapi.GenerateRequest{
 		JobID: minerapi.NewJobID(),
 		Spec: fractal.Spec{

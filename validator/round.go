@@ -39,8 +39,14 @@ func (v *Validator) Round(ctx context.Context) int {
 		return 0
 	}
 	var jobs []job
+	shapes := map[int]Shape{} // one per operator: its burst's times compare like with like
 	for i := 0; i < len(picked); i++ {
-		req := v.challenger.next()
+		shape, ok := shapes[picked[i].group]
+		if !ok {
+			shape = v.challenger.shape()
+			shapes[picked[i].group] = shape
+		}
+		req := v.challenger.nextShaped(shape)
 		jobs = append(jobs, job{picked[i].n, req, picked[i].group})
 		// Now and then the same challenge goes to the next miner too, to
 		// cross-check: honest miners of one model agree exactly.
