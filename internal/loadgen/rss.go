@@ -14,11 +14,12 @@ import (
 // rssSampler follows a process's resident memory: the kernel's high-water
 // mark (VmHWM) where it is kept, and the largest VmRSS sampled.
 type rssSampler struct {
-	pid    int
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	peak   int64
+	pid      int
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	mu       sync.Mutex
+	peak     int64
 }
 
 func startRSS(ctx context.Context, pid int) *rssSampler {
@@ -55,13 +56,18 @@ func (s *rssSampler) sample() {
 }
 
 // stop ends the sampling and returns the peak in bytes (0 without a pid).
+// Calling it again returns the same peak.
 func (s *rssSampler) stop() int64 {
 	if s.cancel == nil {
 		return 0
 	}
-	s.sample()
-	s.cancel()
-	s.wg.Wait()
+	s.stopOnce.Do(func() {
+		s.sample()
+		s.cancel()
+		s.wg.Wait()
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.peak
 }
 

@@ -24,6 +24,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{cfg: cfg, client: client, rep: &Report{Rate: cfg.Rate, OtherByStatus: map[string]int{}}}
 	rss := startRSS(ctx, cfg.PID)
+	defer rss.stop()
 	start := time.Now()
 	r.send(ctx)
 	sent := time.Since(start)
