@@ -142,6 +142,7 @@ func newValidator(t *testing.T, dev *gridtest.Grid, kv fractal.KV, audit fractal
 	v.Config.NetUID, v.Config.AllowPrivateAxons = gridtest.NetUID, true
 	v.Config.PerRound, v.Config.SharedProb = perRound, 0
 	v.Config.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
+	v.Config.Score.TierWindow = 1 // every passed challenge promotes, so restarts have tiers to keep
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), dev.Validator, dev.Chain, kv, audit
 	v.Words, v.Logger = refengine.Words(), gridtest.Logger(t)
 	if err := v.Open(context.Background()); err != nil {
