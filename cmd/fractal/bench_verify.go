@@ -63,6 +63,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	fs := flag.NewFlagSet("bench verify", flag.ContinueOnError)
 	challenges := fs.Int("challenges", 20, "challenges per miner in the live suite")
 	honest := fs.Int("honest", 4, "honest miners in the live suite")
+	perOperator := fs.Int("honest-per-operator", 1, "honest miners (each on its own GPU) under one coldkey in the live suite")
 	trials := fs.Int("trials", 250, "in-process challenges per verification cheat (each suite)")
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
 	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
@@ -75,8 +76,8 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("bench verify: unexpected arguments %v", fs.Args())
 	}
-	if *challenges < 1 || *honest < 1 || *trials < 0 || *verifications < 1 || *costChecks < 1 {
-		return usageErrorf("bench verify: --challenges, --honest, --verifications and --cost-checks must be positive, --trials not negative")
+	if *challenges < 1 || *honest < 1 || *perOperator < 1 || *trials < 0 || *verifications < 1 || *costChecks < 1 {
+		return usageErrorf("bench verify: --challenges, --honest, --honest-per-operator, --verifications and --cost-checks must be positive, --trials not negative")
 	}
 	start := time.Now()
 	progress := func(format string, a ...any) {
@@ -104,6 +105,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	cfg := adversary.DefaultConfig(dir + "/exact")
 	cfg.Challenges, cfg.Honest, cfg.Policy, cfg.StepShare, cfg.Logger = *challenges, *honest, cost.Policy, cost.StepShare, logger
+	cfg.HonestPerOperator = *perOperator
 	progress("live suite: %d honest miners and every cheat, %d challenges each…", cfg.Honest, cfg.Challenges)
 	if rep.Suite, err = adversary.Run(ctx, cfg); err != nil {
 		return fmt.Errorf("bench verify: suite: %w", err)

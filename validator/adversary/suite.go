@@ -33,6 +33,11 @@ type Config struct {
 	CorpusSize       int    // the validator's prompts, all of them in the replay cheat's cache
 	Dir              string // for the validator's JetStream store
 	Logger           *slog.Logger
+
+	// HonestPerOperator (1) puts that many honest miners, each on its own
+	// GPU, under one coldkey: an operator with several GPUs, challenged in
+	// one burst like a Sybil's hotkeys.
+	HonestPerOperator int
 }
 
 // AllCheats lists every cheating strategy in report order.
@@ -63,6 +68,8 @@ func DefaultConfig(dir string) Config {
 		FlakyRate:        0.05,
 		CorpusSize:       validator.DefaultConfig().CorpusSize,
 		Dir:              dir,
+
+		HonestPerOperator: 1,
 	}
 }
 
@@ -73,6 +80,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("challenges", "must be at least 1, got %d", c.Challenges)
 	case c.Honest < 1:
 		return fractal.Errorf("honest", "need at least one honest miner, got %d", c.Honest)
+	case c.HonestPerOperator < 1:
+		return fractal.Errorf("honest-per-operator", "must be at least 1, got %d", c.HonestPerOperator)
 	case c.StepShare <= 0 || c.StepShare > 1:
 		return fractal.Errorf("step-share", "must be in (0, 1], got %g", c.StepShare)
 	case c.CorpusSize < 1:
@@ -244,11 +253,13 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 		out = append(out, fielded{strategy: s.Name(), hotkey: m.Hotkey.SS58(), device: dev})
 		return nil
 	}
-	for range cfg.Honest {
+	for i := range cfg.Honest {
 		if err := add(Honest{}, NewDevice(cfg.DevicePerCost)); err != nil {
 			return nil, err
 		}
-		operator++
+		if (i+1)%cfg.HonestPerOperator == 0 || i+1 == cfg.Honest {
+			operator++
+		}
 	}
 	for _, name := range names {
 		if name == NameSybil {
