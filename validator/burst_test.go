@@ -21,6 +21,7 @@ func TestOperatorBurst(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	v := newValidator(t, g, st)
+	v.Config.SharedProb = 0.5 // a cross-check keeps the burst's shape too
 	v.Config.Shapes = []validator.Shape{
 		{Width: 64, Height: 64, Frames: 2, FPS: 8, Steps: 4},
 		{Width: 64, Height: 64, Frames: 2, FPS: 8, Steps: 6},

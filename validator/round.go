@@ -49,10 +49,17 @@ func (v *Validator) Round(ctx context.Context) int {
 		req := v.challenger.nextShaped(shape)
 		jobs = append(jobs, job{picked[i].n, req, picked[i].group})
 		// Now and then the same challenge goes to the next miner too, to
-		// cross-check: honest miners of one model agree exactly.
+		// cross-check: honest miners of one model agree exactly. Its shape
+		// becomes that of the next miner's operator, if it has none yet.
 		if i+1 < len(picked) && v.challenger.rand.Float64() < v.Config.SharedProb {
-			i++
-			jobs = append(jobs, job{picked[i].n, req, picked[i].group})
+			next := picked[i+1].group
+			if _, ok := shapes[next]; !ok {
+				shapes[next] = shape
+			}
+			if shapes[next] == shape {
+				i++
+				jobs = append(jobs, job{picked[i].n, req, next})
+			}
 		}
 	}
 	v.burst(ctx, jobs)
