@@ -207,7 +207,7 @@ func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attemp
 		v.logger.Error("verifier failed; no verdict", slog.Any(logKeyError, verdict.Detail))
 		return a
 	}
-	a.cheat, a.scored = !verdict.OK, true
+	a.cheat, a.scored = verdict.Cheat(), true
 	return a
 }
 

@@ -20,6 +20,7 @@ const (
 	ReasonProfile       = "profile"        // another model or version
 	ReasonFrames        = "frames"         // frames root does not match the frames
 	ReasonOpen          = "open_failed"    // the miner would not open its commitment
+	ReasonOpenLate      = "open_late"      // the opening timed out or the miner was unreachable: a failure, not a cheat
 	ReasonProof         = "proof"          // an opened state is not in the trajectory
 	ReasonInitialState  = "initial_state"  // state 0 is not the seeded noise
 	ReasonStep          = "step_mismatch"  // a recomputed step differs
@@ -96,6 +97,9 @@ func (c *Checker) check(ctx context.Context, miner string, req minerapi.Generate
 	if len(ask) > 0 {
 		resp, err := open(ctx, ask)
 		if err != nil {
+			if unreachable(err) {
+				return fail(ReasonOpenLate, "%v", err)
+			}
 			return fail(ReasonOpen, "%v", err)
 		}
 		if fv := c.checkOpenings(ctx, spec, r.Commitment.TrajectoryRoot, ask, steps, resp, &v); fv.Reason != "" {
@@ -275,3 +279,15 @@ func framesMatch(got, want []byte, p fractal.Profile) bool {
 func internal(err error) Verdict {
 	return Verdict{Reason: ReasonVerifierError, Detail: err.Error(), Internal: true}
 }
+
+// unreachable reports an opening that failed for want of an answer (a
+// deadline, a refused connection, an overloaded miner) rather than an
+// answer that refused or broke the commitment. Under load an honest miner
+// can be late; it fails the challenge but is not called a cheat.
+func unreachable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fractal.ErrUnavailable) || errors.Is(err, fractal.ErrOverloaded)
+}
+
+// Cheat reports whether a failed verdict proves the miner cheated, as
+// opposed to failing to answer in time.
+func (v Verdict) Cheat() bool { return !v.OK && !v.Internal && v.Reason != ReasonOpenLate }

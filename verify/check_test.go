@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -201,4 +202,24 @@ func pow(x float64, n int) float64 {
 		r *= x
 	}
 	return r
+}
+
+func TestLateOpeningIsNotACheat(t *testing.T) {
+	eng := refengine.New()
+	key, _ := sr25519.FromURI("//Alice//miner")
+	j := honestJob(t, eng, key, 5)
+	for _, err := range []error{context.DeadlineExceeded, fmt.Errorf("dial: %w", fractal.ErrUnavailable)} {
+		v := checker(eng, verify.Policy{OpenSteps: 2}, 5).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
+			return nil, err
+		})
+		if v.OK || v.Reason != verify.ReasonOpenLate || v.Cheat() {
+			t.Errorf("opening failed with %v: got %+v (cheat %v), want a late failure that is no cheat", err, v, v.Cheat())
+		}
+	}
+	v := checker(eng, verify.Policy{OpenSteps: 2}, 5).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
+		return nil, fmt.Errorf("job is not retained: %w", fractal.ErrNotFound)
+	})
+	if v.Reason != verify.ReasonOpen || !v.Cheat() {
+		t.Errorf("a miner that lost its commitment: got %+v, want a cheat", v)
+	}
 }
