@@ -207,11 +207,14 @@ func preferWait(h string, maxWait time.Duration) (time.Duration, error) {
 	return 0, nil
 }
 
-// waitTerminal polls a job until it ends or wait passes.
+// waitTerminal waits until a job ends or wait passes: woken at once when
+// this replica ends it, and polling for jobs that another replica runs.
 func (g *Gateway) waitTerminal(ctx context.Context, id string, wait time.Duration) (*fractal.Job, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	t := time.NewTicker(100 * time.Millisecond)
+	ended := g.waiters.wait(id)
+	defer g.waiters.forget(id, ended)
+	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
 		j, err := g.Jobs.Get(ctx, id)
@@ -221,6 +224,7 @@ func (g *Gateway) waitTerminal(ctx context.Context, id string, wait time.Duratio
 		select {
 		case <-ctx.Done():
 			return j, nil
+		case <-ended:
 		case <-t.C:
 		}
 	}
@@ -301,6 +305,7 @@ func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) 
 		return
 	}
 	g.metrics.jobs.WithLabelValues(string(fractal.JobCancelled)).Inc()
+	g.waiters.wake(updated.ID)
 	writeJSON(w, http.StatusOK, videoOf(updated))
 }
 

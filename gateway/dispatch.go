@@ -118,15 +118,13 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	stop := g.watchJob(actx, cancel, d, job.ID)
 	req := minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: job.Spec}
 	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
-	lastProgress := -1
+	progress, stopProgress := g.progressWriter(actx, job.ID)
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
 		if e.Type == minerapi.EventProgress {
-			if p := e.Step * 100 / max(e.Steps, 1); p/10 != lastProgress/10 || p == 100 {
-				lastProgress = p
-				g.setProgress(actx, job.ID, min(p, 99))
-			}
+			progress(e.Step * 100 / max(e.Steps, 1))
 		}
 	})
+	stopProgress()
 	stop()
 	if err != nil {
 		return g.attemptFailed(ctx, d, job, minerID, err)
@@ -211,6 +209,32 @@ func (g *Gateway) watchJob(ctx context.Context, cancel context.CancelFunc, d fra
 	return func() { close(done) }
 }
 
+// progressWriter stores a job's progress off the stream's path: report
+// never blocks, and only the latest value (in 10% steps) is written.
+func (g *Gateway) progressWriter(ctx context.Context, id string) (report func(int), stop func()) {
+	latest := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p := range latest {
+			g.setProgress(ctx, id, min(p, 99))
+		}
+	}()
+	last := -1
+	report = func(p int) {
+		if p/10 == last/10 {
+			return
+		}
+		last = p
+		select {
+		case <-latest: // replace a value not yet written
+		default:
+		}
+		latest <- p
+	}
+	return report, func() { close(latest); <-done }
+}
+
 func (g *Gateway) setProgress(ctx context.Context, id string, p int) {
 	g.Jobs.Update(ctx, id, func(j *fractal.Job) error {
 		if j.Status != fractal.JobInProgress || j.Progress >= p {
@@ -223,11 +247,15 @@ func (g *Gateway) setProgress(ctx context.Context, id string, p int) {
 
 // complete stores the frames and marks the job completed.
 func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.Outcome, started time.Time) error {
-	var buf bytes.Buffer
-	if err := video.MarshalFrames(&buf, out.Frames); err != nil {
-		return err
+	file := out.FramesFile
+	if file == nil {
+		var buf bytes.Buffer
+		if err := video.MarshalFrames(&buf, out.Frames); err != nil {
+			return err
+		}
+		file = buf.Bytes()
 	}
-	if err := g.Blobs.Put(ctx, framesKey(job.ID), &buf); err != nil {
+	if err := g.Blobs.Put(ctx, framesKey(job.ID), bytes.NewReader(file)); err != nil {
 		return fmt.Errorf("store frames: %w", err)
 	}
 	now := g.now()
@@ -251,7 +279,7 @@ func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.
 	g.metrics.jobs.WithLabelValues(string(fractal.JobCompleted)).Inc()
 	g.metrics.latency.Observe(done.Timings.Total.Seconds())
 	g.logger.Info("job completed", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, done.Miner.Hotkey), slog.Duration("total", done.Timings.Total))
-	g.notify(done)
+	g.finished(done)
 	return nil
 }
 
@@ -270,7 +298,7 @@ func (g *Gateway) failJob(ctx context.Context, id, reason string) {
 	}
 	g.metrics.jobs.WithLabelValues(string(fractal.JobFailed)).Inc()
 	g.logger.Warn("job failed", slog.String(logKeyJob, id), slog.String("reason", reason))
-	g.notify(j)
+	g.finished(j)
 }
 
 func truncate(s string, n int) string {

@@ -54,6 +54,7 @@ type Gateway struct {
 	rate     *limiter
 	authFail *limiter
 	active   *active
+	waiters  waiters
 	metrics  *metrics
 
 	encOnce sync.Once

@@ -114,3 +114,43 @@ func (l *limiter) peek(name string, rate float64, burst int, now time.Time) time
 	}
 	return time.Duration((1 - tokens) / rate * float64(time.Second))
 }
+
+// waiters wakes requests waiting for a job to end on this replica.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// wait returns a channel closed when id ends here.
+func (w *waiters) wait(id string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[string]chan struct{}{}
+	}
+	ch, ok := w.m[id]
+	if !ok {
+		ch = make(chan struct{})
+		w.m[id] = ch
+	}
+	return ch
+}
+
+// forget drops the channel of id once nobody waits on it.
+func (w *waiters) forget(id string, ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m[id] == ch {
+		delete(w.m, id)
+	}
+}
+
+// wake closes the channel of id, if anyone waits.
+func (w *waiters) wake(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch, ok := w.m[id]; ok {
+		close(ch)
+		delete(w.m, id)
+	}
+}

@@ -34,8 +34,11 @@ type Client struct {
 
 // Outcome is a finished generation as the caller saw it.
 type Outcome struct {
-	Result        *Result
-	Frames        *fractal.Frames
+	Result *Result
+	Frames *fractal.Frames
+	// FramesFile is the canonical frames file as received (checked against
+	// the receipt), so a caller can store it without compressing again.
+	FramesFile    []byte
 	QueuePosition int
 	// Latency measured by the caller from sending the request.
 	Accepted      time.Duration // to the accepted event
@@ -124,7 +127,7 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 			if err != nil {
 				return nil, fmt.Errorf("miner %s: %w", t.URL, err)
 			}
-			out.Frames = frames
+			out.Frames, out.FramesFile = frames, payload
 			return out, nil
 		}
 	}
