@@ -53,11 +53,15 @@ type Commitment struct {
 	TrajectoryRoot Digest `json:"trajectory_root"` // Merkle root over state digests
 }
 
-// Commit computes the commitment of a result.
+// Commit computes the commitment of a result. The frames digest (one
+// sequential pass) runs beside the per-frame hashes.
 func (r *Result) Commit() Commitment {
+	digest := make(chan Digest, 1)
+	go func() { digest <- r.Frames.Digest() }()
+	root := r.Frames.FrameTree().Root()
 	return Commitment{
-		FramesDigest:   r.Frames.Digest(),
-		FramesRoot:     r.Frames.FrameTree().Root(),
+		FramesDigest:   <-digest,
+		FramesRoot:     root,
 		TrajectoryRoot: MerkleRoot(r.StateDigests),
 	}
 }
