@@ -191,7 +191,7 @@ func TestNATSNodeKilled(t *testing.T) {
 	second.kill(t)
 	var more []string
 	for i := range 3 {
-		more = append(more, mustSubmit(t, g.gateways[i%2].info, g.key, uint64(5000+i)).ID)
+		more = append(more, submitRetrying(t, g.gateways[i%2].info, g.key, uint64(5000+i), 30*time.Second).ID)
 	}
 	for _, id := range append(accepted, more...) {
 		if done := waitEnd(t, g.gateways[1].info, g.key, id, 60*time.Second); done.Status != "completed" {
@@ -236,6 +236,23 @@ func (g *grid) current(t *testing.T, server string) bool {
 		}
 	}
 	return true
+}
+
+// submitRetrying submits like a client riding out a leader election:
+// 503 answers are retried for up to d.
+func submitRetrying(t *testing.T, gw, key string, seed uint64, d time.Duration) gateway.Video {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		status, v, err := submit(gw, key, seed)
+		if err == nil && status == http.StatusAccepted {
+			return v
+		}
+		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("submit to %s: status %d, %v; want 202", gw, status, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // waitGenerating waits until a miner has reported progress on a job and
