@@ -17,9 +17,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata")
 
-// digestRE matches digests, which the transcripts redact: they pin the wire
-// format, while the model's own tests pin its output.
-var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+// digestRE and versionRE match digests and the model's version, which the
+// transcripts redact: they pin the wire format, while the model's own tests
+// pin its output and version.
+var (
+	digestRE  = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+	versionRE = regexp.MustCompile(`"version":"[^"]*"`)
+)
 
 // transcript renders a reply as its JSON lines (digests redacted), each
 // payload as "<N bytes>", so the wire format is pinned in a readable file.
@@ -37,7 +41,8 @@ func transcript(t *testing.T, resp *http.Response) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out.Write(digestRE.ReplaceAll(rec.Line, []byte("sha256:<digest>")))
+		line := digestRE.ReplaceAll(rec.Line, []byte("sha256:<digest>"))
+		out.Write(versionRE.ReplaceAll(line, []byte(`"version":"<version>"`)))
 		out.WriteByte('\n')
 		if len(rec.Payload) > 0 {
 			fmt.Fprintf(&out, "<%d bytes>\n", len(rec.Payload))
