@@ -11,6 +11,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
@@ -20,6 +21,8 @@ import (
 // with Prefer: wait, stored, routed, generated, frames stored) against the
 // same spec sent straight to the miner, side by side in one run.
 func BenchmarkEndToEnd(b *testing.B) {
+	testProbeInterval = gateway.DefaultConfig().ProbeInterval
+	defer func() { testProbeInterval = 100 * time.Millisecond }()
 	e := start(b, refengine.New())
 	m := e.grid.Miners[0]
 	cl := &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Signer: e.grid.Validator}}}

@@ -57,7 +57,7 @@ func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine)
 	}
 	gw := gateway.New()
 	gw.Config.AllowPrivateAxons, gw.Config.AllowPrivateHooks = true, true
-	gw.Config.ProbeInterval = 100 * time.Millisecond
+	gw.Config.ProbeInterval = testProbeInterval
 	gw.Config.Dispatchers = 4
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
 	gw.Chain, gw.Hotkey, gw.Logger, gw.Organic = g.Chain, g.Validator, gridtest.Logger(t), organic
@@ -124,6 +124,10 @@ func (e *env) wait(t *testing.T, id string) gateway.Video {
 	t.Fatalf("video %s did not finish", id)
 	return gateway.Video{}
 }
+
+// testProbeInterval makes tests see miners quickly; benchmarks use the
+// production interval.
+var testProbeInterval = 100 * time.Millisecond
 
 const small = `"size": "64x64", "frames": 4, "steps": 6`
 
