@@ -2,8 +2,6 @@ package gateway_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,8 +11,8 @@ import (
 
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/natstest"
 	"github.com/fractal-grid/fractal/jetstream"
-	"github.com/nats-io/nats-server/v2/server"
 )
 
 // BenchmarkCreate measures the accepted+persisted jobs per second of the
@@ -31,7 +29,7 @@ func BenchmarkCreate(b *testing.B) {
 // loopback with three replicas of every stream, as docs/scale.md deploys.
 func BenchmarkCreateCluster(b *testing.B) {
 	cfg := jetstream.DefaultConfig("")
-	cfg.URL, cfg.Replicas = startCluster(b), 3
+	cfg.URL, cfg.Replicas = natstest.StartCluster(b), 3
 	benchCreate(b, cfg)
 }
 
@@ -80,42 +78,4 @@ func benchCreate(b *testing.B, cfg jetstream.Config) {
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d creates not accepted", n, b.N)
 	}
-}
-
-// startCluster runs three JetStream servers routed on loopback and returns
-// their client URLs.
-func startCluster(tb testing.TB) string {
-	tb.Helper()
-	var lns []net.Listener
-	var routes []string
-	for range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		lns = append(lns, ln)
-		routes = append(routes, fmt.Sprintf("nats-route://%s", ln.Addr()))
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	var urls []string
-	for i, ln := range lns {
-		ns, err := server.NewServer(&server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: server.RANDOM_PORT,
-			JetStream: true, StoreDir: tb.TempDir(), MaxPayload: 8 << 20, NoSigs: true, NoLog: true,
-			Cluster: server.ClusterOpts{Name: "fractal", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ns.Start()
-		tb.Cleanup(ns.Shutdown)
-		if !ns.ReadyForConnections(10 * time.Second) {
-			tb.Fatalf("server n%d not ready", i+1)
-		}
-		urls = append(urls, ns.ClientURL())
-	}
-	return strings.Join(urls, ",")
 }
