@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/chainwatch"
 )
 
 // permits decides who may call the miner: hotkeys registered on the subnet
@@ -38,24 +38,11 @@ func (p *permits) refresh(ctx context.Context) error {
 // follow refreshes on every new block until ctx ends, retrying with backoff
 // while the chain is unreachable. The last good metagraph stays in force.
 func (p *permits) follow(ctx context.Context) {
-	backoff := time.Second
-	for ctx.Err() == nil {
-		blocks, err := p.chain.WatchBlocks(ctx)
-		if err != nil {
-			p.logger.Warn("chain unreachable; keeping the last metagraph", slog.Any(logKeyError, err))
-			if !sleep(ctx, backoff) {
-				return
-			}
-			backoff = min(2*backoff, time.Minute)
-			continue
+	chainwatch.Follow(ctx, p.chain, p.logger, "chain unreachable; keeping the last metagraph", func(uint64) {
+		if err := p.refresh(ctx); err != nil && ctx.Err() == nil {
+			p.logger.Warn("metagraph refresh failed", slog.Any(logKeyError, err))
 		}
-		backoff = time.Second
-		for range blocks {
-			if err := p.refresh(ctx); err != nil && ctx.Err() == nil {
-				p.logger.Warn("metagraph refresh failed", slog.Any(logKeyError, err))
-			}
-		}
-	}
+	})
 }
 
 // check returns nil when hotkey may be served, or an error wrapping
@@ -77,17 +64,6 @@ func (p *permits) check(hotkey string) error {
 		return fmt.Errorf("hotkey %s (uid %d) stakes %d rao, below the minimum %d: %w", hotkey, n.UID, n.Stake, p.minStake, fractal.ErrForbidden)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // Log keys.

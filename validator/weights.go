@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/chainwatch"
 )
 
 // errNoWeights means no miner has earned weight yet: nothing to set.
@@ -17,27 +17,14 @@ var errNoWeights = errors.New("no miner has earned weight yet")
 // followBlocks sets weights once per tempo, retrying on the next blocks when
 // the chain refuses or is away. Challenges go on regardless.
 func (v *Validator) followBlocks(ctx context.Context) {
-	backoff := time.Second
-	for ctx.Err() == nil {
-		blocks, err := v.Chain.WatchBlocks(ctx)
-		if err != nil {
-			v.logger.Warn("chain unreachable; challenges continue", slog.Any(logKeyError, err))
-			if !sleepCtx(ctx, backoff) {
-				return
-			}
-			backoff = min(2*backoff, time.Minute)
-			continue
-		}
-		backoff = time.Second
-		for b := range blocks {
-			v.metrics.chainBlock.Set(float64(b))
-			if v.weightsDue(b) {
-				if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) {
-					v.logger.Warn("set_weights failed; retrying next block", slog.Any(logKeyError, err))
-				}
+	chainwatch.Follow(ctx, v.Chain, v.logger, "chain unreachable; challenges continue", func(b uint64) {
+		v.metrics.chainBlock.Set(float64(b))
+		if v.weightsDue(b) {
+			if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) {
+				v.logger.Warn("set_weights failed; retrying next block", slog.Any(logKeyError, err))
 			}
 		}
-	}
+	})
 }
 
 func (v *Validator) weightsDue(block uint64) bool {
@@ -88,15 +75,4 @@ func (v *Validator) WeightsSet() (int, uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.weightsSets, v.weightsAt
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
