@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
@@ -35,26 +35,6 @@ type grid struct {
 	noPermit  *sr25519.Keypair // registered, stake, but outside the top-k
 }
 
-func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
-	tb.Helper()
-	k, err := sr25519.FromURI(uri)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
-type tbWriter struct{ tb testing.TB }
-
-func (w tbWriter) Write(p []byte) (int, error) {
-	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
-func testLogger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
 func newGrid(t testing.TB, eng fractal.Engine, mod func(*miner.Config)) *grid {
 	t.Helper()
 	ctx := context.Background()
@@ -66,15 +46,15 @@ func newGrid(t testing.TB, eng fractal.Engine, mod func(*miner.Config)) *grid {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { chain.Close() })
-	alice := mustKey(t, "//Alice")
+	alice := gridtest.Key(t, "//Alice")
 	g := &grid{
 		chain:     chain,
-		validator: mustKey(t, "//Alice//validator"),
-		poor:      mustKey(t, "//Alice//poor"),
-		outsider:  mustKey(t, "//Alice//outsider"),
-		noPermit:  mustKey(t, "//Alice//nopermit"),
+		validator: gridtest.Key(t, "//Alice//validator"),
+		poor:      gridtest.Key(t, "//Alice//poor"),
+		outsider:  gridtest.Key(t, "//Alice//outsider"),
+		noPermit:  gridtest.Key(t, "//Alice//nopermit"),
 	}
-	hot := mustKey(t, "//Alice//miner")
+	hot := gridtest.Key(t, "//Alice//miner")
 	for _, k := range []*sr25519.Keypair{g.validator, g.poor, g.noPermit, hot} {
 		if err := chain.BurnedRegister(ctx, alice, 1, k.SS58()); err != nil {
 			t.Fatal(err)
@@ -95,7 +75,7 @@ func newGrid(t testing.TB, eng fractal.Engine, mod func(*miner.Config)) *grid {
 	if mod != nil {
 		mod(&m.Config)
 	}
-	m.Engine, m.Hotkey, m.Chain, m.Logger = eng, hot, chain, testLogger(t)
+	m.Engine, m.Hotkey, m.Chain, m.Logger = eng, hot, chain, gridtest.Logger(t)
 	if err := m.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
