@@ -68,11 +68,23 @@ type ScoreConfig struct {
 	// they earn n·(1/n)^SpeedPower = 1/n of one honest GPU at a power of 2.
 	// Splitting a GPU over hotkeys loses.
 	SpeedPower float64
+	// SlowKnee (1.5) and SlowPower (8): a miner more than SlowKnee times
+	// slower per unit of cost than the grid's median is worth far less
+	// than speed^SpeedPower alone says: its score is further multiplied by
+	// (SlowKnee·speed)^SlowPower. The grid serves one pinned model on
+	// comparable GPUs, and the router sends such a miner almost no users.
+	// An honest GPU within the knee (10% or 40% slower than the median)
+	// loses nothing more; n ≥ 2 hotkeys sharing one GPU, timed by their
+	// burst at about n times one generation, lie beyond it: three on one
+	// GPU earn about 0.13% of that GPU's score, two about 5%. A knee of 0
+	// turns this off.
+	SlowKnee  float64
+	SlowPower float64
 }
 
 // DefaultScoreConfig returns the defaults.
 func DefaultScoreConfig() ScoreConfig {
-	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2}
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2, SlowKnee: 1.5, SlowPower: 8}
 }
 
 // Observation is the outcome of one challenge of one miner.
@@ -136,9 +148,10 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 }
 
 // Score returns the miner's raw score at now: zero in cooldown or without a
-// pass; otherwise reliability^SuccessPower × speed^SpeedPower × tier weight,
-// where speed compares the miner's seconds per cost with the given reference
-// (the median of the grid), capped at 4. It has no floor: with one, a
+// pass; otherwise reliability^SuccessPower × speed^SpeedPower × tier weight
+// (× (SlowKnee·speed)^SlowPower beyond the knee), where speed compares the
+// miner's seconds per cost with the given reference (the median of the
+// grid), capped at 4. It has no floor: with one, a
 // Sybil's burst could only slow each hotkey down so far, and enough hotkeys
 // on one GPU would earn more than the GPU.
 func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) float64 {
@@ -149,7 +162,19 @@ func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) fl
 	if refSecsPerCost > 0 {
 		speed = math.Min(4, refSecsPerCost/s.SecsPerCost)
 	}
-	return math.Pow(s.Success, cfg.SuccessPower) * math.Pow(speed, cfg.SpeedPower) * tierWeight[s.Tier]
+	return math.Pow(s.Success, cfg.SuccessPower) * speedFactor(cfg, speed) * tierWeight[s.Tier]
+}
+
+// speedFactor is speed^SpeedPower, times (SlowKnee·speed)^SlowPower for a
+// miner slower than the median by more than the knee.
+func speedFactor(cfg ScoreConfig, speed float64) float64 {
+	f := math.Pow(speed, cfg.SpeedPower)
+	if cfg.SlowKnee > 0 {
+		if k := cfg.SlowKnee * speed; k < 1 {
+			f *= math.Pow(k, cfg.SlowPower)
+		}
+	}
+	return f
 }
 
 // Weights returns normalised weights (summing to 1) by uid for the given

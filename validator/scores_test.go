@@ -92,15 +92,45 @@ func TestScoreProbation(t *testing.T) {
 
 func TestScoreSybilBurst(t *testing.T) {
 	// n hotkeys on one GPU, challenged in one burst, are each timed by the
-	// burst's makespan, n times one generation: together they earn 1/n of
-	// one GPU's score at a speed power of 2.
+	// burst's makespan, n times one generation. At a speed power of 2 alone
+	// they would earn 1/n of the GPU's score together; beyond the slow knee
+	// they earn next to nothing.
 	cfg := DefaultScoreConfig()
 	one := meanScore(cfg, 0, 1, 200, 1)
-	for _, n := range []int{2, 3, 8, 32} {
-		got := float64(n) * meanScore(cfg, 0, float64(n), 200, 1) / one
-		if want := 1 / float64(n); got > want*1.0001 {
-			t.Errorf("%d hotkeys on one GPU earn %.3f of one GPU, want at most %.3f", n, got, want)
+	for _, c := range []struct {
+		n   int
+		max float64 // of one GPU's score
+	}{{2, 0.051}, {3, 0.0014}, {8, 1e-6}, {32, 1e-10}} {
+		got := float64(c.n) * meanScore(cfg, 0, float64(c.n), 200, 1) / one
+		if got > c.max || got <= 0 {
+			t.Errorf("%d hotkeys on one GPU earn %.3g of one GPU, want in (0, %g]", c.n, got, c.max)
 		}
+	}
+}
+
+func TestScoreSlowKnee(t *testing.T) {
+	// Within the knee only speed² counts; an honest GPU 10% or 40% slower
+	// than the median keeps (1/1.1)² and (1/1.4)² of the median's score.
+	cfg := DefaultScoreConfig()
+	one := meanScore(cfg, 0, 1, 200, 1)
+	for _, c := range []struct {
+		secsPerCost, want float64
+	}{
+		{0.5, 4},
+		{1.1, 1 / (1.1 * 1.1)},
+		{1.4, 1 / (1.4 * 1.4)},
+		{1.5, 1 / (1.5 * 1.5)},
+		{2, 0.25 * math.Pow(0.75, 8)},
+	} {
+		got := meanScore(cfg, 0, c.secsPerCost, 200, 1) / one
+		if math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("%g s per cost earns %.6g of the median's score, want %.6g", c.secsPerCost, got, c.want)
+		}
+	}
+	off := cfg
+	off.SlowKnee = 0
+	if got, want := meanScore(off, 0, 3, 200, 1)/meanScore(off, 0, 1, 200, 1), 1/9.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("with the knee off, 3× slower earns %.6g, want %.6g", got, want)
 	}
 }
 
