@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 )
 
 // Frames is the canonical, verifiable form of a video: uint8 RGB with shape
@@ -59,12 +60,20 @@ func (f *Frames) header() []byte {
 
 // Digest returns SHA-256 over the header (shape, fps) and all pixel bytes.
 func (f *Frames) Digest() Digest {
-	h := sha256.New()
-	h.Write(f.header())
+	h := f.DigestHash()
 	h.Write(f.Pix)
 	var d Digest
 	h.Sum(d[:0])
 	return d
+}
+
+// DigestHash returns the hash behind Digest with f's header already
+// written: fed the pixel bytes in order, in pieces of any size, it sums to
+// f.Digest(). Readers use it to hash frames as they arrive.
+func (f *Frames) DigestHash() hash.Hash {
+	h := sha256.New()
+	h.Write(f.header())
+	return h
 }
 
 // FrameDigest returns the hash of frame i: SHA-256 over the header, the frame

@@ -44,6 +44,18 @@ func TestFramesDigest(t *testing.T) {
 	if g.Digest() == d {
 		t.Error("shape is not covered by the digest")
 	}
+	// DigestHash fed the pixels in uneven pieces sums to the same digest.
+	h := f.DigestHash()
+	for rest, n := f.Pix, 1; len(rest) > 0; n = n*3 + 1 {
+		k := min(n, len(rest))
+		h.Write(rest[:k])
+		rest = rest[k:]
+	}
+	var got fractal.Digest
+	h.Sum(got[:0])
+	if got != d {
+		t.Errorf("DigestHash over pieces gives %s, Digest %s", got, d)
+	}
 }
 
 func TestVerifyFrame(t *testing.T) {

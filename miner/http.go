@@ -124,14 +124,30 @@ func (m *Miner) generate(ctx context.Context, req minerapi.GenerateRequest, out 
 // finish commits to the result, retains its states, signs the receipt and
 // streams result and frames.
 func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, queued, took time.Duration, out *minerapi.StreamWriter) error {
+	// Compress the frames while they are hashed: neither needs the other
+	// until the file's header takes the digest.
+	type compressed struct {
+		c   *video.CompressedFrames
+		err error
+	}
+	done := make(chan compressed, 1)
+	go func() {
+		c, err := video.CompressFrames(res.Frames)
+		done <- compressed{c, err}
+	}()
 	receipt := fractal.Receipt{
 		JobID:      req.JobID,
 		Profile:    res.Profile.String(),
 		SpecHash:   req.Spec.Hash(),
 		Commitment: res.Commit(),
 	}
+	frames := <-done
+	if frames.err != nil {
+		return fmt.Errorf("encode frames: %w", frames.err)
+	}
 	var payload bytes.Buffer
-	if err := video.MarshalFramesDigest(&payload, res.Frames, receipt.Commitment.FramesDigest); err != nil {
+	payload.Grow(frames.c.Len())
+	if err := frames.c.Write(&payload, receipt.Commitment.FramesDigest); err != nil {
 		return fmt.Errorf("encode frames: %w", err)
 	}
 	if err := receipt.Sign(m.Hotkey); err != nil {
