@@ -37,13 +37,20 @@ type JobStore interface {
 //
 // A job is accepted once JobStore.Create and then Enqueue have returned;
 // only then may the client be told so. A process dying between the two
-// leaves a queued job with no queue entry, which a sweep re-enqueues.
+// leaves a queued job with no queue entry; the client, told nothing,
+// retries with its Idempotency-Key, and the gateway enqueues the job it
+// finds again, which EnqueueDedupe makes safe.
 type JobQueue interface {
-	// Enqueue persists id in the queue before it returns.
+	// Enqueue persists id in the queue before it returns. Enqueueing an
+	// id again within EnqueueDedupe of its first Enqueue stores it once.
 	Enqueue(ctx context.Context, id string) error
 	// Dequeue blocks until a job is available or ctx is done.
 	Dequeue(ctx context.Context) (Delivery, error)
 }
+
+// EnqueueDedupe is how long a queue remembers an enqueued id, so that
+// enqueueing it again stores nothing.
+const EnqueueDedupe = 2 * time.Minute
 
 // Delivery is one job handed to one dispatcher.
 type Delivery interface {

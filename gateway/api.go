@@ -125,7 +125,7 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 		if existing != "" {
 			prev, err := g.Jobs.Get(ctx, existing)
 			if err == nil {
-				writeJSON(w, http.StatusOK, videoOf(prev))
+				g.requeue(ctx, w, prev)
 				return
 			}
 			if !errors.Is(err, fractal.ErrNotFound) {
@@ -162,6 +162,27 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 	}
 	writeJSON(w, http.StatusAccepted, videoOf(job))
 }
+
+// requeue answers a retried create with the job the first request stored.
+// If that request's replica died between storing the job and queueing it,
+// the job is queued with no queue entry and its client got no 202: while
+// the queue still remembers ids enqueued then (fractal.EnqueueDedupe, less
+// a margin for clocks), enqueue it again, which stores nothing when it was
+// queued after all. An older queued job has been waiting longer than the
+// window, so its entry exists, or its client never retried in time.
+func (g *Gateway) requeue(ctx context.Context, w http.ResponseWriter, job *fractal.Job) {
+	if job.Status == fractal.JobQueued && g.now().Sub(job.Created) < fractal.EnqueueDedupe-requeueMargin {
+		if err := g.Queue.Enqueue(ctx, job.ID); err != nil {
+			apierr.Write(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, videoOf(job))
+}
+
+// requeueMargin allows for clocks: the job's creation time is a gateway's,
+// the queue's window the NATS server's.
+const requeueMargin = 30 * time.Second
 
 // claimIdempotency records that (owner, key) names jobID, or returns the job
 // id an earlier request with the same key created.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,12 @@ func start(t testing.TB, engines ...fractal.Engine) *env {
 // startWith is start with an organic hand-over.
 func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine) *env {
 	t.Helper()
+	return startHook(t, func(gw *gateway.Gateway) { gw.Organic = organic }, engines...)
+}
+
+// startHook is start with a change to the gateway before it opens.
+func startHook(t testing.TB, hook func(*gateway.Gateway), engines ...fractal.Engine) *env {
+	t.Helper()
 	ctx := context.Background()
 	g := gridtest.New(t)
 	for _, e := range engines {
@@ -60,7 +67,7 @@ func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine)
 	gw.Config.ProbeInterval = testProbeInterval
 	gw.Config.Dispatchers = 4
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey, gw.Logger, gw.Organic = g.Chain, g.Validator, gridtest.Logger(t), organic
+	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
 	gw.Standings = func() map[string]gridmap.Standing {
 		out := map[string]gridmap.Standing{}
 		for _, m := range g.Miners {
@@ -68,6 +75,7 @@ func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine)
 		}
 		return out
 	}
+	hook(gw)
 	if err := gw.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +259,50 @@ func TestIdempotencyAndCancel(t *testing.T) {
 	}
 	if resp, _ := e.do(t, "POST", "/v1/videos/"+v1.ID+"/cancel", "", nil); resp.StatusCode != 409 {
 		t.Errorf("second cancel: %d, want 409", resp.StatusCode)
+	}
+}
+
+// crashingQueue aborts the first request that enqueues, after the job was
+// stored: a replica dying between the two, whose client gets no answer.
+type crashingQueue struct {
+	fractal.JobQueue
+	crashed atomic.Bool
+}
+
+func (q *crashingQueue) Enqueue(ctx context.Context, id string) error {
+	if q.crashed.CompareAndSwap(false, true) {
+		panic(http.ErrAbortHandler)
+	}
+	return q.JobQueue.Enqueue(ctx, id)
+}
+
+func TestRetryAfterCrashBeforeQueueing(t *testing.T) {
+	e := startHook(t, func(gw *gateway.Gateway) { gw.Queue = &crashingQueue{JobQueue: gw.Queue} }, refengine.New())
+	body := `{"prompt": "a blue kite over a hill", "seed": 3, ` + small + `}`
+	req, _ := http.NewRequest("POST", e.url+"/v1/videos", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Idempotency-Key", "kite-1")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("first POST answered %d, want the connection cut", resp.StatusCode)
+	}
+	// The client retries with the same key: it gets the stored job, which
+	// must now run although its first queueing never happened.
+	resp, b := e.do(t, "POST", "/v1/videos", body, map[string]string{"Idempotency-Key": "kite-1"})
+	var v gateway.Video
+	json.Unmarshal(b, &v)
+	if resp.StatusCode != http.StatusOK || v.Status != "queued" {
+		t.Fatalf("retry: %d %s, want 200 with the queued job", resp.StatusCode, b)
+	}
+	if done := e.wait(t, v.ID); done.Status != "completed" {
+		t.Fatalf("job %s ended %s, want completed", v.ID, done.Status)
+	}
+	// A third retry, after it ran, queues nothing more: it stays completed
+	// and no second run starts.
+	resp, b = e.do(t, "POST", "/v1/videos", body, map[string]string{"Idempotency-Key": "kite-1"})
+	json.Unmarshal(b, &v)
+	if resp.StatusCode != http.StatusOK || v.Status != "completed" || v.Attempts != 1 {
+		t.Fatalf("retry after completion: %d %s, want 200, completed after one attempt", resp.StatusCode, b)
 	}
 }
 

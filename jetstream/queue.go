@@ -29,7 +29,7 @@ func openQueue(ctx context.Context, s *Store) (*Queue, error) {
 		_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: queueStream, Description: "fractal jobs waiting for a dispatcher",
 			Subjects: []string{queueSubject}, Retention: jetstream.WorkQueuePolicy,
-			Storage: s.storage(), Replicas: s.cfg.Replicas, Duplicates: time.Minute,
+			Storage: s.storage(), Replicas: s.cfg.Replicas, Duplicates: fractal.EnqueueDedupe,
 		})
 		return err
 	})
@@ -51,13 +51,14 @@ func openQueue(ctx context.Context, s *Store) (*Queue, error) {
 	return &Queue{s: s, cons: cons}, nil
 }
 
-// Enqueue stores id in the queue before returning. A retried publish
-// carries the same message id, so it is stored once.
+// Enqueue stores id in the queue before returning. The message id is the
+// job's, so a retried publish, or the same job enqueued again within the
+// stream's duplicate window (fractal.EnqueueDedupe), is stored once.
 func (q *Queue) Enqueue(ctx context.Context, id string) error {
 	if err := fractal.ValidateToken("id", id); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	msgID := nonce()
+	msgID := "job." + id
 	return q.s.do(ctx, "enqueue job "+id, func(ctx context.Context) error {
 		_, err := q.s.js.Publish(ctx, queueSubject, []byte(id), jetstream.WithMsgID(msgID), jetstream.WithExpectStream(queueStream))
 		return err

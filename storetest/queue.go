@@ -12,14 +12,16 @@ import (
 
 // JobQueue runs the fractal.JobQueue contract. newQueue returns an empty
 // queue whose unacknowledged deliveries come back after ackWait (keep it
-// short: the suite waits for it several times).
+// short: the suite waits for it several times). Each subtest enqueues ids
+// of its own, as jobs' are unique: a queue may remember ids for
+// fractal.EnqueueDedupe even across a purge.
 func JobQueue(t *testing.T, ackWait time.Duration, newQueue func(t *testing.T) fractal.JobQueue) {
 	t.Run("FIFOAndAck", func(t *testing.T) {
 		q, ctx := newQueue(t), Context(t, 30*time.Second)
-		for _, id := range []string{"a", "b", "c"} {
+		for _, id := range []string{"fifo-a", "fifo-b", "fifo-c"} {
 			must(t, q.Enqueue(ctx, id))
 		}
-		for _, want := range []string{"a", "b", "c"} {
+		for _, want := range []string{"fifo-a", "fifo-b", "fifo-c"} {
 			d := dequeue(t, ctx, q)
 			if d.JobID() != want || d.Attempt() != 1 {
 				t.Fatalf("got job %s attempt %d, want %s attempt 1", d.JobID(), d.Attempt(), want)
@@ -28,18 +30,30 @@ func JobQueue(t *testing.T, ackWait time.Duration, newQueue func(t *testing.T) f
 		}
 		wantEmpty(t, q, ackWait+ackWait/2)
 	})
+	t.Run("EnqueueTwiceStoresOnce", func(t *testing.T) {
+		q, ctx := newQueue(t), Context(t, 30*time.Second)
+		must(t, q.Enqueue(ctx, "twice-a"))
+		must(t, q.Enqueue(ctx, "twice-a"))
+		d := dequeue(t, ctx, q)
+		if d.JobID() != "twice-a" {
+			t.Fatalf("got job %s, want twice-a", d.JobID())
+		}
+		must(t, d.Ack(ctx))
+		must(t, q.Enqueue(ctx, "twice-a")) // within EnqueueDedupe of the first: still once
+		wantEmpty(t, q, ackWait+ackWait/2)
+	})
 	t.Run("EnqueueInvalid", func(t *testing.T) {
 		q, ctx := newQueue(t), Context(t, 30*time.Second)
 		wantErr(t, q.Enqueue(ctx, "no spaces"), fractal.ErrInvalid)
 	})
 	t.Run("NakRedelivers", func(t *testing.T) {
 		q, ctx := newQueue(t), Context(t, 30*time.Second)
-		must(t, q.Enqueue(ctx, "a"))
+		must(t, q.Enqueue(ctx, "nak-a"))
 		d := dequeue(t, ctx, q)
 		must(t, d.Nak(ctx, 0))
 		d = dequeue(t, ctx, q)
-		if d.JobID() != "a" || d.Attempt() != 2 {
-			t.Fatalf("got job %s attempt %d after a nak, want a attempt 2", d.JobID(), d.Attempt())
+		if d.JobID() != "nak-a" || d.Attempt() != 2 {
+			t.Fatalf("got job %s attempt %d after a nak, want nak-a attempt 2", d.JobID(), d.Attempt())
 		}
 		delay := ackWait / 2
 		must(t, d.Nak(ctx, delay))
@@ -52,18 +66,18 @@ func JobQueue(t *testing.T, ackWait time.Duration, newQueue func(t *testing.T) f
 	})
 	t.Run("AckWaitRedelivers", func(t *testing.T) {
 		q, ctx := newQueue(t), Context(t, 30*time.Second)
-		must(t, q.Enqueue(ctx, "a"))
+		must(t, q.Enqueue(ctx, "ackwait-a"))
 		start := time.Now()
 		_ = dequeue(t, ctx, q) // a dispatcher that crashes: no ack, no nak
 		d := dequeue(t, ctx, q)
-		if el := time.Since(start); d.JobID() != "a" || d.Attempt() != 2 || el < ackWait*8/10 {
-			t.Fatalf("got job %s attempt %d after %v, want a attempt 2 after at least %v", d.JobID(), d.Attempt(), el, ackWait)
+		if el := time.Since(start); d.JobID() != "ackwait-a" || d.Attempt() != 2 || el < ackWait*8/10 {
+			t.Fatalf("got job %s attempt %d after %v, want ackwait-a attempt 2 after at least %v", d.JobID(), d.Attempt(), el, ackWait)
 		}
 		must(t, d.Ack(ctx))
 	})
 	t.Run("InProgressHolds", func(t *testing.T) {
 		q, ctx := newQueue(t), Context(t, 30*time.Second)
-		must(t, q.Enqueue(ctx, "a"))
+		must(t, q.Enqueue(ctx, "held-a"))
 		d := dequeue(t, ctx, q)
 		hctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
@@ -93,7 +107,7 @@ func testCompetingDispatchers(t *testing.T, q fractal.JobQueue) {
 	ctx := Context(t, 60*time.Second)
 	const jobs, workers = 60, 3
 	for i := range jobs {
-		must(t, q.Enqueue(ctx, fmt.Sprintf("job-%d", i)))
+		must(t, q.Enqueue(ctx, fmt.Sprintf("competing-%d", i)))
 	}
 	var mu sync.Mutex
 	seen := map[string]int{}
