@@ -93,6 +93,10 @@ type Job struct {
 	Status         JobStatus   `json:"status"`
 	Progress       int         `json:"progress"` // 0–100
 	Attempts       int         `json:"attempts"` // dispatches so far
+	// ResultAttempt is the dispatch whose frames the completed job keeps
+	// (its blob is stored per attempt, so a late second run of the job
+	// cannot replace them); 0 in records written before it existed.
+	ResultAttempt int `json:"result_attempt,omitempty"`
 	Miner          *MinerRef   `json:"miner,omitempty"`
 	Error          string      `json:"error,omitempty"`
 	WebhookURL     string      `json:"webhook_url,omitempty"`
@@ -130,6 +134,8 @@ func (j *Job) Validate() error {
 		return Errorf("progress", "must be 100 when completed, got %d", j.Progress)
 	case j.Attempts < 0:
 		return Errorf("attempts", "must not be negative, got %d", j.Attempts)
+	case j.ResultAttempt < 0 || j.ResultAttempt > j.Attempts:
+		return Errorf("result_attempt", "must be between 0 and the attempts (%d), got %d", j.Attempts, j.ResultAttempt)
 	case len(j.Error) > MaxJobErrorBytes:
 		return Errorf("error", "must be at most %d bytes, got %d", MaxJobErrorBytes, len(j.Error))
 	case len(j.WebhookURL) > MaxWebhookURLBytes:

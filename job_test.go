@@ -88,6 +88,8 @@ func TestJobValidate(t *testing.T) {
 		{"progress", func(j *Job) { j.Progress = 101 }, "progress"},
 		{"completed below 100", func(j *Job) { j.Status = JobCompleted; j.Progress = 99 }, "progress"},
 		{"attempts", func(j *Job) { j.Attempts = -1 }, "attempts"},
+		{"result attempt above attempts", func(j *Job) { j.ResultAttempt = j.Attempts + 1 }, "result_attempt"},
+		{"negative result attempt", func(j *Job) { j.ResultAttempt = -1 }, "result_attempt"},
 		{"webhook", func(j *Job) { j.WebhookURL = strings.Repeat("h", MaxWebhookURLBytes+1) }, "webhook_url"},
 		{"idempotency key", func(j *Job) { j.IdempotencyKey = strings.Repeat("k", MaxIdempotencyKeyBytes+1) }, "idempotency_key"},
 		{"error", func(j *Job) { j.Error = strings.Repeat("e", MaxJobErrorBytes+1) }, "error"},

@@ -42,7 +42,7 @@ func (g *Gateway) handleContent(w http.ResponseWriter, r *http.Request, key Key)
 	}
 	ctx := r.Context()
 	if format == video.FramesFile {
-		g.serveBlob(w, r, framesKey(j.ID), format, j.ID)
+		g.serveBlob(w, r, framesKey(j.ID, j.ResultAttempt), format, j.ID)
 		return
 	}
 	if rc, err := g.Blobs.Get(ctx, encodedKey(j.ID, format)); err == nil {
@@ -50,7 +50,7 @@ func (g *Gateway) handleContent(w http.ResponseWriter, r *http.Request, key Key)
 		g.serveBlob(w, r, encodedKey(j.ID, format), format, j.ID)
 		return
 	}
-	rc, err := g.Blobs.Get(ctx, framesKey(j.ID))
+	rc, err := g.Blobs.Get(ctx, framesKey(j.ID, j.ResultAttempt))
 	if err != nil {
 		if errors.Is(err, fractal.ErrNotFound) {
 			err = fmt.Errorf("the frames of video %s are past their retention: %w", j.ID, fractal.ErrNotFound)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -16,8 +17,16 @@ import (
 	"github.com/fractal-grid/fractal/video"
 )
 
-// framesKey is where a job's canonical frames are stored.
-func framesKey(id string) string { return "frames." + id }
+// framesKey is where the canonical frames of a job's attempt are stored:
+// one blob per attempt, so two runs of one job (a dispatcher cut off from
+// NATS past AckWait, and the replica that took the job over) never write
+// the same blob. Attempt 0 is the one key of records from before.
+func framesKey(id string, attempt int) string {
+	if attempt == 0 {
+		return "frames." + id
+	}
+	return "frames." + id + "." + strconv.Itoa(attempt)
+}
 
 // dispatchLoop takes jobs off the queue until ctx ends.
 func (g *Gateway) dispatchLoop(ctx context.Context) {
@@ -255,7 +264,8 @@ func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.
 		}
 		file = buf.Bytes()
 	}
-	if err := g.Blobs.Put(ctx, framesKey(job.ID), bytes.NewReader(file)); err != nil {
+	key := framesKey(job.ID, job.Attempts)
+	if err := g.Blobs.Put(ctx, key, bytes.NewReader(file)); err != nil {
 		return fmt.Errorf("store frames: %w", err)
 	}
 	now := g.now()
@@ -265,6 +275,7 @@ func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.
 			return errJobOver
 		}
 		j.Status, j.Progress, j.Error = fractal.JobCompleted, 100, ""
+		j.ResultAttempt = job.Attempts
 		j.Commitment = &com
 		j.Finished, j.Updated = now, now
 		j.Timings = fractal.Timings{
@@ -273,6 +284,13 @@ func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.
 		}
 		return nil
 	})
+	if errors.Is(err, errJobOver) {
+		// Another run finished it first, or it was cancelled: its frames
+		// are not this attempt's. Retention would remove them later.
+		if err := g.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && !errors.Is(err, fractal.ErrNotFound) {
+			g.logger.Warn("could not remove a superseded attempt's frames", slog.String(logKeyJob, job.ID), slog.Any(logKeyError, err))
+		}
+	}
 	if err != nil {
 		return err
 	}
