@@ -87,16 +87,13 @@ type Timings struct {
 
 // Job is one request for a video accepted by the gateway.
 type Job struct {
-	ID       string    `json:"id"`    // [A-Za-z0-9_-]{1,128}; time-ordered IDs list newest first
-	Owner    string    `json:"owner"` // API key id, same alphabet as ID
-	Spec     Spec      `json:"spec"`
-	Status   JobStatus `json:"status"`
-	Progress int       `json:"progress"` // 0–100
-	Attempts int       `json:"attempts"` // dispatches so far
-	// ResultAttempt is the dispatch whose frames the completed job keeps
-	// (its blob is stored per attempt, so a late second run of the job
-	// cannot replace them); 0 in records written before it existed.
-	ResultAttempt  int         `json:"result_attempt,omitempty"`
+	ID             string      `json:"id"`    // [A-Za-z0-9_-]{1,128}; time-ordered IDs list newest first
+	Owner          string      `json:"owner"` // API key id, same alphabet as ID
+	Spec           Spec        `json:"spec"`
+	Status         JobStatus   `json:"status"`
+	Progress       int         `json:"progress"`                 // 0–100
+	Attempts       int         `json:"attempts"`                 // dispatches so far
+	ResultAttempt  int         `json:"result_attempt,omitempty"` // whose frames a completed job keeps; 0 before it existed
 	Miner          *MinerRef   `json:"miner,omitempty"`
 	Error          string      `json:"error,omitempty"`
 	WebhookURL     string      `json:"webhook_url,omitempty"`
