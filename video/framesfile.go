@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -45,25 +44,47 @@ const (
 	zstdWindow = 4 << 20
 )
 
-// Encoders and decoders are reused: making one allocates its tables, about
-// a third of the time a default video takes to compress.
+// Encoders and decoders are reused: making one allocates its tables and
+// window, about a third of the time a default video takes to compress. A
+// sync.Pool would not do: a generation allocates enough to run the
+// collector between two videos, and the collector empties pools.
 var (
-	encoders = sync.Pool{New: func() any {
-		zw, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow),
+	encoders = newCache(2, func() (*zstd.Encoder, error) {
+		return zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(zstdWindow),
 			zstd.WithEncoderLevel(zstd.SpeedFastest))
-		if err != nil {
-			return err
-		}
-		return zw
-	}}
-	decoders = sync.Pool{New: func() any {
-		zr, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdWindow))
-		if err != nil {
-			return err
-		}
-		return zr
-	}}
+	})
+	decoders = newCache(2, func() (*zstd.Decoder, error) {
+		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdWindow))
+	})
 )
+
+// cache keeps up to a fixed number of idle values.
+type cache[T any] struct {
+	idle  chan T
+	fresh func() (T, error)
+}
+
+func newCache[T any](n int, fresh func() (T, error)) *cache[T] {
+	return &cache[T]{idle: make(chan T, n), fresh: fresh}
+}
+
+// get returns an idle value or a fresh one.
+func (c *cache[T]) get() (T, error) {
+	select {
+	case v := <-c.idle:
+		return v, nil
+	default:
+		return c.fresh()
+	}
+}
+
+// put keeps v for the next get, or drops it when enough are idle.
+func (c *cache[T]) put(v T) {
+	select {
+	case c.idle <- v:
+	default:
+	}
+}
 
 // MaxFramesBytes is the pixel size of the largest Spec: 64 frames of
 // 1024×1024 RGB. UnmarshalFrames uses it when given no smaller limit.
@@ -108,12 +129,9 @@ func CompressFrames(f *fractal.Frames) (*CompressedFrames, error) {
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("write frames: %w", err)
 	}
-	var zw *zstd.Encoder
-	switch v := encoders.Get().(type) {
-	case error:
-		return nil, fmt.Errorf("write frames: %w", v)
-	case *zstd.Encoder:
-		zw = v
+	zw, err := encoders.get()
+	if err != nil {
+		return nil, fmt.Errorf("write frames: %w", err)
 	}
 	var body bytes.Buffer
 	body.Grow(len(f.Pix) / 4)
@@ -129,7 +147,7 @@ func CompressFrames(f *fractal.Frames) (*CompressedFrames, error) {
 		return nil, fmt.Errorf("write frames: %w", err)
 	}
 	zw.Reset(nil)
-	encoders.Put(zw)
+	encoders.put(zw)
 	return &CompressedFrames{Count: f.Count, Height: f.Height, Width: f.Width, FPS: f.FPS, body: body.Bytes()}, nil
 }
 
@@ -221,19 +239,16 @@ func UnmarshalFrames(r io.Reader, maxBytes int64) (*fractal.Frames, error) {
 	}
 	f := fractal.NewFrames(h.Count, h.Width, h.Height, h.FPS)
 	lr := &boundedReader{r: r, left: maxCompressed(h.PixelBytes())}
-	var zr *zstd.Decoder
-	switch v := decoders.Get().(type) {
-	case error:
-		return nil, fmt.Errorf("frames file: %w", v)
-	case *zstd.Decoder:
-		zr = v
+	zr, err := decoders.get()
+	if err != nil {
+		return nil, fmt.Errorf("frames file: %w", err)
 	}
 	if err := zr.Reset(lr); err != nil {
 		return nil, fmt.Errorf("frames file: %w", err)
 	}
 	defer func() {
 		zr.Reset(nil)
-		decoders.Put(zr)
+		decoders.put(zr)
 	}()
 	// Hash each frame on another goroutine while the next one is
 	// decompressed: the digest costs no time of its own on two CPUs.
