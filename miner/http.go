@@ -103,15 +103,9 @@ func (m *Miner) generate(ctx context.Context, req minerapi.GenerateRequest, out 
 	if err := out.Event(minerapi.Event{Type: minerapi.EventStarted}); err != nil {
 		return nil, err
 	}
-	var streamErr error
-	res, err := m.Engine.Generate(ctx, req.Spec, fractal.GenerateOptions{
-		KeepStates: true,
-		Progress: func(p fractal.Progress) {
-			if streamErr == nil {
-				streamErr = out.Event(minerapi.Event{Type: minerapi.EventProgress, Step: p.Step, Steps: p.Steps})
-			}
-		},
-	})
+	progress := startProgress(out, progressInterval)
+	res, err := m.Engine.Generate(ctx, req.Spec, fractal.GenerateOptions{KeepStates: true, Progress: progress.report})
+	streamErr := progress.stop()
 	if err != nil {
 		return nil, err
 	}
