@@ -86,7 +86,7 @@ func TestWalletNewListShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("wallet list: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"w (", cold.SS58(), hot.SS58(), "h2"} {
+	for _, want := range []string{"w (", cold.SS58(), hot.SS58(), "hotkey h2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("wallet list lacks %q:\n%s", want, out)
 		}
@@ -95,7 +95,8 @@ func TestWalletNewListShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("wallet show: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, cold.SS58()) || !strings.Contains(out, hot.SS58()) || strings.Contains(out, "h2") {
+	// "hotkey h2", not "h2": a random SS58 address may hold those two letters.
+	if !strings.Contains(out, cold.SS58()) || !strings.Contains(out, hot.SS58()) || strings.Contains(out, "hotkey h2") {
 		t.Errorf("wallet show --hotkey h:\n%s\nwant the coldkey %s and hotkey %s only", out, cold.SS58(), hot.SS58())
 	}
 	for _, phrase := range phrases {
