@@ -3,9 +3,13 @@ package tlock
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 )
+
+// ErrInvalidPayload: a weights payload the runtime cannot apply.
+var ErrInvalidPayload = errors.New("invalid weights payload")
 
 // WeightsPayload is the plaintext of a timelocked weights commit, the
 // runtime's WeightsTlockPayload. Current runtimes decode
@@ -21,7 +25,7 @@ type WeightsPayload struct {
 // Validate checks what the runtime needs to apply the weights.
 func (p WeightsPayload) Validate() error {
 	if len(p.UIDs) != len(p.Values) {
-		return fmt.Errorf("weights payload: %d uids but %d values", len(p.UIDs), len(p.Values))
+		return fmt.Errorf("%d uids but %d values: %w", len(p.UIDs), len(p.Values), ErrInvalidPayload)
 	}
 	return nil
 }
