@@ -1,128 +1,158 @@
 // Package apierr is the one mapping between error kinds and HTTP statuses
-// for every Fractal HTTP API (miners, gateway): answering an error as JSON
-// {"error": {"code", "message", "field"}} and reading such an answer back
-// into an error that wraps the same sentinel.
+// for every Fractal HTTP protocol: the video API, the miner protocol, the
+// engine protocol and the devchain, each a Protocol with its own table (see
+// table.go). A server answers an error with Protocol.Write; a client turns
+// the answer back into an error wrapping the same sentinel with
+// Protocol.Read.
+//
+// An unexpected error (one of no kind in the table) never reaches the wire:
+// the reply says "internal error" with a request id, and the cause is logged
+// with that id on the logger that Middleware put on the ResponseWriter.
 package apierr
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fractal-grid/fractal"
 )
 
-// statusOf maps each sentinel to its status and code.
-var statusOf = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{fractal.ErrInvalid, http.StatusBadRequest, "invalid"},
-	{fractal.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
-	{fractal.ErrForbidden, http.StatusForbidden, "forbidden"},
-	{fractal.ErrNotFound, http.StatusNotFound, "not_found"},
-	{fractal.ErrConflict, http.StatusConflict, "conflict"},
-	{fractal.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
-	{fractal.ErrOverloaded, http.StatusTooManyRequests, "overloaded"},
-	{fractal.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
-	{fractal.ErrMismatch, http.StatusUnprocessableEntity, "mismatch"},
+// internalMessage is all an internal error's reply says about it.
+const internalMessage = "internal error"
+
+// Protocol is one HTTP protocol's error table and body format.
+type Protocol struct {
+	name       string // prefixes the errors read back ("" for none)
+	kinds      []Kind
+	fieldOnly  bool  // a field error's message is its reason alone
+	flat       bool  // the body is {"error": message, "code": code}
+	unknown5xx error // what a 5xx of no known code or status reads as
 }
 
-// RetryAfterError is an overload error that tells the caller when to retry.
+// Body is the error object of a reply.
+type Body struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Reply is the JSON of an error reply: {"error": {...}}.
+type Reply struct {
+	Error Body `json:"error"`
+}
+
+// flatReply is the JSON of an error reply of a flat protocol.
+type flatReply struct {
+	Error     string `json:"error"`
+	Code      string `json:"code"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Status returns the HTTP status and wire code of err: those of the first
+// row whose kind err wraps, else 500 internal. An *http.MaxBytesError is a
+// too_large.
+func (p *Protocol) Status(err error) (int, string) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = fractal.ErrTooLarge
+	}
+	for _, k := range p.kinds {
+		if errors.Is(err, k.Err) {
+			return k.Status, k.Code
+		}
+	}
+	return http.StatusInternalServerError, CodeInternal
+}
+
+// Sentinel returns the kind a reply stands for: by its code, else (the code
+// missing or unknown) by its status; nil when neither is known.
+func (p *Protocol) Sentinel(code string, status int) error {
+	for _, k := range p.kinds {
+		if code != "" && k.Code == code {
+			return k.Err
+		}
+	}
+	for _, k := range p.kinds {
+		if status != 0 && k.Status == status {
+			return k.Err
+		}
+	}
+	if status >= 500 {
+		return p.unknown5xx
+	}
+	return nil
+}
+
+// Body returns the error object p answers err with. An internal error's
+// text stays out of it: it says "internal error" with a request id, and the
+// cause is logged with that id when w went through Middleware (w may be nil).
+func (p *Protocol) Body(w http.ResponseWriter, err error) Body {
+	_, code := p.Status(err)
+	if code == CodeInternal {
+		return Body{Code: code, Message: internalMessage, RequestID: logInternal(w, err)}
+	}
+	b := Body{Code: code, Message: err.Error()}
+	var fe *fractal.FieldError
+	if errors.As(err, &fe) {
+		b.Field = fe.Field
+		if p.fieldOnly {
+			b.Message = fe.Reason
+		}
+	}
+	return b
+}
+
+// Write answers err as JSON with its status, and with Retry-After when err
+// is a *RetryAfterError.
+func (p *Protocol) Write(w http.ResponseWriter, err error) {
+	status, _ := p.Status(err)
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		secs := int((ra.After + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	b := p.Body(w, err)
+	if b.RequestID != "" && w.Header().Get(HeaderRequestID) == "" {
+		w.Header().Set(HeaderRequestID, b.RequestID)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	var v any = Reply{Error: b}
+	if p.flat {
+		v = flatReply{Error: b.Message, Code: b.Code, RequestID: b.RequestID}
+	}
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Write answers err on the video API (or the miner protocol, which answers
+// alike).
+func Write(w http.ResponseWriter, err error) { API.Write(w, err) }
+
+// RetryAfterError is an error reply that says when to retry (an overloaded
+// one, mostly). Every protocol writes it as a Retry-After header and reads
+// that header back into it.
 type RetryAfterError struct {
 	Err   error
 	After time.Duration
 }
 
 func (e *RetryAfterError) Error() string { return fmt.Sprintf("%v (retry after %s)", e.Err, e.After) }
+
+// Unwrap returns the error that says what went wrong.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
-// Status returns the HTTP status and error code for err.
-func Status(err error) (int, string) {
-	for _, s := range statusOf {
-		if errors.Is(err, s.err) {
-			return s.status, s.code
-		}
+// ParseRetryAfter reads a Retry-After header given in seconds (0 when absent
+// or not a number of seconds).
+func ParseRetryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 0 {
+		return 0
 	}
-	return http.StatusInternalServerError, "internal"
-}
-
-// BodyOf returns the error body for err.
-func BodyOf(err error) *Body {
-	_, code := Status(err)
-	b := &Body{Code: code, Message: err.Error()}
-	var fe *fractal.FieldError
-	if errors.As(err, &fe) {
-		b.Field = fe.Field
-	}
-	return b
-}
-
-// Write answers err as JSON with its status (and Retry-After for
-// overload errors that carry one).
-func Write(w http.ResponseWriter, err error) {
-	status, _ := Status(err)
-	var ra *RetryAfterError
-	if errors.As(err, &ra) {
-		secs := int((ra.After + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(struct {
-		Error *Body `json:"error"`
-	}{BodyOf(err)})
-}
-
-// Read turns a non-2xx response into an error wrapping the sentinel its
-// status stands for; a Retry-After header becomes a *RetryAfterError.
-func Read(resp *http.Response) error {
-	var body struct {
-		Error *Body `json:"error"`
-	}
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	msg := http.StatusText(resp.StatusCode)
-	if json.Unmarshal(raw, &body) == nil && body.Error != nil {
-		msg = body.Error.Message
-	}
-	return statusError(resp.StatusCode, msg, resp.Header.Get("Retry-After"))
-}
-
-// Body is the JSON error every endpoint returns.
-type Body struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// FromBody turns an error body back into an error.
-func FromBody(b *Body) error {
-	for _, s := range statusOf {
-		if s.code == b.Code {
-			return statusError(s.status, b.Message, "")
-		}
-	}
-	return errors.New(b.Message)
-}
-
-func statusError(status int, msg, retryAfter string) error {
-	sentinel := error(nil)
-	for _, s := range statusOf {
-		if s.status == status {
-			sentinel = s.err
-		}
-	}
-	if sentinel == nil {
-		return fmt.Errorf("answered %d: %s", status, msg)
-	}
-	err := fmt.Errorf("answered %d: %s: %w", status, msg, sentinel)
-	if secs, perr := strconv.Atoi(retryAfter); perr == nil && secs >= 0 {
-		return &RetryAfterError{Err: err, After: time.Duration(secs) * time.Second}
-	}
-	return err
+	return time.Duration(n) * time.Second
 }

@@ -41,23 +41,23 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	caller := m.caller(r)
 	var req minerapi.GenerateRequest
 	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	if err := req.Validate(); err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	key := caller + "/" + req.JobID
 	if m.retention.has(key) {
-		apierr.Write(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
+		apierr.Miner.Write(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
 		return
 	}
 	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
 	if err != nil {
 		m.metrics.job(outcomeRefused)
 		m.logger.Info("job refused", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	accepted := m.now()
@@ -83,7 +83,8 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		m.metrics.job(outcomeFailed)
 		m.logger.Info("job failed", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
 		if ctx.Err() == nil {
-			out.Event(minerapi.Event{Type: minerapi.EventError, Error: apierr.BodyOf(err)})
+			body := apierr.Miner.Body(w, err)
+			out.Event(minerapi.Event{Type: minerapi.EventError, Error: &body})
 		}
 		return
 	}
@@ -164,21 +165,21 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 	caller := m.caller(r)
 	var req minerapi.OpenRequest
 	if err := decodeJSON(r, m.Config.MaxBodyBytes, &req); err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	if err := req.Validate(); err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	job, err := m.retention.get(caller + "/" + req.JobID)
 	if err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	openings, err := job.open(r.Context(), m.Engine, req.Steps)
 	if err != nil {
-		apierr.Write(w, err)
+		apierr.Miner.Write(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/minerapi"
 )
@@ -139,7 +140,7 @@ func (m *Miner) Handler() http.Handler {
 	mux.Handle("POST "+minerapi.PathOpen, m.auth.Middleware(http.HandlerFunc(m.handleOpen)))
 	mux.HandleFunc("GET "+minerapi.PathHealth, m.handleHealth)
 	mux.Handle("GET /metrics", m.metrics.handler())
-	return mux
+	return apierr.Middleware(m.logger, mux)
 }
 
 // caller is the verified signer of a request.

@@ -70,7 +70,7 @@ func (c *Client) post(ctx context.Context, t Target, path string, body any) (*ht
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Read(resp))
+		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Miner.Read(resp))
 	}
 	return resp, nil
 }
@@ -113,7 +113,11 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 		case EventResult:
 			out.Result = e.Result
 		case EventError:
-			return nil, fmt.Errorf("miner %s: job failed: %w", t.URL, apierr.FromBody(e.Error))
+			var body apierr.Body
+			if e.Error != nil {
+				body = *e.Error
+			}
+			return nil, fmt.Errorf("miner %s: job failed: %w", t.URL, apierr.Miner.Err(body, 0, 0))
 		case EventFrames:
 			if out.Result == nil {
 				return nil, fmt.Errorf("miner %s: %w: frames before the result", t.URL, ErrStream)
@@ -186,7 +190,7 @@ func (c *Client) Health(ctx context.Context, t Target) (*Health, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Read(resp))
+		return nil, fmt.Errorf("miner %s: %w", t.URL, apierr.Miner.Read(resp))
 	}
 	var h Health
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil {
