@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // Client is a fractal.Chain (and Admin) talking to a devchain Server. Each
@@ -117,25 +118,12 @@ func (c *Client) do(ctx context.Context, r request, out any) (etag string, notMo
 	case resp.StatusCode == http.StatusNotModified && r.ifNoneMatch != "":
 		return r.ifNoneMatch, true, nil
 	case resp.StatusCode != http.StatusOK:
-		return "", false, answerError(resp.StatusCode, b)
+		return "", false, apierr.Devchain.Parse(resp.StatusCode, apierr.ParseRetryAfter(resp.Header.Get("Retry-After")), b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return "", false, fmt.Errorf("devchain at %s: malformed answer to %s (is it a devchain?): %v: %w", c.BaseURL, r.path, err, fractal.ErrUnavailable)
 	}
 	return resp.Header.Get("ETag"), false, nil
-}
-
-// answerError turns an error answer back into an error wrapping its
-// sentinel.
-func answerError(status int, body []byte) error {
-	var eb errorBody
-	if json.Unmarshal(body, &eb) != nil || eb.Error == "" {
-		eb.Error = strings.TrimSpace(string(body[:min(len(body), 200)]))
-	}
-	if s := sentinelOf(eb.Code, status); s != nil {
-		return fmt.Errorf("%s: %w", strings.TrimSuffix(eb.Error, ": "+s.Error()), s)
-	}
-	return fmt.Errorf("devchain: %s (HTTP %d)", eb.Error, status)
 }
 
 // get reads path into out.

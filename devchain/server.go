@@ -3,7 +3,6 @@ package devchain
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -89,8 +89,11 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every request gets an id, and an
+// internal error is logged on Logger with it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	apierr.Middleware(s.Logger, s.mux).ServeHTTP(w, r)
+}
 
 func (s *Server) handleBlock(w http.ResponseWriter, r *http.Request) {
 	b, at, err := s.Chain.head()
@@ -277,16 +280,12 @@ func decodeArgs(env *envelope, v any) error {
 
 // reply writes v as JSON, or err with its status.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
-	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
-		code, status := errorKind(err)
-		if status >= 500 && !errors.Is(err, fractal.ErrUnavailable) {
-			s.Logger.Error("devchain request failed", logPath, r.URL.Path, logErr, err)
-		}
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(errorBody{Error: err.Error(), Code: code})
+		// An internal error is logged by apierr, with the request id its reply shows.
+		apierr.Devchain.Write(w, err)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(v)
 }
 
