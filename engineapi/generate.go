@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // stream writes the records of a generate reply. The 200 status is committed
@@ -111,11 +112,13 @@ func (s *Server) failStream(w http.ResponseWriter, r *http.Request, st *stream, 
 		s.writeError(w, r, err)
 		return
 	}
-	code, status := Status(err)
-	if code == CodeCanceled {
+	switch status, code := apierr.Engine.Status(err); code {
+	case apierr.CodeCanceled:
 		s.log.Debug("generate stopped", logPath, r.URL.Path, logErr, err)
-	} else {
+	case apierr.CodeInternal:
+		// apierr.Engine.Body logs it with the request id.
+	default:
 		s.log.Error("generate failed mid-stream", logPath, r.URL.Path, logStatus, status, logErr, err)
 	}
-	st.write(ErrorReply{Type: TypeError, Error: Body(err)}, nil, true)
+	st.write(ErrorReply{Type: TypeError, Error: apierr.Engine.Body(w, err)}, nil, true)
 }

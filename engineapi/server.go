@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // Log keys.
@@ -54,12 +55,13 @@ func (c Config) Validate() error {
 
 // Server serves one engine over the engine protocol.
 type Server struct {
-	engine fractal.Engine
-	cfg    Config
-	log    *slog.Logger
-	slots  chan struct{}
-	mux    *http.ServeMux
-	routes map[string]string // path → method
+	engine  fractal.Engine
+	cfg     Config
+	log     *slog.Logger
+	slots   chan struct{}
+	mux     *http.ServeMux
+	routes  map[string]string // path → method
+	handler http.Handler      // route, behind apierr.Middleware
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -76,6 +78,7 @@ func NewServer(engine fractal.Engine, cfg Config, logger *slog.Logger) (*Server,
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{engine: engine, cfg: cfg, log: logger, slots: make(chan struct{}, cfg.Concurrency), mux: http.NewServeMux(), routes: map[string]string{}}
+	s.handler = apierr.Middleware(logger, http.HandlerFunc(s.route))
 	s.handle(http.MethodGet, "/v1/profile", s.handleProfile)
 	s.handle(http.MethodPost, "/v1/generate", s.limited(s.handleGenerate))
 	s.handle(http.MethodPost, "/v1/step", s.limited(s.handleStep))
@@ -87,13 +90,16 @@ func NewServer(engine fractal.Engine, cfg Config, logger *slog.Logger) (*Server,
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// route serves r from the mux, answering unknown paths and methods.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		err := fmt.Errorf("no route %s %s: %w", r.Method, r.URL.Path, fractal.ErrNotFound)
 		if method, ok := s.routes[r.URL.Path]; ok {
 			w.Header().Set("Allow", method)
-			err = fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethod)
+			err = fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, apierr.ErrMethodNotAllowed)
 		}
 		s.writeError(w, r, err)
 		return
@@ -121,9 +127,10 @@ func (s *Server) limited(h slotted) http.HandlerFunc {
 		select {
 		case s.slots <- struct{}{}:
 		default:
-			secs := int((s.cfg.RetryAfter + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.writeError(w, r, fmt.Errorf("all %d engine slots are busy: %w", s.cfg.Concurrency, fractal.ErrOverloaded))
+			s.writeError(w, r, &apierr.RetryAfterError{
+				Err:   fmt.Errorf("all %d engine slots are busy: %w", s.cfg.Concurrency, fractal.ErrOverloaded),
+				After: s.cfg.RetryAfter,
+			})
 			return
 		}
 		var once sync.Once
@@ -268,19 +275,16 @@ func (s *Server) writeSingle(w http.ResponseWriter, v any, payload []byte) {
 }
 
 // writeError writes the one JSON error reply for err, with its mapped status.
+// An internal error is logged by apierr, with the request id its reply shows.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code, status := Status(err)
-	if status >= 500 && status != http.StatusServiceUnavailable {
-		s.log.Error("engine call failed", logPath, path(r), logStatus, status, logErr, err)
-	} else {
+	status, code := apierr.Engine.Status(err)
+	if code != apierr.CodeInternal {
 		s.log.Debug("engine call refused", logPath, path(r), logStatus, status, logErr, err)
 	}
-	if code == CodeCanceled && r != nil && r.Context().Err() != nil {
+	if code == apierr.CodeCanceled && r != nil && r.Context().Err() != nil {
 		return // nobody is listening
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(ErrorReply{Error: Body(err)})
+	apierr.Engine.Write(w, err)
 }
 
 func path(r *http.Request) string {

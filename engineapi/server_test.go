@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/engineapi"
 	"github.com/fractal-grid/fractal/refengine"
 )
@@ -122,7 +123,7 @@ func TestRequestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := errorReply(t, post(t, hs, tc.path, tc.body), http.StatusBadRequest, engineapi.CodeInvalid)
+			got := errorReply(t, post(t, hs, tc.path, tc.body), http.StatusBadRequest, apierr.CodeInvalid)
 			if tc.field != "" && got.Field != tc.field {
 				t.Errorf("got field %q (%s), want %q", got.Field, got.Message, tc.field)
 			}
@@ -136,7 +137,7 @@ func TestRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errorReply(t, resp, http.StatusNotFound, engineapi.CodeNotFound)
+	errorReply(t, resp, http.StatusNotFound, apierr.CodeNotFound)
 	resp, err = hs.Client().Get(hs.URL + "/v1/generate")
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestRoutes(t *testing.T) {
 	if got := resp.Header.Get("Allow"); got != http.MethodPost {
 		t.Errorf("got Allow %q, want %s", got, http.MethodPost)
 	}
-	errorReply(t, resp, http.StatusMethodNotAllowed, engineapi.CodeMethod)
+	errorReply(t, resp, http.StatusMethodNotAllowed, apierr.CodeMethod)
 }
 
 func TestBodyLimit(t *testing.T) {
@@ -154,7 +155,7 @@ func TestBodyLimit(t *testing.T) {
 	big := fractal.State{Shape: []int{1 << 19}, Data: make([]float32, 1<<19)}
 	body := record(t, engineapi.StepRequest{Spec: smallSpec, T: 1, State: &engineapi.StateHeader{Shape: big.Shape, DType: "float32"}, Bytes: 4 << 19}, big.Bytes())
 	t.Run("ContentLength", func(t *testing.T) {
-		errorReply(t, post(t, hs, "/v1/step", body), http.StatusRequestEntityTooLarge, engineapi.CodeTooLarge)
+		errorReply(t, post(t, hs, "/v1/step", body), http.StatusRequestEntityTooLarge, apierr.CodeTooLarge)
 	})
 	t.Run("Chunked", func(t *testing.T) {
 		// io.MultiReader hides the length, so the body is sent chunked.
@@ -162,7 +163,7 @@ func TestBodyLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		errorReply(t, resp, http.StatusRequestEntityTooLarge, engineapi.CodeTooLarge)
+		errorReply(t, resp, http.StatusRequestEntityTooLarge, apierr.CodeTooLarge)
 	})
 }
 
@@ -202,7 +203,7 @@ func TestBusy(t *testing.T) {
 	if got := resp.Header.Get("Retry-After"); got != "2" {
 		t.Errorf("got Retry-After %q, want 2", got)
 	}
-	errorReply(t, resp, http.StatusServiceUnavailable, engineapi.CodeOverloaded)
+	errorReply(t, resp, http.StatusServiceUnavailable, apierr.CodeOverloaded)
 	close(g.release)
 	if resp := <-first; resp != nil {
 		io.Copy(io.Discard, resp.Body)
@@ -306,6 +307,43 @@ func TestMidStreamErrorRecord(t *testing.T) {
 	want := "progress progress progress error"
 	if got := strings.Join(types, " "); got != want {
 		t.Errorf("got records %q, want %q", got, want)
+	}
+}
+
+// TestInternalErrorHidden: an engine that breaks its contract is an internal
+// error; the record says only "internal error" with the request id, and the
+// server's log holds the cause with that id.
+func TestInternalErrorHidden(t *testing.T) {
+	var logs bytes.Buffer
+	srv, err := engineapi.NewServer(broken{refengine.New()}, engineapi.DefaultConfig(), slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	resp := post(t, hs, "/v1/generate", record(t, engineapi.GenerateRequest{Spec: smallSpec}, nil))
+	defer resp.Body.Close()
+	id := resp.Header.Get(apierr.HeaderRequestID)
+	rd := engineapi.NewReader(resp.Body, 1<<20)
+	var reply engineapi.ErrorReply
+	for {
+		rec, err := rd.Next()
+		if err != nil {
+			t.Fatalf("no error record: %v", err)
+		}
+		if rec.Type == engineapi.TypeError {
+			if err := rec.Decode(&reply); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	want := engineapi.ErrorBody{Code: apierr.CodeInternal, Message: "internal error", RequestID: id}
+	if id == "" || reply.Error != want {
+		t.Errorf("got %+v, want %+v", reply.Error, want)
+	}
+	if !strings.Contains(logs.String(), `"request_id":"`+id+`"`) || !strings.Contains(logs.String(), "state digests") {
+		t.Errorf("got log %s, want the cause with request id %s", logs.String(), id)
 	}
 }
 

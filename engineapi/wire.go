@@ -16,6 +16,7 @@ import (
 	"math"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 )
 
 // Protocol identifies this version of the engine protocol.
@@ -145,11 +146,7 @@ type StateRecord struct {
 }
 
 // ErrorBody is the error object of an error reply or an error record.
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
+type ErrorBody = apierr.Body
 
 // ErrorReply is the body of every non-200 reply, and (with Type "error") the
 // record that ends a generate stream that failed after it started.

@@ -2,7 +2,6 @@ package engineapi_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/engineapi"
 )
 
@@ -95,37 +95,8 @@ func TestStatePayload(t *testing.T) {
 	}
 }
 
-// TestErrorTable checks that every kind survives the trip to the wire and back.
-func TestErrorTable(t *testing.T) {
-	tests := []struct {
-		err        error
-		code       string
-		status     int
-		backToKind error
-	}{
-		{fractal.Errorf("width", "bad"), engineapi.CodeInvalid, http.StatusBadRequest, fractal.ErrInvalid},
-		{fractal.ErrNotFound, engineapi.CodeNotFound, http.StatusNotFound, fractal.ErrNotFound},
-		{fractal.ErrTooLarge, engineapi.CodeTooLarge, http.StatusRequestEntityTooLarge, fractal.ErrTooLarge},
-		{&http.MaxBytesError{Limit: 1}, engineapi.CodeTooLarge, http.StatusRequestEntityTooLarge, fractal.ErrTooLarge},
-		{fractal.ErrOverloaded, engineapi.CodeOverloaded, http.StatusServiceUnavailable, fractal.ErrOverloaded},
-		{fractal.ErrUnavailable, engineapi.CodeUnavailable, http.StatusServiceUnavailable, fractal.ErrUnavailable},
-		{context.Canceled, engineapi.CodeCanceled, 499, context.Canceled},
-		{errors.New("boom"), engineapi.CodeInternal, http.StatusInternalServerError, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.code, func(t *testing.T) {
-			code, status := engineapi.Status(tc.err)
-			if code != tc.code || status != tc.status {
-				t.Errorf("Status(%v) = %s, %d; want %s, %d", tc.err, code, status, tc.code, tc.status)
-			}
-			back := engineapi.Err(engineapi.Body(tc.err), status, 0)
-			if tc.backToKind != nil && !errors.Is(back, tc.backToKind) {
-				t.Errorf("Err(Body(%v)) = %v, want it to wrap %v", tc.err, back, tc.backToKind)
-			}
-		})
-	}
-}
-
+// TestErrFieldAndFallbacks checks what remote clients read through Err; the
+// table itself is tested in apierr.
 func TestErrFieldAndFallbacks(t *testing.T) {
 	var fe *fractal.FieldError
 	err := engineapi.Err(engineapi.ErrorBody{Code: "invalid", Message: "too wide", Field: "width"}, 400, 0)
@@ -136,9 +107,9 @@ func TestErrFieldAndFallbacks(t *testing.T) {
 		t.Errorf("429 without a code: got %v, want %v", err, fractal.ErrOverloaded)
 	}
 	err = engineapi.Err(engineapi.ErrorBody{Code: "overloaded"}, 503, 3*time.Second)
-	var oe *engineapi.OverloadedError
-	if !errors.As(err, &oe) || oe.RetryAfter != 3*time.Second || !errors.Is(err, fractal.ErrOverloaded) {
-		t.Errorf("got %#v, want an OverloadedError retrying after 3s", err)
+	var ra *apierr.RetryAfterError
+	if !errors.As(err, &ra) || ra.After != 3*time.Second || !errors.Is(err, fractal.ErrOverloaded) {
+		t.Errorf("got %#v, want a RetryAfterError retrying after 3s", err)
 	}
 	if err := engineapi.Err(engineapi.ErrorBody{Code: "weird"}, http.StatusBadGateway, 0); err == nil || errors.Is(err, fractal.ErrInvalid) {
 		t.Errorf("unknown code and status: got %v, want a plain error", err)

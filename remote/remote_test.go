@@ -132,7 +132,7 @@ func TestOverloaded(t *testing.T) {
 	<-g.entered
 	_, err := rem.Step(t.Context(), smallSpec, 0, fractal.State{})
 	var oe *engineapi.OverloadedError
-	if !errors.Is(err, fractal.ErrOverloaded) || !errors.As(err, &oe) || oe.RetryAfter != time.Second {
+	if !errors.Is(err, fractal.ErrOverloaded) || !errors.As(err, &oe) || oe.After != time.Second {
 		t.Errorf("Step while busy: got %v, want %v retrying after 1s", err, fractal.ErrOverloaded)
 	}
 	close(g.release)
