@@ -1,0 +1,162 @@
+"""fractal-diffusers: serve a profile over the engine protocol, or fetch its weights."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import determinism
+
+log = logging.getLogger("fractal_diffusers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.run(args))
+    except (ValueError, OSError) as e:
+        print(f"fractal-diffusers: {e}", file=sys.stderr)
+        return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fractal-diffusers", description=__doc__)
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = p.add_subparsers(required=True)
+
+    s = sub.add_parser("serve", help="serve a profile over the engine protocol")
+    s.add_argument("--profile", default="wan2.1-t2v-1.3b")
+    s.add_argument("--tiny", action="store_true", help="the profile's tiny random-weight variant (tests)")
+    s.add_argument("--model-dir", type=Path, help="weights in diffusers layout, as fetch writes them")
+    s.add_argument("--addr", default="127.0.0.1:7070", help="HOST:PORT (port 0 picks a free one)")
+    s.add_argument("--device", default="", help="cuda:0, cpu (default: cuda:0 when there is a GPU)")
+    s.add_argument("--allow-unpinned", action="store_true", help="serve weights a manifest does not pin yet")
+    s.add_argument("--max-body", type=int, default=256 << 20, help="request body limit in bytes")
+    s.add_argument("--state-budget", type=int, default=1 << 30, help="bytes of states kept per generation")
+    s.add_argument("--prompt-cache", type=int, default=64, help="prompt embeddings kept")
+    s.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    s.set_defaults(run=serve)
+
+    f = sub.add_parser("fetch", help="download a profile's pinned weights and check them")
+    f.add_argument("--profile", default="wan2.1-t2v-1.3b")
+    f.add_argument("--dir", type=Path, required=True)
+    f.add_argument("--revision", default=None, help="only for a profile whose manifest pins none yet")
+    f.set_defaults(run=fetch)
+    return p
+
+
+def serve(args: argparse.Namespace) -> int:
+    determinism.enforce()
+    import torch
+
+    from .server import App, make_server
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    host, _, port = args.addr.rpartition(":")
+    app = App(max_body=args.max_body)
+    server = make_server(app, host or "127.0.0.1", int(port))
+    bound = server.server_address
+    print(f"fractal-diffusers listening on http://{bound[0]}:{bound[1]}", flush=True)
+    loader = threading.Thread(target=_load, args=(app, args), name="load", daemon=True)
+    loader.start()
+    def stop(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.serve_forever(poll_interval=0.2)
+    server.server_close()
+    sys.stdout.flush()
+    os._exit(0)  # the loader may still run; torch's threads need no orderly teardown
+
+
+def _load(app: object, args: argparse.Namespace) -> None:
+    """Loads and warms the engine; the server answers 503 unavailable until it is done."""
+    from .server import App
+
+    assert isinstance(app, App)
+    try:
+        started = time.monotonic()
+        engine = build_engine(args)
+        warm_up(engine)
+        app.engine = engine
+        log.info("engine ready profile=%s digest=%s in %.1fs", engine.profile.id, engine.digest, time.monotonic() - started)
+    except Exception as e:  # noqa: BLE001 — reported on every call as 503 unavailable
+        log.exception("engine failed to load")
+        app.load_error = f"{type(e).__name__}: {e}"
+
+
+def build_engine(args: argparse.Namespace) -> object:
+    import torch
+
+    from .components import build_tiny, load
+    from .engine import Engine
+    from .manifest import LOCAL_NAME, Manifest, check_dir, packaged, scan
+    from .profiles import lookup
+
+    profile = lookup(args.profile, args.tiny)
+    device = torch.device(args.device or ("cuda:0" if torch.cuda.is_available() else "cpu"))
+    if profile.tiny:
+        comps = build_tiny(profile)
+    else:
+        if args.model_dir is None:
+            raise ValueError(f"profile {profile.id} needs --model-dir")
+        manifest = packaged(profile.id)
+        if not manifest.pinned:
+            if not args.allow_unpinned:
+                raise ValueError(f"the manifest of {profile.id} is not pinned yet; pass --allow-unpinned")
+            local = args.model_dir / LOCAL_NAME
+            if local.is_file():
+                manifest = Manifest.from_json(local.read_text())
+            else:
+                manifest = Manifest(profile.id, profile.repo_id, "local", scan(args.model_dir))
+        weights = check_dir(args.model_dir, manifest)
+        comps = load(profile, args.model_dir, weights)
+    return Engine(profile, comps, device, prompt_cache=args.prompt_cache, state_budget=args.state_budget)
+
+
+def warm_up(engine: object) -> None:
+    """One step and one decode of the smallest spec, so the first caller meets warm kernels."""
+    from .engine import Engine
+    from .spec import Spec
+
+    assert isinstance(engine, Engine)
+    lim = engine.profile.limits
+    frames = lim.frames_min + (lim.frames_remainder - lim.frames_min) % lim.frames_modulus
+    w, h = lim.sizes[0] if lim.sizes else (lim.side_min, lim.side_min)
+    spec = Spec("warm up", 0, frames, w, h, lim.fps_min, lim.steps_min)
+    engine.generate(spec)
+
+
+def fetch(args: argparse.Namespace) -> int:
+    from .errors import ManifestError
+    from .manifest import fetch as fetch_weights
+    from .manifest import packaged
+    from .profiles import lookup
+
+    profile = lookup(args.profile)
+    try:
+        found = fetch_weights(packaged(profile.id), args.dir, args.revision)
+    except ManifestError as e:
+        print(f"fractal-diffusers fetch: {e}", file=sys.stderr)
+        return 1
+    print(f"{profile.id}: {len(found.files)} files of {found.repo_id}@{found.revision} in {args.dir}")
+    if not packaged(profile.id).pinned:
+        print("this profile's manifest is not pinned: review fractal-manifest.json and pin it in the package")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
