@@ -126,6 +126,8 @@ func (m *Map) Finished(id string, o Outcome) {
 		}
 		x.fullUntil = now.Add(wait)
 		x.breaker.released()
+	case Released:
+		x.breaker.released()
 	}
 }
 

@@ -11,6 +11,7 @@ type View struct {
 	Tier     int
 
 	Outstanding int           // our attempts in flight
+	Booked      float64       // their work, in units of spec cost
 	Backlog     float64       // work ahead of a new job, in units of spec cost (ours now + others' at the last probe)
 	Slots       int           // jobs the miner runs at once (≥ 1)
 	Service     time.Duration // service time per unit of spec cost (peak-EWMA)
@@ -50,6 +51,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 		Verified:    x.standing.Verified,
 		Tier:        x.standing.Tier,
 		Outstanding: x.outstanding,
+		Booked:      x.outWork,
 		Backlog:     x.backlog(),
 		Slots:       max(x.slots, 1),
 		Service:     seconds(x.serviceTime(&m.cfg)),

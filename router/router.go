@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gridmap"
@@ -54,6 +55,8 @@ type Router struct {
 	grid   *gridmap.Map
 	policy Policy
 
+	leases, doubled atomic.Int64
+
 	mu    sync.Mutex
 	rng   *rand.Rand
 	views []gridmap.View
@@ -73,9 +76,9 @@ func New(grid *gridmap.Map, policy Policy, rng *rand.Rand) *Router {
 func (r *Router) Policy() Policy { return r.policy }
 
 // Pick chooses a miner for one attempt among the eligible miners not in
-// req.Exclude, and records the attempt as outstanding on the grid map. The
-// caller must report how the attempt ended with the map's Finished.
-func (r *Router) Pick(req Request) (string, error) {
+// req.Exclude, and books the attempt as outstanding work on the grid map.
+// The caller ends the attempt with the lease's Done, exactly once.
+func (r *Router) Pick(req Request) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.views = r.grid.Views(r.views[:0])
@@ -86,15 +89,45 @@ func (r *Router) Pick(req Request) (string, error) {
 		}
 	}
 	if len(r.cands) == 0 {
-		return "", ErrNoMiner
+		return nil, ErrNoMiner
 	}
 	i := r.policy.Choose(r.rng, req, r.cands)
 	if i < 0 || i >= len(r.cands) {
-		return "", fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)
+		return nil, fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)
 	}
-	id := r.cands[i].ID
-	r.grid.Dispatched(id, req.Cost)
-	return id, nil
+	l := &Lease{Miner: r.cands[i].ID, Cost: req.Cost, router: r}
+	r.grid.Dispatched(l.Miner, l.Cost)
+	r.leases.Add(1)
+	return l, nil
+}
+
+// Leases returns how many leases are open (picked and not yet done) and how
+// many times a lease was ended again after its first Done; both are 0 after
+// a run in which every attempt was accounted for once.
+func (r *Router) Leases() (open, doubled int64) { return r.leases.Load(), r.doubled.Load() }
+
+// Lease is one attempt booked on the grid map by Pick: the miner it went to
+// and the work it was booked as.
+type Lease struct {
+	Miner string
+	Cost  float64
+
+	router *Router
+	done   atomic.Bool
+}
+
+// Done ends the attempt: it returns the booked work to the grid map and
+// records the outcome (its Cost is the lease's, whatever the caller set).
+// Only the first call counts; later ones change nothing and return false.
+func (l *Lease) Done(o gridmap.Outcome) bool {
+	if !l.done.CompareAndSwap(false, true) {
+		l.router.doubled.Add(1)
+		return false
+	}
+	o.Cost = l.Cost
+	l.router.grid.Finished(l.Miner, o)
+	l.router.leases.Add(-1)
+	return true
 }
 
 // Hedgeable reports whether a request with this HTTP method may be sent to

@@ -99,20 +99,20 @@ func TestPickHonoursEligibilityAndExclusion(t *testing.T) {
 		t.Run(p.Name(), func(t *testing.T) {
 			r := New(grid, p, rand.New(rand.NewPCG(1, 2)))
 			seen := map[string]bool{}
-			var picked []string
+			var picked []*Lease
 			for range 500 {
-				id, err := r.Pick(Request{Cost: 1, Exclude: exclude})
+				l, err := r.Pick(Request{Cost: 1, Exclude: exclude})
 				if err != nil {
 					t.Fatalf("Pick: %v", err)
 				}
-				if slices.Contains(forbidden, id) {
-					t.Fatalf("Pick chose %s, which is open, unverified or excluded", id)
+				if slices.Contains(forbidden, l.Miner) {
+					t.Fatalf("Pick chose %s, which is open, unverified or excluded", l.Miner)
 				}
-				seen[id] = true
-				picked = append(picked, id)
+				seen[l.Miner] = true
+				picked = append(picked, l)
 			}
-			for _, id := range picked {
-				grid.Finished(id, gridmap.Outcome{Result: gridmap.Succeeded, Service: time.Second, Cost: 1})
+			for _, l := range picked {
+				l.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: time.Second})
 			}
 			if len(seen) < 3 {
 				t.Errorf("500 picks in flight used %d of the 5 eligible miners, want at least 3", len(seen))
@@ -133,13 +133,42 @@ func TestPickNoMiner(t *testing.T) {
 func TestPickReservesTheMiner(t *testing.T) {
 	grid := MustGrid(t, 3)
 	r := New(grid, nil, rand.New(rand.NewPCG(1, 2)))
-	id, err := r.Pick(Request{Cost: 2})
+	l, err := r.Pick(Request{Cost: 2})
 	if err != nil {
 		t.Fatalf("Pick: %v", err)
 	}
-	v, _ := grid.View(id)
+	v, _ := grid.View(l.Miner)
 	if v.Outstanding != 1 || v.Backlog != 2 {
 		t.Errorf("after Pick: outstanding %d backlog %g, want 1 and the job's cost 2", v.Outstanding, v.Backlog)
+	}
+}
+
+// TestLeaseReleasesOnce checks that a lease returns exactly the work Pick
+// booked, whatever cost the caller puts in the outcome, and only once.
+func TestLeaseReleasesOnce(t *testing.T) {
+	for _, result := range []gridmap.Result{gridmap.Succeeded, gridmap.Failed, gridmap.Rejected, gridmap.Released} {
+		grid := MustGrid(t, 1)
+		r := New(grid, nil, rand.New(rand.NewPCG(1, 2)))
+		l, err := r.Pick(Request{Cost: 3})
+		if err != nil {
+			t.Fatalf("Pick: %v", err)
+		}
+		if open, _ := r.Leases(); open != 1 {
+			t.Fatalf("%v: %d leases open after Pick, want 1", result, open)
+		}
+		if !l.Done(gridmap.Outcome{Result: result, Service: time.Second, Cost: 1}) {
+			t.Fatalf("%v: first Done returned false", result)
+		}
+		if l.Done(gridmap.Outcome{Result: gridmap.Failed}) {
+			t.Fatalf("%v: second Done returned true", result)
+		}
+		v, _ := grid.View(l.Miner)
+		if v.Outstanding != 0 || v.Backlog != 0 {
+			t.Errorf("%v: after Done outstanding %d backlog %g, want 0 and 0", result, v.Outstanding, v.Backlog)
+		}
+		if open, doubled := r.Leases(); open != 0 || doubled != 1 {
+			t.Errorf("%v: %d open, %d ended twice; want 0 and 1", result, open, doubled)
+		}
 	}
 }
 
@@ -152,14 +181,14 @@ func TestP2CPrefersTheFasterMiner(t *testing.T) {
 	// With two candidates both are always drawn; the better one must win.
 	r := New(grid, &P2C{FailurePenalty: 1, Sharpness: 0}, rand.New(rand.NewPCG(3, 4)))
 	for i := range 20 {
-		id, err := r.Pick(Request{Cost: 1})
+		l, err := r.Pick(Request{Cost: 1})
 		if err != nil {
 			t.Fatalf("Pick: %v", err)
 		}
-		if id != "m00" {
-			t.Fatalf("pick %d chose %s, want the faster, idle m00", i, id)
+		if l.Miner != "m00" {
+			t.Fatalf("pick %d chose %s, want the faster, idle m00", i, l.Miner)
 		}
-		grid.Finished(id, gridmap.Outcome{Result: gridmap.Succeeded, Service: 2 * time.Second, Cost: 1})
+		l.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: 2 * time.Second})
 	}
 	// Once m00's backlog predicts a later finish than m01, m01 wins: the
 	// fifth job would wait 4 × 2 s on m00 and finish in 10 s, m01 in 8 s.
@@ -184,11 +213,11 @@ func TestPoliciesDeterministic(t *testing.T) {
 				r := New(grid, newPolicy(), rand.New(rand.NewPCG(9, 9)))
 				var ids []string
 				for range 50 {
-					id, err := r.Pick(Request{Cost: 1})
+					l, err := r.Pick(Request{Cost: 1})
 					if err != nil {
 						t.Fatalf("Pick: %v", err)
 					}
-					ids = append(ids, id)
+					ids = append(ids, l.Miner)
 				}
 				return ids
 			}
@@ -277,15 +306,15 @@ func TestPickNeverForbiddenRandomGrids(t *testing.T) {
 		for _, p := range []Policy{NewP2C(), Random{}, &RoundRobin{}, BestTierOfThree{}, LeastOutstanding{}} {
 			r := New(grid, p, rand.New(rand.NewPCG(uint64(trial), 1)))
 			for range 20 {
-				id, err := r.Pick(Request{Cost: 1 + rng.Float64(), Exclude: exclude})
+				l, err := r.Pick(Request{Cost: 1 + rng.Float64(), Exclude: exclude})
 				if len(forbidden) == n {
 					if !errors.Is(err, ErrNoMiner) {
-						t.Fatalf("trial %d, %s: every miner forbidden, got %q, %v; want ErrNoMiner", trial, p.Name(), id, err)
+						t.Fatalf("trial %d, %s: every miner forbidden, got %v, %v; want ErrNoMiner", trial, p.Name(), l, err)
 					}
 					continue
 				}
-				if err != nil || forbidden[id] {
-					t.Fatalf("trial %d, %s: Pick = %q, %v; want an allowed miner", trial, p.Name(), id, err)
+				if err != nil || forbidden[l.Miner] {
+					t.Fatalf("trial %d, %s: Pick = %v, %v; want an allowed miner", trial, p.Name(), l, err)
 				}
 			}
 		}

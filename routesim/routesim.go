@@ -26,6 +26,13 @@ type Result struct {
 	Jobs      int `json:"-"`
 	Completed int `json:"-"`
 	Attempts  int `json:"-"` // attempts over all jobs, retries included
+
+	// Accounting at the end of the run, over every gateway: leases picked
+	// and never ended, leases ended more than once, and the attempts and
+	// work the grid maps still hold as in flight. All are 0 in a correct run.
+	OpenLeases, DoubledLeases int64   `json:"-"`
+	InFlight                  int     `json:"-"`
+	Booked                    float64 `json:"-"`
 }
 
 // policy returns the named policy. "ours" is the production router's
@@ -88,11 +95,21 @@ func RunAll(ctx context.Context, cfg Config) ([]Result, error) {
 func (s *sim) result() Result {
 	lat := slices.Clone(s.latencies)
 	slices.Sort(lat)
-	return Result{
+	r := Result{
 		P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99),
 		Success: float64(len(lat)) / float64(s.cfg.Jobs),
 		Jobs:    s.cfg.Jobs, Completed: len(lat), Attempts: s.attempts,
 	}
+	for _, gw := range s.gateways {
+		open, doubled := gw.router.Leases()
+		r.OpenLeases += open
+		r.DoubledLeases += doubled
+		for _, v := range gw.grid.Views(nil) {
+			r.InFlight += v.Outstanding
+			r.Booked += v.Booked
+		}
+	}
+	return r
 }
 
 // quantile returns the q-quantile of sorted values (nearest rank); 0 for none.

@@ -79,6 +79,10 @@ func TestOursBeatsBaselines(t *testing.T) {
 		if r.Attempts < r.Completed {
 			t.Errorf("%s: %d attempts for %d completed jobs, want at least one attempt each", r.Policy, r.Attempts, r.Completed)
 		}
+		if r.OpenLeases != 0 || r.DoubledLeases != 0 || r.InFlight != 0 || r.Booked != 0 {
+			t.Errorf("%s: after the run %d leases open, %d ended twice, %d attempts and %g work still booked; want all 0",
+				r.Policy, r.OpenLeases, r.DoubledLeases, r.InFlight, r.Booked)
+		}
 	}
 }
 

@@ -37,11 +37,12 @@ type job struct {
 type attempt struct {
 	job     *job
 	miner   *simMiner
-	rtt     float64 // this attempt's round trip
-	service float64 // seconds of service it needs
-	fails   bool    // the miner fails it part-way
-	failAt  float64 // fraction of service after which it fails
-	end     float64 // when service ends, once started
+	lease   *router.Lease // booked on the gateway's grid map; ended once
+	rtt     float64       // this attempt's round trip
+	service float64       // seconds of service it needs
+	fails   bool          // the miner fails it part-way
+	failAt  float64       // fraction of service after which it fails
+	end     float64       // when service ends, once started
 }
 
 // event is something that happens at a simulated instant.
@@ -198,7 +199,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 
 // dispatch routes the job's next attempt.
 func (s *sim) dispatch(j *job) {
-	id, err := j.gw.router.Pick(router.Request{Cost: j.cost, Exclude: j.tried})
+	lease, err := j.gw.router.Pick(router.Request{Cost: j.cost, Exclude: j.tried})
 	if err != nil { // no eligible miner now: wait for a breaker or a queue
 		if s.now-j.arrival+0.5 > s.cfg.JobTimeout.Seconds() {
 			s.finish(j, false)
@@ -207,8 +208,8 @@ func (s *sim) dispatch(j *job) {
 		s.at(s.now+0.5, func() { s.dispatch(j) })
 		return
 	}
-	m := s.byID[id]
-	a := &attempt{job: j, miner: m, rtt: m.rtt * (0.9 + 0.2*j.rng.Float64())}
+	m := s.byID[lease.Miner]
+	a := &attempt{job: j, miner: m, lease: lease, rtt: m.rtt * (0.9 + 0.2*j.rng.Float64())}
 	a.service = j.cost * s.cfg.BaseService.Seconds() / m.speed * math.Exp(0.15*j.rng.NormFloat64())
 	a.fails = j.rng.Float64() < m.failRate
 	a.failAt = j.rng.Float64()
@@ -224,7 +225,7 @@ func (s *sim) arrive(a *attempt) {
 	m.transit = remove(m.transit, a)
 	if len(m.running) >= m.slots && len(m.waiting) >= m.limit {
 		s.at(s.now+a.rtt/2, func() {
-			a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
+			a.lease.Done(gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
 			s.retry(a.job, m)
 		})
 		return
@@ -256,11 +257,11 @@ func (s *sim) serviceEnd(a *attempt) {
 	s.startNext(m)
 	s.at(s.now+a.rtt/2, func() {
 		if a.fails {
-			a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Failed})
+			a.lease.Done(gridmap.Outcome{Result: gridmap.Failed})
 			s.retry(a.job, m)
 			return
 		}
-		a.job.gw.grid.Finished(m.id, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service), Cost: a.job.cost})
+		a.lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service)})
 		s.finish(a.job, true)
 	})
 }
