@@ -31,6 +31,7 @@ const (
 	MaxWebhookURLBytes     = 2048
 	MaxIdempotencyKeyBytes = 255
 	MaxJobErrorBytes       = 4096
+	MaxJobAttempts         = 64 // dispatches recorded on one job
 )
 
 // Valid reports whether s is one of the five statuses.
@@ -92,8 +93,8 @@ type Job struct {
 	Spec           Spec        `json:"spec"`
 	Status         JobStatus   `json:"status"`
 	Progress       int         `json:"progress"`                 // 0–100
-	Attempts       int         `json:"attempts"`                 // dispatches so far
-	ResultAttempt  int         `json:"result_attempt,omitempty"` // whose frames a completed job keeps; 0 before it existed
+	Attempts       AttemptLog  `json:"attempts"`                 // dispatches so far, oldest first
+	ResultAttempt  int         `json:"result_attempt,omitempty"` // N of the attempt whose frames a completed job keeps; 0 before it existed
 	Miner          *MinerRef   `json:"miner,omitempty"`
 	Error          string      `json:"error,omitempty"`
 	WebhookURL     string      `json:"webhook_url,omitempty"`
@@ -129,10 +130,12 @@ func (j *Job) Validate() error {
 		return Errorf("progress", "must be between 0 and 100, got %d", j.Progress)
 	case j.Status == JobCompleted && j.Progress != 100:
 		return Errorf("progress", "must be 100 when completed, got %d", j.Progress)
-	case j.Attempts < 0:
-		return Errorf("attempts", "must not be negative, got %d", j.Attempts)
-	case j.ResultAttempt < 0 || j.ResultAttempt > j.Attempts:
-		return Errorf("result_attempt", "must be between 0 and the attempts (%d), got %d", j.Attempts, j.ResultAttempt)
+	case len(j.Attempts) > MaxJobAttempts:
+		return Errorf("attempts", "must be at most %d, got %d", MaxJobAttempts, len(j.Attempts))
+	case j.ResultAttempt < 0 || j.ResultAttempt > len(j.Attempts):
+		return Errorf("result_attempt", "must be between 0 and the attempts (%d), got %d", len(j.Attempts), j.ResultAttempt)
+	case j.Attempts.validate() != nil:
+		return j.Attempts.validate()
 	case len(j.Error) > MaxJobErrorBytes:
 		return Errorf("error", "must be at most %d bytes, got %d", MaxJobErrorBytes, len(j.Error))
 	case len(j.WebhookURL) > MaxWebhookURLBytes:
@@ -162,8 +165,8 @@ func (j *Job) ValidateChange(prev *Job) error {
 		return fmt.Errorf("job %s: idempotency key changed: %w", prev.ID, ErrConflict)
 	case !j.Created.Equal(prev.Created):
 		return fmt.Errorf("job %s: created time changed: %w", prev.ID, ErrConflict)
-	case j.Attempts < prev.Attempts:
-		return fmt.Errorf("job %s: attempts went from %d to %d: %w", prev.ID, prev.Attempts, j.Attempts, ErrConflict)
+	case len(j.Attempts) < len(prev.Attempts):
+		return fmt.Errorf("job %s: attempts went from %d to %d: %w", prev.ID, len(prev.Attempts), len(j.Attempts), ErrConflict)
 	}
 	if err := prev.Status.CanTransition(j.Status); err != nil {
 		return fmt.Errorf("job %s: %w", prev.ID, err)

@@ -87,8 +87,10 @@ func TestJobValidate(t *testing.T) {
 		{"bad status", func(j *Job) { j.Status = "done" }, "status"},
 		{"progress", func(j *Job) { j.Progress = 101 }, "progress"},
 		{"completed below 100", func(j *Job) { j.Status = JobCompleted; j.Progress = 99 }, "progress"},
-		{"attempts", func(j *Job) { j.Attempts = -1 }, "attempts"},
-		{"result attempt above attempts", func(j *Job) { j.ResultAttempt = j.Attempts + 1 }, "result_attempt"},
+		{"attempts misnumbered", func(j *Job) { j.Attempts = AttemptLog{{N: 2}} }, "attempts"},
+		{"attempt outcome", func(j *Job) { j.Attempts = AttemptLog{{N: 1, Outcome: "lost"}} }, "attempts"},
+		{"too many attempts", func(j *Job) { j.Attempts = make(AttemptLog, MaxJobAttempts+1) }, "attempts"},
+		{"result attempt above attempts", func(j *Job) { j.ResultAttempt = len(j.Attempts) + 1 }, "result_attempt"},
 		{"negative result attempt", func(j *Job) { j.ResultAttempt = -1 }, "result_attempt"},
 		{"webhook", func(j *Job) { j.WebhookURL = strings.Repeat("h", MaxWebhookURLBytes+1) }, "webhook_url"},
 		{"idempotency key", func(j *Job) { j.IdempotencyKey = strings.Repeat("k", MaxIdempotencyKeyBytes+1) }, "idempotency_key"},
@@ -125,14 +127,14 @@ func TestJobValidateChange(t *testing.T) {
 		{"spec", func(j *Job) { j.Spec.Steps = 5 }, ErrConflict},
 		{"idempotency key", func(j *Job) { j.IdempotencyKey = "other" }, ErrConflict},
 		{"created", func(j *Job) { j.Created = t0.Add(-time.Hour) }, ErrConflict},
-		{"attempts down", func(j *Job) { j.Attempts = 0 }, ErrConflict},
+		{"attempts down", func(j *Job) { j.Attempts = nil }, ErrConflict},
 		{"queued to completed", func(j *Job) { j.Status = JobCompleted; j.Progress = 100 }, ErrConflict},
 		{"invalid result", func(j *Job) { j.Progress = 200 }, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			prev := NewJob("job-1", "key-a", DefaultSpec("a red ball", 1), t0)
-			prev.Attempts = 1
+			prev.Attempts = AttemptLog{{N: 1, RequestID: "r1"}}
 			next := *prev
 			tt.mutate(&next)
 			if err := next.ValidateChange(prev); !errors.Is(err, tt.want) {

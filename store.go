@@ -29,6 +29,14 @@ type JobStore interface {
 	List(ctx context.Context, owner, cursor string, limit int) (jobs []*Job, next string, err error)
 }
 
+// JobWatcher is a JobStore capability: a feed of every job written from
+// now on, by any process sharing the store, so that waiting clients are
+// woken by changes instead of polling. The channel closes when ctx ends or
+// the feed breaks (a store outage); the caller watches again.
+type JobWatcher interface {
+	WatchJobs(ctx context.Context) (<-chan *Job, error)
+}
+
 // JobQueue hands accepted jobs to dispatchers, at least once: a delivery
 // that is not acknowledged in time (a crashed dispatcher) is delivered
 // again, so no accepted job is lost. Deliveries may repeat; a dispatcher

@@ -39,8 +39,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	job, err = store.Jobs().Update(ctx, d.JobID(), func(j *fractal.Job) error {
-		j.Attempts++
-		return j.Transition(fractal.JobInProgress, time.Now())
+		_, err := j.StartAttempt("req-1", fractal.MinerRef{UID: 1, Hotkey: "5F3sa2TJAWMqDhXG6jhV4N8ko9SxwGy8TpaNS1repo5EYjQX"}, time.Now())
+		return err
 	})
 	if err != nil {
 		log.Fatal(err)

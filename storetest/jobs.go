@@ -81,12 +81,11 @@ func testJobUpdate(t *testing.T, st fractal.JobStore) {
 	started := created.Add(time.Second)
 	miner := &fractal.MinerRef{UID: 3, Hotkey: "5F3sa2TJAWMqDhXG6jhV4N8ko9SxwGy8TpaNS1repo5EYjQX"}
 	got, err := st.Update(ctx, job.ID, func(j *fractal.Job) error {
-		j.Attempts++
-		j.Miner = miner
-		return j.Transition(fractal.JobInProgress, started)
+		_, err := j.StartAttempt("req-1", *miner, started)
+		return err
 	})
 	must(t, err)
-	if got.Status != fractal.JobInProgress || got.Attempts != 1 || !got.Started.Equal(started) || *got.Miner != *miner {
+	if got.Status != fractal.JobInProgress || len(got.Attempts) != 1 || got.Attempts[0].RequestID != "req-1" || !got.Started.Equal(started) || *got.Miner != *miner {
 		t.Fatalf("got %s, want in_progress, 1 attempt, started %v, miner %v", jsonOf(t, got), started, miner)
 	}
 	stored, err := st.Get(ctx, job.ID)
@@ -153,7 +152,10 @@ func testJobUpdateConcurrent(t *testing.T, st fractal.JobStore) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				_, err := st.Update(ctx, job.ID, func(j *fractal.Job) error { j.Attempts++; return nil })
+				_, err := st.Update(ctx, job.ID, func(j *fractal.Job) error {
+					j.Attempts = append(j.Attempts, fractal.Attempt{N: len(j.Attempts) + 1})
+					return nil
+				})
 				errs <- err
 			}
 		})
@@ -165,8 +167,8 @@ func testJobUpdateConcurrent(t *testing.T, st fractal.JobStore) {
 	}
 	got, err := st.Get(ctx, job.ID)
 	must(t, err)
-	if got.Attempts != workers*each {
-		t.Fatalf("got %d attempts, want %d", got.Attempts, workers*each)
+	if len(got.Attempts) != workers*each {
+		t.Fatalf("got %d attempts, want %d", len(got.Attempts), workers*each)
 	}
 }
 
