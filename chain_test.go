@@ -29,7 +29,7 @@ func TestReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := fractal.Receipt{JobID: "job-1", Profile: "fractal-ref@1", SpecHash: fractal.DefaultSpec("x", 1).Hash()}
+	r := fractal.Receipt{RequestID: "job-1", Profile: "fractal-ref@1", SpecHash: fractal.DefaultSpec("x", 1).Hash()}
 	r.Commitment.FramesDigest[0] = 1
 	if err := r.Sign(key); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 
 // Receipt is a prover's signed statement of what it computed for a job.
 type Receipt struct {
-	JobID      string     `json:"job_id"`
+	RequestID  string     `json:"request_id"`
 	Miner      string     `json:"miner"` // hotkey SS58
 	Profile    string     `json:"profile"`
 	SpecHash   Digest     `json:"spec_hash"`
@@ -18,7 +18,7 @@ type Receipt struct {
 // Message returns the bytes that the miner signs.
 func (r *Receipt) Message() []byte {
 	return fmt.Appendf(nil, "fractal/receipt/v1|%s|%s|%s|%s|%s|%s|%s",
-		r.JobID, r.Miner, r.Profile, r.SpecHash, r.Commitment.FramesDigest, r.Commitment.FramesRoot, r.Commitment.TrajectoryRoot)
+		r.RequestID, r.Miner, r.Profile, r.SpecHash, r.Commitment.FramesDigest, r.Commitment.FramesRoot, r.Commitment.TrajectoryRoot)
 }
 
 // Sign fills Miner and Signature with key.

@@ -36,7 +36,7 @@ func FuzzVerify(f *testing.F) {
 // signature verifies for that receiver and body, and fails for a changed
 // body, another receiver or a time outside the window.
 func FuzzSignVerify(f *testing.F) {
-	f.Add([]byte(`{"job_id":"j","spec":{}}`), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", uint16(0), int64(1_700_000_000_000))
+	f.Add([]byte(`{"request_id":"j","spec":{}}`), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", uint16(0), int64(1_700_000_000_000))
 	f.Add([]byte{}, "", uint16(3), int64(0))
 	f.Add([]byte{0xff, 0, '\n'}, "x.y", uint16(1), int64(-5))
 	key := mustKey(f, "//Alice//fuzz")

@@ -30,7 +30,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	var direct, viaGateway time.Duration
 	viaMiner := func(spec fractal.Spec) time.Duration {
 		start := time.Now()
-		if _, err := cl.Generate(ctx, gridtest.Target(m), minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: spec}, nil); err != nil {
+		if _, err := cl.Generate(ctx, gridtest.Target(m), minerapi.GenerateRequest{RequestID: minerapi.NewRequestID(), Spec: spec}, nil); err != nil {
 			b.Fatal(err)
 		}
 		return time.Since(start)

@@ -33,7 +33,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		direct += time.Since(start)
 		start = time.Now()
 		var started, result time.Duration
-		out, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: spec}, func(e minerapi.Event) {
+		out, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{RequestID: minerapi.NewRequestID(), Spec: spec}, func(e minerapi.Event) {
 			switch e.Type {
 			case minerapi.EventStarted:
 				started = time.Since(start)
@@ -68,15 +68,15 @@ func BenchmarkOpen(b *testing.B) {
 	cl := client(g.validator)
 	ctx := context.Background()
 	spec := fractal.DefaultSpec("two yellow stars spinning in a purple sky", 3)
-	id := minerapi.NewJobID()
-	if _, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{JobID: id, Spec: spec}, nil); err != nil {
+	id := minerapi.NewRequestID()
+	if _, err := cl.Generate(ctx, g.target, minerapi.GenerateRequest{RequestID: id, Spec: spec}, nil); err != nil {
 		b.Fatal(err)
 	}
 	jobs, bytes := g.miner.Retained()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k := 1 + i%(spec.Steps-1)
-		if _, err := cl.Open(ctx, g.target, minerapi.OpenRequest{JobID: id, Steps: []int{k, k + 1}}); err != nil {
+		if _, err := cl.Open(ctx, g.target, minerapi.OpenRequest{RequestID: id, Steps: []int{k, k + 1}}); err != nil {
 			b.Fatal(err)
 		}
 	}

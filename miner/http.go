@@ -48,15 +48,15 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, err)
 		return
 	}
-	key := caller + "/" + req.JobID
+	key := caller + "/" + req.RequestID
 	if m.retention.has(key) {
-		apierr.Miner.Write(w, fmt.Errorf("job %s was already generated: %w", req.JobID, fractal.ErrConflict))
+		apierr.Miner.Write(w, fmt.Errorf("job %s was already generated: %w", req.RequestID, fractal.ErrConflict))
 		return
 	}
 	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
 	if err != nil {
 		m.metrics.job(outcomeRefused)
-		m.logger.Info("job refused", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		m.logger.Info("job refused", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
 		apierr.Miner.Write(w, err)
 		return
 	}
@@ -72,7 +72,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := m.sched.wait(ctx, ticket); err != nil {
 		m.metrics.job(outcomeCancelled)
-		m.logger.Info("job cancelled while queued", slog.String(logKeyJob, req.JobID))
+		m.logger.Info("job cancelled while queued", slog.String(logKeyRequest, req.RequestID))
 		return
 	}
 	started := m.now()
@@ -81,7 +81,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		m.sched.done(ticket, 0)
 		m.metrics.job(outcomeFailed)
-		m.logger.Info("job failed", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		m.logger.Info("job failed", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
 		if ctx.Err() == nil {
 			body := apierr.Miner.Body(w, err)
 			out.Event(minerapi.Event{Type: minerapi.EventError, Error: &body})
@@ -92,11 +92,11 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	m.metrics.generated(elapsed)
 	if err := m.finish(key, req, res, started.Sub(accepted), elapsed, out); err != nil {
 		m.metrics.job(outcomeFailed)
-		m.logger.Info("job result not delivered", slog.String(logKeyJob, req.JobID), slog.Any(logKeyError, err))
+		m.logger.Info("job result not delivered", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
 		return
 	}
 	m.metrics.job(outcomeDone)
-	m.logger.Info("job done", slog.String(logKeyJob, req.JobID), slog.String(logKeyCaller, caller), slog.Duration("took", elapsed))
+	m.logger.Info("job done", slog.String(logKeyRequest, req.RequestID), slog.String(logKeyCaller, caller), slog.Duration("took", elapsed))
 }
 
 // generate runs the engine, streaming progress.
@@ -131,7 +131,7 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 		done <- compressed{c, err}
 	}()
 	receipt := fractal.Receipt{
-		JobID:      req.JobID,
+		RequestID:  req.RequestID,
 		Profile:    res.Profile.String(),
 		SpecHash:   req.Spec.Hash(),
 		Commitment: res.Commit(),
@@ -172,7 +172,7 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, err)
 		return
 	}
-	job, err := m.retention.get(caller + "/" + req.JobID)
+	job, err := m.retention.get(caller + "/" + req.RequestID)
 	if err != nil {
 		apierr.Miner.Write(w, err)
 		return
@@ -183,7 +183,7 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(minerapi.OpenResponse{JobID: req.JobID, TrajectoryRoot: job.tree.Root(), Openings: openings})
+	json.NewEncoder(w).Encode(minerapi.OpenResponse{RequestID: req.RequestID, TrajectoryRoot: job.tree.Root(), Openings: openings})
 }
 
 func (m *Miner) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,7 @@ func scrape(t *testing.T, g *grid) string {
 
 func TestMetricsCountJobs(t *testing.T) {
 	g := newGrid(t, refengine.New(), nil)
-	if _, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "job-m", Spec: smallSpec("a cat", 1)}, nil); err != nil {
+	if _, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{RequestID: "job-m", Spec: smallSpec("a cat", 1)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The miner counts a job once its last record is written, just after

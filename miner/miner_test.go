@@ -100,7 +100,7 @@ func TestGenerateMatchesLocalEngine(t *testing.T) {
 	spec := smallSpec("a red ball bouncing over the ocean at night", 42)
 	var events []string
 	var steps []int
-	out, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "job-1", Spec: spec}, func(e minerapi.Event) {
+	out, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{RequestID: "job-1", Spec: spec}, func(e minerapi.Event) {
 		if e.Type == minerapi.EventProgress {
 			steps = append(steps, e.Step)
 			if len(events) > 0 && events[len(events)-1] == e.Type {
@@ -140,7 +140,7 @@ func TestGenerateMatchesLocalEngine(t *testing.T) {
 	}
 
 	// Opened states recompute with Step and their proofs verify.
-	resp, err := client(g.validator).Open(context.Background(), g.target, minerapi.OpenRequest{JobID: "job-1", Steps: []int{1, 3, 6}})
+	resp, err := client(g.validator).Open(context.Background(), g.target, minerapi.OpenRequest{RequestID: "job-1", Steps: []int{1, 3, 6}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,10 +167,10 @@ func TestGenerateMatchesLocalEngine(t *testing.T) {
 	}
 
 	// Another validator cannot open this caller's job; a repeated id conflicts.
-	if _, err := client(g.poor).Open(context.Background(), g.target, minerapi.OpenRequest{JobID: "job-1", Steps: []int{1}}); err == nil {
+	if _, err := client(g.poor).Open(context.Background(), g.target, minerapi.OpenRequest{RequestID: "job-1", Steps: []int{1}}); err == nil {
 		t.Error("open by another caller succeeded")
 	}
-	_, err = client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "job-1", Spec: spec}, nil)
+	_, err = client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{RequestID: "job-1", Spec: spec}, nil)
 	if !errors.Is(err, fractal.ErrConflict) {
 		t.Errorf("repeated job id: got %v, want ErrConflict", err)
 	}
@@ -178,7 +178,7 @@ func TestGenerateMatchesLocalEngine(t *testing.T) {
 
 func TestAdmission(t *testing.T) {
 	g := newGrid(t, refengine.New(), nil)
-	body, _ := json.Marshal(minerapi.GenerateRequest{JobID: "j", Spec: smallSpec("a cube", 1)})
+	body, _ := json.Marshal(minerapi.GenerateRequest{RequestID: "j", Spec: smallSpec("a cube", 1)})
 	url := g.target.URL + minerapi.PathGenerate
 	signed := func(k fractal.Signer, signedFor string, body []byte, at time.Time) http.Header {
 		h, err := epistula.Sign(k, body, signedFor, at)
@@ -227,7 +227,7 @@ func TestAdmission(t *testing.T) {
 		})
 	}
 	// A signed request with a bad spec names the field.
-	_, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "k", Spec: fractal.Spec{Prompt: "x", Width: 64, Height: 64, FPS: 8, Steps: 2}}, nil)
+	_, err := client(g.validator).Generate(context.Background(), g.target, minerapi.GenerateRequest{RequestID: "k", Spec: fractal.Spec{Prompt: "x", Width: 64, Height: 64, FPS: 8, Steps: 2}}, nil)
 	if !errors.Is(err, fractal.ErrInvalid) || !strings.Contains(err.Error(), "frames") {
 		t.Errorf("bad spec: got %v, want ErrInvalid naming frames", err)
 	}
@@ -263,7 +263,7 @@ func TestQueueFullAndCancel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = cl.Generate(ctx, g.target, minerapi.GenerateRequest{JobID: fmt.Sprint("q", i), Spec: smallSpec("a cube", uint64(i))}, nil)
+			_, errs[i] = cl.Generate(ctx, g.target, minerapi.GenerateRequest{RequestID: fmt.Sprint("q", i), Spec: smallSpec("a cube", uint64(i))}, nil)
 		}()
 		if i == 0 {
 			<-eng.started
@@ -284,7 +284,7 @@ func TestQueueFullAndCancel(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	_, err := cl.Generate(context.Background(), g.target, minerapi.GenerateRequest{JobID: "q3", Spec: smallSpec("a cube", 3)}, nil)
+	_, err := cl.Generate(context.Background(), g.target, minerapi.GenerateRequest{RequestID: "q3", Spec: smallSpec("a cube", 3)}, nil)
 	var ra *apierr.RetryAfterError
 	if !errors.Is(err, fractal.ErrOverloaded) || !errors.As(err, &ra) || ra.After < time.Second {
 		t.Errorf("full queue: got %v, want ErrOverloaded with Retry-After", err)

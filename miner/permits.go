@@ -68,8 +68,8 @@ func (p *permits) check(hotkey string) error {
 
 // Log keys.
 const (
-	logKeyError  = "err"
-	logKeyJob    = "job"
-	logKeyCaller = "caller"
-	logKeyAddr   = "addr"
+	logKeyError   = "err"
+	logKeyRequest = "request"
+	logKeyCaller  = "caller"
+	logKeyAddr    = "addr"
 )

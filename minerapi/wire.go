@@ -32,30 +32,30 @@ const (
 // GenerateRequest asks a miner for one generation. Challenges and users'
 // jobs are the same request.
 type GenerateRequest struct {
-	JobID string       `json:"job_id"`
-	Spec  fractal.Spec `json:"spec"`
+	RequestID string       `json:"request_id"`
+	Spec      fractal.Spec `json:"spec"`
 }
 
-// MaxJobIDBytes bounds job ids.
-const MaxJobIDBytes = 128
+// MaxRequestIDBytes bounds request ids.
+const MaxRequestIDBytes = 128
 
 // Validate checks the request.
 func (r GenerateRequest) Validate() error {
-	if err := ValidateJobID(r.JobID); err != nil {
+	if err := ValidateRequestID(r.RequestID); err != nil {
 		return err
 	}
 	return r.Spec.Validate()
 }
 
-// ValidateJobID checks a job id: 1–128 bytes of [A-Za-z0-9._:-].
-func ValidateJobID(id string) error {
-	if id == "" || len(id) > MaxJobIDBytes {
-		return fractal.Errorf("job_id", "must be 1–%d characters, got %d", MaxJobIDBytes, len(id))
+// ValidateRequestID checks a request id: 1–128 bytes of [A-Za-z0-9._:-].
+func ValidateRequestID(id string) error {
+	if id == "" || len(id) > MaxRequestIDBytes {
+		return fractal.Errorf("request_id", "must be 1–%d characters, got %d", MaxRequestIDBytes, len(id))
 	}
 	for _, c := range []byte(id) {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
 		if !ok {
-			return fractal.Errorf("job_id", "may hold only letters, digits and -_.: (found %q)", c)
+			return fractal.Errorf("request_id", "may hold only letters, digits and -_.: (found %q)", c)
 		}
 	}
 	return nil
@@ -85,8 +85,8 @@ type Result struct {
 
 // OpenRequest asks a miner to open committed steps of a recent job.
 type OpenRequest struct {
-	JobID string `json:"job_id"`
-	Steps []int  `json:"steps"` // each 1..spec.Steps; state k-1 and k are returned
+	RequestID string `json:"request_id"`
+	Steps     []int  `json:"steps"` // each 1..spec.Steps; state k-1 and k are returned
 }
 
 // MaxOpenSteps bounds the steps one open request may ask for.
@@ -94,7 +94,7 @@ const MaxOpenSteps = 8
 
 // Validate checks the request shape.
 func (r OpenRequest) Validate() error {
-	if err := ValidateJobID(r.JobID); err != nil {
+	if err := ValidateRequestID(r.RequestID); err != nil {
 		return err
 	}
 	if len(r.Steps) == 0 || len(r.Steps) > MaxOpenSteps {
@@ -110,7 +110,7 @@ func (r OpenRequest) Validate() error {
 
 // OpenResponse holds the opened states with proofs against the trajectory root.
 type OpenResponse struct {
-	JobID          string         `json:"job_id"`
+	RequestID      string         `json:"request_id"`
 	TrajectoryRoot fractal.Digest `json:"trajectory_root"`
 	Openings       []Opening      `json:"openings"`
 }
@@ -158,9 +158,9 @@ type Health struct {
 	ETAMillis   int64           `json:"eta_ms"` // for a default spec submitted now
 }
 
-// NewJobID returns a random job id (26 characters of base32). Validators and
+// NewRequestID returns a random job id (26 characters of base32). Validators and
 // gateways use the same ids, so a miner cannot tell a challenge from a job.
-func NewJobID() string {
+func NewRequestID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("crypto/rand failed: " + err.Error())

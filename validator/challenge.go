@@ -64,7 +64,7 @@ func (c *challenger) shape() Shape { return c.shapes[c.rand.IntN(len(c.shapes))]
 // nextShaped returns a fresh challenge request of shape s.
 func (c *challenger) nextShaped(s Shape) minerapi.GenerateRequest {
 	return minerapi.GenerateRequest{
-		JobID: minerapi.NewJobID(),
+		RequestID: minerapi.NewRequestID(),
 		Spec: fractal.Spec{
 			Prompt: c.corpus.Draw(c.rand),
 			Seed:   cryptoSeed(),

@@ -84,7 +84,7 @@ func wrongShape(hot *sr25519.Keypair) http.Handler {
 	return stream(func(w http.ResponseWriter, sw *minerapi.StreamWriter, req minerapi.GenerateRequest) {
 		s := req.Spec
 		frames := fractal.NewFrames(s.Frames, s.Width/2, s.Height, s.FPS)
-		rec := fractal.Receipt{JobID: req.JobID, Profile: refengine.New().Profile().String(), SpecHash: s.Hash(),
+		rec := fractal.Receipt{RequestID: req.RequestID, Profile: refengine.New().Profile().String(), SpecHash: s.Hash(),
 			Commitment: fractal.Commitment{FramesDigest: frames.Digest(), FramesRoot: frames.FrameTree().Root()}}
 		if err := rec.Sign(hot); err != nil {
 			return

@@ -20,7 +20,7 @@ func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req miner
 	}
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	a := attempt{miner: miner, req: req}
-	a.rec = Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if a = v.verify(ctx, target, a, out); a.scored {
 		v.record(ctx, a, 0)
 	}

@@ -22,7 +22,7 @@ func TestOrganicJobsAreVerified(t *testing.T) {
 	v := newValidator(t, g, st)
 	v.Config.OrganicSample = 1
 	cl := &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Signer: g.Validator}}}
-	req := minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: fractal.Spec{Prompt: "a user's orange boat", Seed: 9, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 6}}
+	req := minerapi.GenerateRequest{RequestID: minerapi.NewRequestID(), Spec: fractal.Spec{Prompt: "a user's orange boat", Seed: 9, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 6}}
 	out, err := cl.Generate(context.Background(), gridtest.Target(m), req, nil)
 	if err != nil {
 		t.Fatal(err)

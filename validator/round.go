@@ -118,7 +118,7 @@ func (v *Validator) axonAllowed(ip netip.Addr) bool {
 
 // Record is one verification as the audit log keeps it.
 type Record struct {
-	JobID         string  `json:"job_id"`
+	RequestID     string  `json:"request_id"`
 	Miner         string  `json:"miner"`
 	UID           uint16  `json:"uid"`
 	Organic       bool    `json:"organic,omitempty"`
@@ -174,7 +174,7 @@ func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req miner
 	defer cancel()
 	out, err := v.client.Generate(cctx, target, req, nil)
 	a := attempt{miner: miner, req: req}
-	a.rec = Record{JobID: req.JobID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if err != nil {
 		if ctx.Err() != nil {
 			return a // shutting down: no verdict
@@ -194,7 +194,7 @@ func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attemp
 	open := func(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
 		octx, cancel := context.WithTimeout(ctx, v.Config.ChallengeTimeout)
 		defer cancel()
-		return v.client.Open(octx, target, minerapi.OpenRequest{JobID: req.JobID, Steps: steps})
+		return v.client.Open(octx, target, minerapi.OpenRequest{RequestID: req.RequestID, Steps: steps})
 	}
 	verdict := v.newChecker().Check(ctx, miner.Hotkey, req, out, open)
 	if ctx.Err() != nil {

@@ -74,8 +74,8 @@ func (c *Checker) check(ctx context.Context, miner string, req minerapi.Generate
 	switch {
 	case r.Miner != miner:
 		return fail(ReasonReceipt, "receipt signed for %s, miner is %s", r.Miner, miner)
-	case r.JobID != req.JobID:
-		return fail(ReasonReceipt, "receipt for job %q, asked %q", r.JobID, req.JobID)
+	case r.RequestID != req.RequestID:
+		return fail(ReasonReceipt, "receipt for job %q, asked %q", r.RequestID, req.RequestID)
 	case r.SpecHash != spec.Hash():
 		return fail(ReasonReceipt, "receipt spec hash %s, want %s", r.SpecHash, spec.Hash())
 	case r.Profile != profile.String() || profile.Same(res.Profile) != nil:

@@ -29,12 +29,12 @@ func honestJob(t *testing.T, eng fractal.Engine, key fractal.Signer, seed uint64
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := fractal.Receipt{JobID: "j1", Profile: res.Profile.String(), SpecHash: spec.Hash(), Commitment: res.Commit()}
+	r := fractal.Receipt{RequestID: "j1", Profile: res.Profile.String(), SpecHash: spec.Hash(), Commitment: res.Commit()}
 	if err := r.Sign(key); err != nil {
 		t.Fatal(err)
 	}
 	return &job{
-		req:    minerapi.GenerateRequest{JobID: "j1", Spec: spec},
+		req:    minerapi.GenerateRequest{RequestID: "j1", Spec: spec},
 		out:    &minerapi.Outcome{Result: &minerapi.Result{Profile: res.Profile, Receipt: r}, Frames: res.Frames},
 		states: res.States,
 	}
@@ -59,7 +59,7 @@ func (j *job) opener() verify.Opener {
 			digests[i] = s.Digest()
 		}
 		tree := fractal.NewMerkleTree(digests)
-		resp := &minerapi.OpenResponse{JobID: j.req.JobID, TrajectoryRoot: tree.Root()}
+		resp := &minerapi.OpenResponse{RequestID: j.req.RequestID, TrajectoryRoot: tree.Root()}
 		for _, k := range steps {
 			pp, _ := tree.Proof(k - 1)
 			p, _ := tree.Proof(k)

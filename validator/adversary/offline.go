@@ -27,12 +27,12 @@ type delivery struct {
 }
 
 func deliver(res *fractal.Result, spec fractal.Spec, key fractal.Signer, jobID string) (*delivery, error) {
-	r := fractal.Receipt{JobID: jobID, Profile: res.Profile.String(), SpecHash: spec.Hash(), Commitment: res.Commit()}
+	r := fractal.Receipt{RequestID: jobID, Profile: res.Profile.String(), SpecHash: spec.Hash(), Commitment: res.Commit()}
 	if err := r.Sign(key); err != nil {
 		return nil, err
 	}
 	return &delivery{
-		req:    minerapi.GenerateRequest{JobID: jobID, Spec: spec},
+		req:    minerapi.GenerateRequest{RequestID: jobID, Spec: spec},
 		out:    &minerapi.Outcome{Result: &minerapi.Result{Profile: res.Profile, Receipt: r}, Frames: res.Frames},
 		states: res.States,
 		tree:   fractal.NewMerkleTree(res.StateDigests),
@@ -40,7 +40,7 @@ func deliver(res *fractal.Result, spec fractal.Spec, key fractal.Signer, jobID s
 }
 
 func (d *delivery) open(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
-	resp := &minerapi.OpenResponse{JobID: d.req.JobID, TrajectoryRoot: d.tree.Root()}
+	resp := &minerapi.OpenResponse{RequestID: d.req.RequestID, TrajectoryRoot: d.tree.Root()}
 	for _, k := range steps {
 		if k < 1 || k >= len(d.states) {
 			return nil, fmt.Errorf("step %d: %w", k, fractal.ErrNotFound)
