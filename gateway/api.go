@@ -41,7 +41,9 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", g.handleHealth)
 	mux.Handle("GET /metrics", g.metrics.handler())
 	mux.Handle("GET /", web.Handler()) // the web page and its assets
-	return mux
+	// Every request gets an id; an internal error answers with it and no
+	// internal text, and its cause is logged under it.
+	return apierr.Middleware(g.logger, mux)
 }
 
 type keyCtx struct{}
@@ -148,7 +150,7 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 	}
 	if err := g.Queue.Enqueue(ctx, job.ID); err != nil {
 		g.active.done(key.ID, job.ID)
-		g.failJob(context.WithoutCancel(ctx), job.ID, "could not be queued: "+err.Error())
+		g.end(context.WithoutCancel(ctx), job.ID, fractal.JobFailed, "could not be queued: "+err.Error(), nil)
 		apierr.Write(w, err)
 		return
 	}
@@ -228,27 +230,30 @@ func preferWait(h string, maxWait time.Duration) (time.Duration, error) {
 	return 0, nil
 }
 
-// waitTerminal waits until a job ends or wait passes: woken at once when
-// this replica ends it, and polling for jobs that another replica runs.
+// waitTerminal waits until a job ends or wait passes, woken by the job
+// feed: at once when this replica ends it, through the store's watch when
+// another replica does.
 func (g *Gateway) waitTerminal(ctx context.Context, id string, wait time.Duration) (*fractal.Job, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	ended := g.waiters.wait(id)
-	defer g.waiters.forget(id, ended)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		j, err := g.Jobs.Get(ctx, id)
-		if err != nil || j.Status.Terminal() {
-			return j, err
-		}
+	sub := g.feed.subscribe(id)
+	defer g.feed.unsubscribe(sub)
+	safety := time.NewTicker(safetyReadTicks * time.Second)
+	defer safety.Stop()
+	j, err := g.Jobs.Get(ctx, id) // after subscribing, so no change is missed
+	for err == nil && !j.Status.Terminal() {
 		select {
 		case <-ctx.Done():
 			return j, nil
-		case <-ended:
-		case <-t.C:
+		case next := <-sub.ch:
+			if newer(next, j) {
+				j = next
+			}
+		case <-safety.C:
+			j, err = g.Jobs.Get(ctx, id)
 		}
 	}
+	return j, err
 }
 
 // ownJob returns the caller's job, or not found for anyone else's.
@@ -314,19 +319,11 @@ func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) 
 		apierr.Write(w, err)
 		return
 	}
-	updated, err := g.Jobs.Update(r.Context(), j.ID, func(j *fractal.Job) error {
-		if j.Status.Terminal() {
-			return fmt.Errorf("video %s is already %s: %w", j.ID, j.Status, fractal.ErrConflict)
-		}
-		j.Status, j.Finished, j.Updated = fractal.JobCancelled, g.now(), g.now()
-		return nil
-	})
+	updated, err := g.end(r.Context(), j.ID, fractal.JobCancelled, "", nil)
 	if err != nil {
 		apierr.Write(w, err)
 		return
 	}
-	g.metrics.jobs.WithLabelValues(string(fractal.JobCancelled)).Inc()
-	g.waiters.wake(updated.ID)
 	writeJSON(w, http.StatusOK, videoOf(updated))
 }
 

@@ -22,6 +22,7 @@ type Config struct {
 	MaxQueueTime      time.Duration // a job nobody can serve fails after this long
 	MaxDeliveries     int           // deliveries of one job before it fails; below the queue's own bound
 	AttemptTimeout    time.Duration // fixed part of one attempt's deadline
+	StoreOutage       time.Duration // a dispatcher waits this long for an unreachable store before it leaves the job to a later delivery
 	SecsPerCost       time.Duration // attempt deadline per unit of spec cost
 	ProbeInterval     time.Duration // health probes of every miner
 	MaxWait           time.Duration // longest Prefer: wait
@@ -45,6 +46,7 @@ func DefaultConfig() Config {
 		MaxQueueTime:      10 * time.Minute,
 		MaxDeliveries:     18,
 		AttemptTimeout:    20 * time.Second,
+		StoreOutage:       2 * time.Minute,
 		SecsPerCost:       60 * time.Second,
 		ProbeInterval:     2 * time.Second,
 		MaxWait:           60 * time.Second,
@@ -69,8 +71,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("max-attempts", "must be between 1 and 16, got %d", c.MaxAttempts)
 	case c.MaxDeliveries < 1:
 		return fractal.Errorf("max-deliveries", "must be positive, got %d", c.MaxDeliveries)
-	case c.AttemptTimeout <= 0 || c.MaxQueueTime <= 0 || c.ProbeInterval <= 0:
-		return fractal.Errorf("timeouts", "attempt timeout, queue time and probe interval must be positive")
+	case c.AttemptTimeout <= 0 || c.MaxQueueTime <= 0 || c.ProbeInterval <= 0 || c.StoreOutage <= 0:
+		return fractal.Errorf("timeouts", "attempt timeout, queue time, store outage and probe interval must be positive")
 	case c.DefaultRate <= 0 || c.DefaultBurst < 1 || c.DefaultActiveJobs < 1:
 		return fractal.Errorf("rate", "rate, burst and active jobs must be positive")
 	}

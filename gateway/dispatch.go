@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -28,6 +29,23 @@ func framesKey(id string, attempt int) string {
 	return "frames." + id + "." + strconv.Itoa(attempt)
 }
 
+// verdict is how one attempt ended, as the dispatcher acts on it. Only
+// dispatch acknowledges or returns a delivery.
+type verdict int
+
+const (
+	jobEnded     verdict = iota // completed, cancelled, or ended by another run: acknowledge
+	minerFault                  // the miner failed it: try another miner
+	storeDown                   // the store stayed unreachable: leave the job to a later delivery
+	shuttingDown                // this replica stops: the delivery goes back unacknowledged
+)
+
+// errJobOver aborts a job update because the job already ended.
+var errJobOver = fmt.Errorf("job already ended: %w", fractal.ErrConflict)
+
+// errUnchanged aborts a job update that has nothing to write.
+var errUnchanged = errors.New("nothing to change")
+
 // dispatchLoop takes jobs off the queue until ctx ends.
 func (g *Gateway) dispatchLoop(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -43,29 +61,38 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// dispatch runs one delivery: it tries miners until one delivers, then
-// stores the result and completes the job. A delivery is acknowledged only
-// once the job reached a terminal status, so a crash of this replica hands
-// the job to another.
+// dispatch runs one delivery: it tries miners until one delivers and the
+// result is stored, or until MaxAttempts attempts failed by the miners'
+// doing. A store outage is waited out and never fails the job; when it
+// lasts too long the delivery is returned for later. A delivery is
+// acknowledged only once the job reached a terminal status, so a crash of
+// this replica hands the job to another.
 func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
-	job, err := g.Jobs.Get(ctx, d.JobID())
-	if errors.Is(err, fractal.ErrNotFound) {
+	var job *fractal.Job
+	err := g.persist(ctx, d, "read job", func(ctx context.Context) (err error) {
+		job, err = g.Jobs.Get(ctx, d.JobID())
+		return err
+	})
+	switch {
+	case errors.Is(err, fractal.ErrNotFound):
 		d.Ack(ctx) // nothing to do: the record expired
 		return
-	}
-	if err != nil {
-		d.Nak(ctx, time.Second)
+	case err != nil:
+		g.later(ctx, d, err)
 		return
-	}
-	if job.Status.Terminal() {
+	case job.Status.Terminal():
 		d.Ack(ctx)
 		return
 	}
-	var tried []string
-	for attempt := 0; attempt < g.Config.MaxAttempts && ctx.Err() == nil; attempt++ {
-		id, err := g.router.Pick(router.Request{Cost: job.Spec.Cost(), Exclude: tried})
+	var gone []string // miners that left the metagraph since the map was synced
+	for ctx.Err() == nil && len(job.Attempts) < fractal.MaxJobAttempts {
+		faulty, faults := job.Attempts.MinerFaults()
+		if faults >= g.Config.MaxAttempts {
+			break
+		}
+		lease, err := g.router.Pick(router.Request{Cost: job.Spec.Cost(), Exclude: append(faulty, gone...)})
 		if errors.Is(err, router.ErrNoMiner) {
-			if len(tried) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime || d.Attempt() >= g.Config.MaxDeliveries {
+			if len(faulty)+len(gone) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime || d.Attempt() >= g.Config.MaxDeliveries {
 				break
 			}
 			// Nobody can take it now: back to the queue for a while,
@@ -78,54 +105,74 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 			break
 		}
 		g.metrics.routing.WithLabelValues("picked").Inc()
-		tried = append(tried, id)
-		done, err := g.attempt(ctx, d, job, id)
-		if done || ctx.Err() != nil {
+		v, next, err := g.attempt(ctx, d, job, lease)
+		switch v {
+		case jobEnded:
+			d.Ack(ctx)
 			return
+		case storeDown:
+			g.later(ctx, d, err)
+			return
+		case shuttingDown:
+			return // the delivery comes back to a live replica
 		}
-		g.logger.Info("attempt failed; trying another miner", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, id), slog.Any(logKeyError, err))
+		if next == nil {
+			gone = append(gone, lease.Miner)
+			continue
+		}
+		job = next
 	}
 	if ctx.Err() != nil {
-		return // shutting down: the delivery comes back to a live replica
+		return
 	}
+	g.failAll(ctx, d, job, len(gone))
+}
+
+// failAll fails a job that no miner could generate.
+func (g *Gateway) failAll(ctx context.Context, d fractal.Delivery, job *fractal.Job, gone int) {
+	faulty, _ := job.Attempts.MinerFaults()
 	reason := "no miner could generate it"
-	if len(tried) > 0 {
-		reason = fmt.Sprintf("%d miners failed to generate it", len(tried))
+	if n := len(faulty) + gone; n > 0 {
+		reason = fmt.Sprintf("%d miners failed to generate it", n)
 	}
-	g.failJob(ctx, job.ID, reason)
+	err := g.persist(ctx, d, "fail job", func(ctx context.Context) error {
+		_, err := g.end(ctx, job.ID, fractal.JobFailed, reason, nil)
+		return err
+	})
+	if err != nil && !errors.Is(err, errJobOver) {
+		g.later(ctx, d, err)
+		return
+	}
 	d.Ack(ctx)
 }
 
-// attempt runs the job on one miner. done means the job reached a terminal
-// status (completed, or cancelled meanwhile) and the delivery was acked.
-func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.Job, minerID string) (bool, error) {
-	n, ok := g.neuron(minerID)
+// attempt runs the job on the lease's miner and ends the lease. It returns
+// the job as stored after a miner fault (nil when the miner was not even
+// tried), and the cause of anything but a completed job.
+func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease *router.Lease) (verdict, *fractal.Job, error) {
+	n, ok := g.neuron(lease.Miner)
 	if !ok {
-		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: job.Spec.Cost()})
-		return false, fmt.Errorf("miner %s left the metagraph", minerID)
+		lease.Done(gridmap.Outcome{Result: gridmap.Released})
+		return minerFault, nil, fmt.Errorf("miner %s left the metagraph", lease.Miner)
 	}
+	reqID := minerapi.NewRequestID()
 	started := g.now()
-	job, err := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
+	claimed, err := g.update(ctx, d, "start attempt", job.ID, func(j *fractal.Job) error {
 		if j.Status.Terminal() {
-			return fmt.Errorf("job is %s: %w", j.Status, errJobOver)
+			return errJobOver
 		}
-		j.Status, j.Attempts, j.Progress = fractal.JobInProgress, j.Attempts+1, 0
-		j.Miner = &fractal.MinerRef{UID: n.UID, Hotkey: n.Hotkey}
-		j.Started, j.Updated = started, started
-		return nil
+		_, err := j.StartAttempt(reqID, fractal.MinerRef{UID: n.UID, Hotkey: n.Hotkey}, started)
+		return err
 	})
 	if err != nil {
-		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: 1})
-		if errors.Is(err, errJobOver) {
-			d.Ack(ctx)
-			return true, nil
-		}
-		return false, err
+		lease.Done(gridmap.Outcome{Result: gridmap.Released})
+		return verdictOf(ctx, err), nil, err
 	}
 	actx, cancel := context.WithTimeout(ctx, g.Config.AttemptTimeout+time.Duration(job.Spec.Cost()*float64(g.Config.SecsPerCost)))
 	defer cancel()
-	stop := g.watchJob(actx, cancel, d, job.ID)
-	req := minerapi.GenerateRequest{JobID: minerapi.NewJobID(), Spec: job.Spec}
+	var cancelled atomic.Bool
+	stop := g.watchJob(actx, d, job.ID, func() { cancelled.Store(true); cancel() })
+	req := minerapi.GenerateRequest{RequestID: reqID, Spec: job.Spec}
 	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
 	progress, stopProgress := g.progressWriter(actx, job.ID)
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
@@ -135,82 +182,197 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	})
 	stopProgress()
 	stop()
-	if err != nil {
-		return g.attemptFailed(ctx, d, job, minerID, err)
+	var file []byte
+	if err == nil {
+		file, err = framesFile(out) // a result that cannot be encoded is the miner's fault
 	}
-	g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted, Cost: job.Spec.Cost()})
-	if err := g.complete(ctx, job, out, started); err != nil {
-		if errors.Is(err, errJobOver) {
-			d.Ack(ctx)
-			return true, nil
-		}
-		return false, err
+	switch {
+	case cancelled.Load():
+		lease.Done(gridmap.Outcome{Result: gridmap.Released})
+		g.endAttempt(ctx, job.ID, reqID, fractal.AttemptCancelled, "")
+		return jobEnded, nil, nil
+	case ctx.Err() != nil:
+		lease.Done(gridmap.Outcome{Result: gridmap.Released})
+		return shuttingDown, nil, ctx.Err()
+	case err != nil:
+		return g.minerFailed(ctx, d, claimed, lease, reqID, err)
 	}
-	d.Ack(ctx)
-	if g.Organic != nil {
+	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted})
+	v, err := g.complete(ctx, d, claimed, reqID, out, file)
+	if v == jobEnded && err == nil && g.Organic != nil {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
 			g.Organic(context.WithoutCancel(ctx), n, req, out)
 		}()
 	}
-	return true, nil
+	return v, nil, err
 }
 
-var errJobOver = errors.New("job already ended")
+// framesFile returns the canonical frames file of a miner's result.
+func framesFile(out *minerapi.Outcome) ([]byte, error) {
+	if out.FramesFile != nil {
+		return out.FramesFile, nil
+	}
+	var buf bytes.Buffer
+	if err := video.MarshalFrames(&buf, out.Frames); err != nil {
+		return nil, fmt.Errorf("encode the miner's frames: %w", err)
+	}
+	return buf.Bytes(), nil
+}
 
-// attemptFailed records a failed attempt on the grid map and puts the job
-// back to queued for the next miner.
-func (g *Gateway) attemptFailed(ctx context.Context, d fractal.Delivery, job *fractal.Job, minerID string, err error) (bool, error) {
-	outcome := gridmap.Outcome{Result: gridmap.Failed, Cost: job.Spec.Cost()}
-	var ra *apierr.RetryAfterError
-	if errors.Is(err, fractal.ErrOverloaded) {
-		outcome.Result = gridmap.Rejected
-		if errors.As(err, &ra) {
-			outcome.RetryAfter = ra.After
+// minerFailed ends the lease as the miner's failure (or refusal), records
+// the attempt and puts the job back to queued for the next miner.
+func (g *Gateway) minerFailed(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease *router.Lease, reqID string, cause error) (verdict, *fractal.Job, error) {
+	o := gridmap.Outcome{Result: gridmap.Failed}
+	if errors.Is(cause, fractal.ErrOverloaded) {
+		o.Result = gridmap.Rejected
+		var ra *apierr.RetryAfterError
+		if errors.As(cause, &ra) {
+			o.RetryAfter = ra.After
 		}
 	}
-	if errors.Is(err, context.Canceled) && ctx.Err() == nil {
-		// The job was cancelled by its owner while running.
-		g.grid.Finished(minerID, gridmap.Outcome{Result: gridmap.Rejected, Cost: job.Spec.Cost()})
-		d.Ack(ctx)
-		return true, nil
-	}
-	g.grid.Finished(minerID, outcome)
-	g.metrics.attempts.WithLabelValues("failed").Inc()
-	_, uerr := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
+	lease.Done(o)
+	g.metrics.attempts.WithLabelValues(string(fractal.AttemptMinerFault)).Inc()
+	reason := truncate(cause.Error(), 512)
+	now := g.now()
+	next, err := g.update(ctx, d, "record failed attempt", job.ID, func(j *fractal.Job) error {
 		if j.Status.Terminal() {
 			return errJobOver
 		}
-		j.Status, j.Progress, j.Error, j.Updated = fractal.JobQueued, 0, truncate(err.Error(), 512), g.now()
-		return nil
+		if err := j.EndAttempt(reqID, fractal.AttemptMinerFault, reason, now); err != nil {
+			return err
+		}
+		j.Error = reason
+		if last := j.Attempts[len(j.Attempts)-1]; last.RequestID != reqID {
+			return nil // another run of the job took over meanwhile; it owns the status
+		}
+		return j.Transition(fractal.JobQueued, now)
 	})
-	if errors.Is(uerr, errJobOver) {
-		d.Ack(ctx)
-		return true, nil
+	if err != nil {
+		return verdictOf(ctx, err), nil, err
 	}
-	return false, err
+	g.logger.Info("attempt failed; trying another miner", slog.String(logKeyJob, job.ID), slog.String(logKeyRequest, reqID),
+		slog.String(logKeyMiner, lease.Miner), slog.Any(logKeyError, cause))
+	return minerFault, next, cause
 }
 
-// watchJob keeps the delivery alive while a miner works and cancels the
-// attempt when the owner cancels the job. Call the returned stop when the
-// attempt ends.
-func (g *Gateway) watchJob(ctx context.Context, cancel context.CancelFunc, d fractal.Delivery, id string) (stop func()) {
+// complete stores the frames and marks the job completed. The miner's
+// result is held here while the store is down, for up to StoreOutage.
+func (g *Gateway) complete(ctx context.Context, d fractal.Delivery, job *fractal.Job, reqID string, out *minerapi.Outcome, file []byte) (verdict, error) {
+	a := job.Attempts.Find(reqID)
+	if a == nil {
+		return storeDown, fmt.Errorf("job %s has no attempt %s", job.ID, reqID)
+	}
+	n, miner, started := a.N, a.Miner, a.Started
+	key := framesKey(job.ID, n)
+	if err := g.persist(ctx, d, "store frames", func(ctx context.Context) error {
+		return g.Blobs.Put(ctx, key, bytes.NewReader(file))
+	}); err != nil {
+		return verdictOf(ctx, err), fmt.Errorf("store frames: %w", err)
+	}
+	com := out.Result.Receipt.Commitment
+	var done *fractal.Job
+	err := g.persist(ctx, d, "complete job", func(ctx context.Context) (err error) {
+		now := g.now()
+		done, err = g.end(ctx, job.ID, fractal.JobCompleted, "", func(j *fractal.Job) {
+			j.EndAttempt(reqID, fractal.AttemptCompleted, "", now)
+			j.Error, j.ResultAttempt, j.Commitment, j.Miner = "", n, &com, &miner
+			j.Timings = fractal.Timings{
+				Queue: started.Sub(j.Created), Accept: out.Accepted, FirstProgress: out.FirstProgress,
+				Generate: out.Total, Total: now.Sub(j.Created),
+			}
+		})
+		return err
+	})
+	if errors.Is(err, errJobOver) {
+		return g.superseded(ctx, job.ID, reqID, n, key)
+	}
+	if err != nil {
+		return verdictOf(ctx, err), err
+	}
+	g.metrics.attempts.WithLabelValues(string(fractal.AttemptCompleted)).Inc()
+	g.metrics.latency.Observe(done.Timings.Total.Seconds())
+	return jobEnded, nil
+}
+
+// superseded handles a result that arrived after the job ended: by our own
+// earlier write whose reply was lost (then the job is ours after all), by
+// another run that finished first, or by a cancel. Only in the latter cases
+// are the frames removed; retention would remove them later anyway.
+func (g *Gateway) superseded(ctx context.Context, id, reqID string, n int, key string) (verdict, error) {
+	if j, err := g.Jobs.Get(ctx, id); err == nil && j.Status == fractal.JobCompleted && j.ResultAttempt == n {
+		g.feed.publish(j)
+		return jobEnded, nil
+	}
+	g.endAttempt(ctx, id, reqID, fractal.AttemptOver, "")
+	if err := g.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && !errors.Is(err, fractal.ErrNotFound) {
+		g.logger.Warn("could not remove a superseded attempt's frames", slog.String(logKeyJob, id), slog.Any(logKeyError, err))
+	}
+	return jobEnded, errJobOver
+}
+
+// endAttempt records an attempt's outcome on a job that may have ended; it
+// is bookkeeping, so a failure is logged and nothing else.
+func (g *Gateway) endAttempt(ctx context.Context, id, reqID string, o fractal.AttemptOutcome, reason string) {
+	now := g.now()
+	_, err := g.write(context.WithoutCancel(ctx), id, func(j *fractal.Job) error {
+		return j.EndAttempt(reqID, o, reason, now)
+	})
+	if err != nil {
+		g.logger.Info("could not record an attempt's outcome", slog.String(logKeyJob, id), slog.String(logKeyRequest, reqID), slog.Any(logKeyError, err))
+	}
+}
+
+// verdictOf classifies an error of a store call on the dispatch path.
+func verdictOf(ctx context.Context, err error) verdict {
+	switch {
+	case errors.Is(err, errJobOver):
+		return jobEnded
+	case ctx.Err() != nil:
+		return shuttingDown
+	}
+	return storeDown
+}
+
+// later returns a delivery whose job could not be read or written because
+// the store stayed unreachable: the job is neither failed nor charged to a
+// miner, and runs again from a later delivery.
+func (g *Gateway) later(ctx context.Context, d fractal.Delivery, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	g.logger.Warn("store unavailable; the job waits for a later delivery", slog.String(logKeyJob, d.JobID()), slog.Any(logKeyError, err))
+	d.Nak(ctx, 5*time.Second) // fails too while the store is down: then AckWait redelivers it
+}
+
+// watchJob keeps the delivery alive while a miner works and calls
+// cancelled when the owner cancels the job: woken by the job feed, and
+// checking the store itself every few seconds in case the feed missed it.
+// Call the returned stop when the attempt ends.
+func (g *Gateway) watchJob(ctx context.Context, d fractal.Delivery, id string, cancelled func()) (stop func()) {
+	sub := g.feed.subscribe(id)
 	done := make(chan struct{})
 	go func() {
+		defer g.feed.unsubscribe(sub)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
-		for {
+		for tick := 1; ; tick++ {
+			var j *fractal.Job
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
 				return
+			case j = <-sub.ch:
 			case <-t.C:
+				d.InProgress(ctx)
+				if tick%safetyReadTicks == 0 {
+					j, _ = g.Jobs.Get(ctx, id)
+				}
 			}
-			d.InProgress(ctx)
-			if j, err := g.Jobs.Get(ctx, id); err == nil && j.Status == fractal.JobCancelled {
-				cancel()
+			if j != nil && j.Status == fractal.JobCancelled {
+				cancelled()
 				return
 			}
 		}
@@ -245,78 +407,103 @@ func (g *Gateway) progressWriter(ctx context.Context, id string) (report func(in
 }
 
 func (g *Gateway) setProgress(ctx context.Context, id string, p int) {
-	g.Jobs.Update(ctx, id, func(j *fractal.Job) error {
-		if j.Status != fractal.JobInProgress || j.Progress >= p {
-			return errJobOver
-		}
-		j.Progress, j.Updated = p, g.now()
-		return nil
-	})
-}
-
-// complete stores the frames and marks the job completed.
-func (g *Gateway) complete(ctx context.Context, job *fractal.Job, out *minerapi.Outcome, started time.Time) error {
-	file := out.FramesFile
-	if file == nil {
-		var buf bytes.Buffer
-		if err := video.MarshalFrames(&buf, out.Frames); err != nil {
-			return err
-		}
-		file = buf.Bytes()
-	}
-	key := framesKey(job.ID, job.Attempts)
-	if err := g.Blobs.Put(ctx, key, bytes.NewReader(file)); err != nil {
-		return fmt.Errorf("store frames: %w", err)
-	}
 	now := g.now()
-	com := out.Result.Receipt.Commitment
-	done, err := g.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
-		if j.Status.Terminal() {
-			return errJobOver
+	g.write(ctx, id, func(j *fractal.Job) error {
+		if j.Status != fractal.JobInProgress || j.Progress >= p {
+			return errUnchanged
 		}
-		j.Status, j.Progress, j.Error = fractal.JobCompleted, 100, ""
-		j.ResultAttempt = job.Attempts
-		j.Commitment = &com
-		j.Finished, j.Updated = now, now
-		j.Timings = fractal.Timings{
-			Queue: started.Sub(j.Created), Accept: out.Accepted, FirstProgress: out.FirstProgress,
-			Generate: out.Total, Total: now.Sub(j.Created),
-		}
-		return nil
+		j.Progress = p
+		return j.Transition(fractal.JobInProgress, now)
 	})
-	if errors.Is(err, errJobOver) {
-		// Another run finished it first, or it was cancelled: its frames
-		// are not this attempt's. Retention would remove them later.
-		if err := g.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && !errors.Is(err, fractal.ErrNotFound) {
-			g.logger.Warn("could not remove a superseded attempt's frames", slog.String(logKeyJob, job.ID), slog.Any(logKeyError, err))
-		}
-	}
-	if err != nil {
-		return err
-	}
-	g.metrics.jobs.WithLabelValues(string(fractal.JobCompleted)).Inc()
-	g.metrics.latency.Observe(done.Timings.Total.Seconds())
-	g.logger.Info("job completed", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, done.Miner.Hotkey), slog.Duration("total", done.Timings.Total))
-	g.finished(done)
-	return nil
 }
 
-// failJob marks a job failed with a reason.
-func (g *Gateway) failJob(ctx context.Context, id, reason string) {
+// end moves a job to a terminal status — completed, failed or cancelled —
+// in one update (fill records the result beside it), then tells whoever
+// waits: the metrics, the log, Prefer: wait requests and event streams, and
+// the job's webhook. It returns errJobOver when the job had already ended.
+func (g *Gateway) end(ctx context.Context, id string, status fractal.JobStatus, reason string, fill func(*fractal.Job)) (*fractal.Job, error) {
+	now := g.now()
 	j, err := g.Jobs.Update(ctx, id, func(j *fractal.Job) error {
 		if j.Status.Terminal() {
-			return errJobOver
+			return fmt.Errorf("video %s is already %s: %w", id, j.Status, errJobOver)
 		}
-		j.Status, j.Error = fractal.JobFailed, truncate(reason, 512)
-		j.Finished, j.Updated = g.now(), g.now()
-		return nil
+		if fill != nil {
+			fill(j)
+		}
+		if reason != "" {
+			j.Error = truncate(reason, 512)
+		}
+		return j.Transition(status, now)
 	})
 	if err != nil {
-		return
+		return nil, err
 	}
-	g.metrics.jobs.WithLabelValues(string(fractal.JobFailed)).Inc()
-	g.logger.Warn("job failed", slog.String(logKeyJob, id), slog.String("reason", reason))
-	g.finished(j)
+	g.feed.publish(j)
+	g.metrics.jobs.WithLabelValues(string(status)).Inc()
+	attrs := []any{slog.String(logKeyJob, id), slog.String("status", string(status))}
+	if reason != "" {
+		attrs = append(attrs, slog.String("reason", reason))
+	}
+	if j.Miner != nil && status == fractal.JobCompleted {
+		attrs = append(attrs, slog.String(logKeyMiner, j.Miner.Hotkey), slog.Duration("total", j.Timings.Total))
+	}
+	g.logger.Info("job ended", attrs...)
+	g.notify(j)
+	return j, nil
+}
+
+// write updates a job once and wakes whoever waits on it.
+func (g *Gateway) write(ctx context.Context, id string, fn func(*fractal.Job) error) (*fractal.Job, error) {
+	j, err := g.Jobs.Update(ctx, id, fn)
+	if err == nil {
+		g.feed.publish(j)
+	}
+	return j, err
+}
+
+// update is write on the dispatch path, waiting out a store outage.
+func (g *Gateway) update(ctx context.Context, d fractal.Delivery, what, id string, fn func(*fractal.Job) error) (*fractal.Job, error) {
+	var j *fractal.Job
+	err := g.persist(ctx, d, what, func(ctx context.Context) (err error) {
+		j, err = g.write(ctx, id, fn)
+		return err
+	})
+	return j, err
+}
+
+// persist runs one store call, waiting out a store outage: while the call
+// fails with a store fault (unavailable, or a call's deadline) it is tried
+// again with backoff, the delivery kept alive meanwhile, for up to
+// Config.StoreOutage. Any other error returns at once.
+func (g *Gateway) persist(ctx context.Context, d fractal.Delivery, what string, call func(context.Context) error) error {
+	budget, cancel := context.WithTimeout(ctx, g.Config.StoreOutage)
+	defer cancel()
+	delay := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		err := call(ctx)
+		if err == nil || !storeFault(ctx, err) {
+			return err
+		}
+		g.metrics.store.WithLabelValues(what).Inc()
+		if try == 1 {
+			g.logger.Warn("store unavailable; waiting for it", slog.String("op", what), slog.String(logKeyJob, d.JobID()), slog.Any(logKeyError, err))
+		}
+		d.InProgress(ctx)
+		if !sleepCtx(budget, delay) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s: the store stayed unavailable for %s: %w", what, g.Config.StoreOutage, err)
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// storeFault reports an error of a store call that the store's recovery
+// may cure: it is unavailable (a leader election, no responders) or the
+// call ran out of time while the dispatcher itself still runs.
+func storeFault(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, fractal.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func truncate(s string, n int) string {

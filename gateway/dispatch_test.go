@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
@@ -28,12 +30,11 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim := func() *fractal.Job {
+	claim := func(requestID string) *fractal.Job {
 		t.Helper()
 		j, err := gw.Jobs.Update(ctx, job.ID, func(j *fractal.Job) error {
-			j.Status, j.Attempts, j.Progress = fractal.JobInProgress, j.Attempts+1, 0
-			j.Miner = &fractal.MinerRef{UID: uint16(j.Attempts), Hotkey: e.grid.Validator.SS58()}
-			return nil
+			_, err := j.StartAttempt(requestID, fractal.MinerRef{UID: uint16(len(j.Attempts)), Hotkey: e.grid.Validator.SS58()}, time.Now())
+			return err
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -55,12 +56,12 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 		com := res.Commit()
 		return &minerapi.Outcome{Result: &minerapi.Result{Receipt: fractal.Receipt{Commitment: com}}, Frames: res.Frames, FramesFile: file.Bytes()}
 	}
-	first, second := claim(), claim()
+	first, second := claim("req-first"), claim("req-second")
 	a, b := outcome(job.Spec.Seed), outcome(job.Spec.Seed+1)
-	if err := gw.Complete(ctx, first, a); err != nil {
+	if err := gw.Complete(ctx, first, "req-first", a); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
-	if err := gw.Complete(ctx, second, b); !errors.Is(err, gateway.ErrJobOver) {
+	if err := gw.Complete(ctx, second, "req-second", b); !errors.Is(err, gateway.ErrJobOver) {
 		t.Fatalf("second run: got %v, want the job already over", err)
 	}
 
@@ -69,9 +70,12 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := a.Result.Receipt.Commitment.FramesDigest
-	if done.Status != fractal.JobCompleted || done.Commitment.FramesDigest != want || done.ResultAttempt != first.Attempts {
-		t.Fatalf("job %s, digest %s, result attempt %d; want completed with the first run's %s from attempt %d",
-			done.Status, done.Commitment.FramesDigest, done.ResultAttempt, want, first.Attempts)
+	if done.Status != fractal.JobCompleted || done.Commitment.FramesDigest != want || done.ResultAttempt != 1 {
+		t.Fatalf("job %s, digest %s, result attempt %d; want completed with the first run's %s from attempt 1",
+			done.Status, done.Commitment.FramesDigest, done.ResultAttempt, want)
+	}
+	if got := outcomes(done); got != "completed over" {
+		t.Errorf("attempt outcomes %q, want the first completed and the second over", got)
 	}
 	resp, body := e.do(t, "GET", "/v1/videos/"+job.ID+"/content?variant=frames", "", nil)
 	if resp.StatusCode != http.StatusOK {
@@ -84,7 +88,21 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 	if got := served.Digest(); got != want {
 		t.Errorf("served frames hash to %s, want the committed %s", got, want)
 	}
-	if _, err := gw.Blobs.Get(ctx, gateway.FramesKey(job.ID, second.Attempts)); !errors.Is(err, fractal.ErrNotFound) {
+	if _, err := gw.Blobs.Get(ctx, gateway.FramesKey(job.ID, len(second.Attempts))); !errors.Is(err, fractal.ErrNotFound) {
 		t.Errorf("the superseded run's frames: got %v, want them removed", err)
 	}
+}
+
+// outcomes lists a job's attempt outcomes in order, "running" for an
+// attempt not ended.
+func outcomes(j *fractal.Job) string {
+	var out []string
+	for _, a := range j.Attempts {
+		o := string(a.Outcome)
+		if o == "" {
+			o = "running"
+		}
+		out = append(out, o)
+	}
+	return strings.Join(out, " ")
 }

@@ -54,7 +54,7 @@ type Gateway struct {
 	rate     *limiter
 	authFail *limiter
 	active   *active
-	waiters  waiters
+	feed     feed
 	metrics  *metrics
 
 	encOnce sync.Once
@@ -114,7 +114,8 @@ func (g *Gateway) Open(ctx context.Context) error {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); g.dispatchLoop(bg) }()
 	}
-	g.wg.Add(2)
+	g.wg.Add(3)
+	go func() { defer g.wg.Done(); g.feedLoop(bg) }()
 	go func() { defer g.wg.Done(); g.gridLoop(bg) }()
 	go func() { defer g.wg.Done(); g.activeLoop(bg) }()
 	return nil
@@ -165,7 +166,8 @@ func (g *Gateway) Close() error {
 
 // Log keys.
 const (
-	logKeyError = "err"
-	logKeyJob   = "job"
-	logKeyMiner = "miner"
+	logKeyError   = "err"
+	logKeyJob     = "job"
+	logKeyMiner   = "miner"
+	logKeyRequest = "request" // the id of one attempt, as the miner saw it
 )

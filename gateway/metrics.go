@@ -14,6 +14,7 @@ type metrics struct {
 	attempts *prometheus.CounterVec
 	routing  *prometheus.CounterVec
 	webhooks *prometheus.CounterVec
+	store    *prometheus.CounterVec
 	latency  prometheus.Histogram
 }
 
@@ -27,10 +28,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_attempts_total", Help: "Dispatch attempts by outcome."}, []string{"outcome"}),
 		routing:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_routing_decisions_total", Help: "Routing decisions by result."}, []string{"result"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_webhooks_total", Help: "Webhook deliveries by result."}, []string{"result"}),
+		store: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_store_faults_total",
+			Help: "Store calls on the dispatch path that found the store unavailable, by operation; waited out, never charged to a miner."}, []string{"op"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fractal_gateway_job_seconds", Help: "Time from acceptance to completion.",
 			Buckets: prometheus.ExponentialBuckets(0.1, 2, 12)}),
 	}
-	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.latency)
+	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.store, m.latency)
 	return m
 }
 

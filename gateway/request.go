@@ -198,7 +198,7 @@ func videoOf(j *fractal.Job) Video {
 		Prompt: j.Spec.Prompt, Seed: j.Spec.Seed, Size: fmt.Sprintf("%dx%d", j.Spec.Width, j.Spec.Height),
 		Frames: j.Spec.Frames, FPS: j.Spec.FPS, Steps: j.Spec.Steps,
 		Seconds:   float64(j.Spec.Frames) / float64(max(j.Spec.FPS, 1)),
-		CreatedAt: j.Created.Unix(), Attempts: j.Attempts, Error: j.Error, WebhookURL: j.WebhookURL,
+		CreatedAt: j.Created.Unix(), Attempts: len(j.Attempts), Error: j.Error, WebhookURL: j.WebhookURL,
 		Links: map[string]string{
 			"self":   "/v1/videos/" + j.ID,
 			"events": "/v1/videos/" + j.ID + "/events",

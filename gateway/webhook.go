@@ -35,13 +35,6 @@ func WebhookSecret(apiKey string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// finished tells whoever waits on a job that ended: requests waiting with
-// Prefer: wait here, and the job's webhook.
-func (g *Gateway) finished(j *fractal.Job) {
-	g.waiters.wake(j.ID)
-	g.notify(j)
-}
-
 // notify delivers a terminal job to its webhook, retrying with backoff.
 func (g *Gateway) notify(j *fractal.Job) {
 	if j.WebhookURL == "" {

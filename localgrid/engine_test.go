@@ -24,13 +24,23 @@ func TestPacedEngineIsSlowerAndExact(t *testing.T) {
 		}
 		return res.Frames.Digest(), time.Since(start)
 	}
+	// The fastest of several interleaved runs of each: a run slowed by
+	// other work on a shared CPU does not decide it. The paced engine waits
+	// 3× whatever each step took, so even its fastest run takes about 4×
+	// the reference engine's fastest.
+	var ref, paced fractal.Digest
+	refTime, pacedTime := time.Duration(1<<62), time.Duration(1<<62)
 	run(refengine.New()) // warm up
-	ref, refTime := run(refengine.New())
-	paced, pacedTime := run(&localgrid.PacedEngine{Engine: refengine.New(), Factor: 4})
-	if paced != ref {
-		t.Errorf("paced digest %s, want the reference engine's %s", paced, ref)
+	for range 5 {
+		d, took := run(refengine.New())
+		ref, refTime = d, min(refTime, took)
+		d, took = run(&localgrid.PacedEngine{Engine: refengine.New(), Factor: 4})
+		paced, pacedTime = d, min(pacedTime, took)
+		if paced != ref {
+			t.Fatalf("paced digest %s, want the reference engine's %s", paced, ref)
+		}
 	}
-	if pacedTime < 3*refTime/2 { // loose: the CPU is shared
-		t.Errorf("paced engine took %s, want about 4× the reference engine's %s", pacedTime, refTime)
+	if pacedTime < 2*refTime {
+		t.Errorf("paced engine took %s at best, want about 4× the reference engine's best %s", pacedTime, refTime)
 	}
 }
