@@ -71,6 +71,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"fractal-diffusers listening on http://{bound[0]}:{bound[1]}", flush=True)
     loader = threading.Thread(target=_load, args=(app, args), name="load", daemon=True)
     loader.start()
+
     def stop(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
@@ -92,7 +93,12 @@ def _load(app: object, args: argparse.Namespace) -> None:
         engine = build_engine(args)
         warm_up(engine)
         app.engine = engine
-        log.info("engine ready profile=%s digest=%s in %.1fs", engine.profile.id, engine.digest, time.monotonic() - started)
+        log.info(
+            "engine ready profile=%s digest=%s in %.1fs",
+            engine.profile.id,
+            engine.digest,
+            time.monotonic() - started,
+        )
     except Exception as e:  # noqa: BLE001 — reported on every call as 503 unavailable
         log.exception("engine failed to load")
         app.load_error = f"{type(e).__name__}: {e}"

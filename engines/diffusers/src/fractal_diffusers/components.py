@@ -95,7 +95,11 @@ def _tiny_wan(vocab: int) -> dict[str, torch.nn.Module]:
         "vae": _seeded(
             TINY_SEED + 2,
             lambda: AutoencoderKLWan(
-                base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+                base_dim=3,
+                z_dim=16,
+                dim_mult=[1, 1, 1, 1],
+                num_res_blocks=1,
+                temperal_downsample=[False, True, True],
             ),
         ),
     }
@@ -158,11 +162,12 @@ def _tiny_ltx(vocab: int) -> dict[str, torch.nn.Module]:
 
 def load(profile: ProfileDef, model_dir: Path, weights: dict[str, str]) -> Components:
     """Loads the profile's components from a diffusers-layout directory whose files were checked."""
+    import diffusers
     import transformers
 
-    import diffusers
-
-    tdt, edt, vdt = (dtype_of(d) for d in (profile.transformer_dtype, profile.text_encoder_dtype, profile.vae_dtype))
+    tdt, edt, vdt = (
+        dtype_of(d) for d in (profile.transformer_dtype, profile.text_encoder_dtype, profile.vae_dtype)
+    )
     if profile.family == "wan":
         transformer_cls, vae_cls = diffusers.WanTransformer3DModel, diffusers.AutoencoderKLWan
         encoder_cls: Any = transformers.UMT5EncoderModel
@@ -170,7 +175,9 @@ def load(profile: ProfileDef, model_dir: Path, weights: dict[str, str]) -> Compo
         transformer_cls, vae_cls = diffusers.LTXVideoTransformer3DModel, diffusers.AutoencoderKLLTXVideo
         encoder_cls = transformers.T5EncoderModel
     d = str(model_dir)
-    transformer = transformer_cls.from_pretrained(d, subfolder="transformer", torch_dtype=tdt, local_files_only=True)
+    transformer = transformer_cls.from_pretrained(
+        d, subfolder="transformer", torch_dtype=tdt, local_files_only=True
+    )
     vae = vae_cls.from_pretrained(d, subfolder="vae", torch_dtype=vdt, local_files_only=True)
     text_encoder = encoder_cls.from_pretrained(d, subfolder="text_encoder", dtype=edt, local_files_only=True)
     tokenizer = transformers.AutoTokenizer.from_pretrained(d, subfolder="tokenizer", local_files_only=True)

@@ -204,7 +204,9 @@ class Engine:
                 assert prev is not None
                 state = self._step(gen.spec, t, prev)
                 if state_digest(state) != gen.state_digests[t]:
-                    raise RuntimeError(f"state {t} recomputed from its checkpoint differs from the committed one")
+                    raise RuntimeError(
+                        f"state {t} recomputed from its checkpoint differs from the committed one"
+                    )
             yield t, state
             prev = state
 

@@ -36,7 +36,9 @@ def to_uint8(video: torch.Tensor, frames: int) -> torch.Tensor:
 class Family(Protocol):
     def latent_shape(self, spec: Spec) -> tuple[int, ...]: ...
     def encode(self, prompt: str) -> Any: ...
-    def velocity(self, x: torch.Tensor, timestep: torch.Tensor, cond: Any, uncond: Any, spec: Spec) -> torch.Tensor: ...
+    def velocity(
+        self, x: torch.Tensor, timestep: torch.Tensor, cond: Any, uncond: Any, spec: Spec
+    ) -> torch.Tensor: ...
     def decode(self, latent: torch.Tensor, spec: Spec) -> torch.Tensor: ...
 
 
@@ -118,7 +120,9 @@ class Ltx:
         emb = self.c.text_encoder(tok.input_ids.to(self.device))[0].to(self.dtype)
         return emb, tok.attention_mask.bool().to(self.device)
 
-    def _forward(self, packed: torch.Tensor, ts: torch.Tensor, text: Any, shape: tuple[int, ...], fps: int) -> torch.Tensor:
+    def _forward(
+        self, packed: torch.Tensor, ts: torch.Tensor, text: Any, shape: tuple[int, ...], fps: int
+    ) -> torch.Tensor:
         emb, mask = text
         _, _, f, h, w = shape
         return self.c.transformer(

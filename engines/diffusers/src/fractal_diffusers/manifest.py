@@ -26,13 +26,20 @@ class Manifest:
         return bool(self.revision and self.files)
 
     def to_json(self) -> str:
-        doc = {"profile": self.profile, "repo_id": self.repo_id, "revision": self.revision, "files": self.files}
+        doc = {
+            "profile": self.profile,
+            "repo_id": self.repo_id,
+            "revision": self.revision,
+            "files": self.files,
+        }
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @staticmethod
     def from_json(text: str) -> Manifest:
         doc = json.loads(text)
-        return Manifest(doc["profile"], doc.get("repo_id", ""), doc.get("revision", ""), dict(doc.get("files", {})))
+        return Manifest(
+            doc["profile"], doc.get("repo_id", ""), doc.get("revision", ""), dict(doc.get("files", {}))
+        )
 
 
 def packaged(profile_id: str) -> Manifest:

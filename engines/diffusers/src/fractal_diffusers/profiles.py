@@ -35,17 +35,19 @@ class Limits:
             raise Invalid(f"must be {self._frames_rule()}, got {spec.frames}", field="frames")
         for name, v in (("width", spec.width), ("height", spec.height)):
             if not self.side_min <= v <= self.side_max or v % self.side_multiple:
-                raise Invalid(
-                    f"must be a multiple of {self.side_multiple} between {self.side_min} and {self.side_max}, got {v}",
-                    field=name,
-                )
+                rule = f"a multiple of {self.side_multiple} between {self.side_min} and {self.side_max}"
+                raise Invalid(f"must be {rule}, got {v}", field=name)
         if self.sizes and (spec.width, spec.height) not in self.sizes:
             allowed = ", ".join(f"{w}×{h}" for w, h in self.sizes)
-            raise Invalid(f"width×height must be one of {allowed}, got {spec.width}×{spec.height}", field="width")
+            raise Invalid(
+                f"width×height must be one of {allowed}, got {spec.width}×{spec.height}", field="width"
+            )
         if not self.fps_min <= spec.fps <= self.fps_max:
             raise Invalid(f"must be between {self.fps_min} and {self.fps_max}, got {spec.fps}", field="fps")
         if not self.steps_min <= spec.steps <= self.steps_max:
-            raise Invalid(f"must be between {self.steps_min} and {self.steps_max}, got {spec.steps}", field="steps")
+            raise Invalid(
+                f"must be between {self.steps_min} and {self.steps_max}, got {spec.steps}", field="steps"
+            )
 
     def _frames_rule(self) -> str:
         if self.frames_modulus == 1:
@@ -201,7 +203,9 @@ LTX_2B_DISTILLED = ProfileDef(
 # Tiny random-weight variants for CI: the same code paths on constructor-built
 # components. Their frames are any count (the VAE's output is cut to it) and
 # their sides small, so the contract suite's shapes fit.
-TINY_LIMITS = dict(frames_min=1, frames_max=64, frames_modulus=1, frames_remainder=0, side_min=64, side_max=256)
+TINY_LIMITS = dict(
+    frames_min=1, frames_max=64, frames_modulus=1, frames_remainder=0, side_min=64, side_max=256
+)
 
 WAN_TINY = ProfileDef(
     id="wan2.1-t2v-1.3b-tiny",

@@ -52,7 +52,7 @@ def validate_prompt(prompt: str) -> None:
         raise Invalid(f"must not be empty (1–{MAX_PROMPT_BYTES} bytes of UTF-8)", field="prompt")
     if n > MAX_PROMPT_BYTES:
         raise Invalid(f"must be at most {MAX_PROMPT_BYTES} bytes, got {n}", field="prompt")
-    for i, ch in enumerate(prompt):
+    for ch in prompt:
         if 0xD800 <= ord(ch) <= 0xDFFF:
             raise Invalid("must be valid UTF-8", field="prompt")
         if ch != " " and (ch.isspace() or unicodedata.category(ch) == "Cc"):
