@@ -153,3 +153,35 @@ def test_profile_digest_covers_weights_and_code() -> None:
     assert profile_digest(replace(p, attention_backend="_native_math"), w) != d
     assert profile_digest(replace(p, transformer_dtype="bfloat16"), w) != d
     assert profile_digest(replace(p, scheduler={**p.scheduler, "shift": 5.0}), w) != d
+
+
+def test_trajectory_equals_the_stock_wan_pipeline() -> None:
+    """The own loop reproduces WanPipeline.__call__ (same components and scheduler) bit for bit."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanPipeline
+
+    e = tiny_engine(WAN)
+    spec = spec_for(WAN)
+    p = e.profile
+    pipe = WanPipeline(
+        tokenizer=e.comps.tokenizer,
+        text_encoder=e.comps.text_encoder,
+        transformer=e.comps.transformer,
+        vae=e.comps.vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(**p.scheduler),
+    )
+    pipe.set_progress_bar_config(disable=True)
+    latents = pipe(
+        prompt=spec.prompt,
+        negative_prompt=p.negative_prompt,
+        height=spec.height,
+        width=spec.width,
+        num_frames=spec.frames,
+        num_inference_steps=spec.steps,
+        guidance_scale=p.guidance,
+        generator=torch.Generator("cpu").manual_seed(spec.seed),
+        max_sequence_length=p.max_sequence_length,
+        output_type="latent",
+    ).frames
+    gen = e.generate(spec, keep_states=True)
+    assert latents.to(torch.float32).numpy().tobytes() == gen.states[spec.steps].tobytes()
