@@ -6,13 +6,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
 )
 
 // handleEvents streams a job's status as server-sent events: an event
 // "video" with the job each time its status or progress changes, until it
-// ends (or 30 minutes pass).
+// ends (or 30 minutes pass). Changes wake the stream through the job feed;
+// no store read is made per stream but one every safetyReadTicks seconds.
 func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request, key Key) {
+	sub := g.feed.subscribe(r.PathValue("id")) // before the first read: no change is missed
+	defer g.feed.unsubscribe(sub)
 	j, err := g.ownJob(r, key)
 	if err != nil {
 		apierr.Write(w, err)
@@ -40,13 +44,14 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request, key Key) 
 	if !send(last) || j.Status.Terminal() {
 		return
 	}
-	poll := time.NewTicker(200 * time.Millisecond)
-	defer poll.Stop()
+	safety := time.NewTicker(safetyReadTicks * time.Second)
+	defer safety.Stop()
 	heartbeat := time.NewTicker(15 * time.Second)
 	defer heartbeat.Stop()
 	deadline := time.NewTimer(30 * time.Minute)
 	defer deadline.Stop()
 	for {
+		var next *fractal.Job
 		select {
 		case <-ctx.Done():
 			return
@@ -57,17 +62,21 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request, key Key) 
 				return
 			}
 			flusher.Flush()
-		case <-poll.C:
-			j, err := g.Jobs.Get(ctx, j.ID)
-			if err != nil {
+			continue
+		case next = <-sub.ch:
+		case <-safety.C:
+			if next, err = g.Jobs.Get(ctx, j.ID); err != nil {
 				continue
 			}
-			v := videoOf(j)
-			if v.Status != last.Status || v.Progress != last.Progress {
-				last = v
-				if !send(v) || j.Status.Terminal() {
-					return
-				}
+		}
+		if !newer(next, j) {
+			continue
+		}
+		j = next
+		if v := videoOf(j); v.Status != last.Status || v.Progress != last.Progress {
+			last = v
+			if !send(v) || j.Status.Terminal() {
+				return
 			}
 		}
 	}
