@@ -19,6 +19,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/enginetest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/remote"
 )
 
@@ -121,26 +122,7 @@ func Python(tb testing.TB) string {
 	if p := os.Getenv("FRACTAL_PYTHON"); p != "" {
 		return p
 	}
-	return filepath.Join(RepoRoot(tb), ".cache", "venv", "bin", "python")
-}
-
-// RepoRoot returns the directory of go.mod above the test's directory.
-func RepoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return filepath.Join(testenv.RepoRoot(tb), ".cache", "venv", "bin", "python")
 }
 
 // MustStartEngine starts `fractal-diffusers serve --tiny` on a free port,
@@ -151,7 +133,7 @@ func MustStartEngine(tb testing.TB) string {
 	if _, err := os.Stat(py); err != nil {
 		tb.Fatalf("python engine environment missing (%v): run scripts/python-env or set FRACTAL_PYTHON", err)
 	}
-	root := RepoRoot(tb)
+	root := testenv.RepoRoot(tb)
 	cmd := exec.Command(py, "-m", "fractal_diffusers", "--log-level", "warning", "serve",
 		"--profile", "wan2.1-t2v-1.3b", "--tiny", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(root, "engines", "diffusers", "src"))
