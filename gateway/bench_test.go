@@ -33,7 +33,9 @@ func BenchmarkCreateCluster(b *testing.B) {
 	benchCreate(b, cfg)
 }
 
-func benchCreate(b *testing.B, cfg jetstream.Config) {
+// benchGateway opens a gateway with no miners on a store with cfg, and
+// returns it with an API key whose limits are out of the way.
+func benchGateway(b *testing.B, cfg jetstream.Config) (*gateway.Gateway, string) {
 	ctx := context.Background()
 	g := gridtest.New(b)
 	st, err := jetstream.Open(ctx, cfg)
@@ -57,6 +59,11 @@ func benchCreate(b *testing.B, cfg jetstream.Config) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return gw, key
+}
+
+func benchCreate(b *testing.B, cfg jetstream.Config) {
+	gw, key := benchGateway(b, cfg)
 	h := gw.Handler()
 	body := `{"prompt": "a red ball bouncing over the ocean at night", "size": "64x64", "frames": 4, "steps": 6}`
 	var failed atomic.Int64

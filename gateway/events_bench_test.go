@@ -13,7 +13,6 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/jetstream"
 )
 
@@ -27,29 +26,8 @@ import (
 func BenchmarkEvents(b *testing.B) {
 	const streams = 100
 	ctx := context.Background()
-	g := gridtest.New(b)
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(b.TempDir()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	kv, err := st.KV(ctx, "gateway", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	gw := gateway.New()
-	gw.Config.Dispatchers = 1
-	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey = g.Chain, g.Validator
-	if err := gw.Open(ctx); err != nil {
-		b.Fatal(err)
-	}
+	gw, key := benchGateway(b, jetstream.DefaultConfig(b.TempDir()))
 	if err := gw.Serve("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { gw.Close() })
-	_, key, err := gw.Keys().Create(ctx, "bench", 1e9, 1e9, 1e9)
-	if err != nil {
 		b.Fatal(err)
 	}
 	url := "http://" + gw.Addr()
