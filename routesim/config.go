@@ -50,6 +50,25 @@ type Config struct {
 	ProbeMin    time.Duration // health probes go out every ProbeMin–ProbeMax
 	ProbeMax    time.Duration
 	JobTimeout  time.Duration // a job no miner could take for this long fails
+
+	// ProbeDelayMin–ProbeDelayMax is how much later than one RTT a probe's
+	// answer reaches the map (a slow probe loop, a cache in between); with
+	// a spread, answers arrive out of order.
+	ProbeDelayMin, ProbeDelayMax time.Duration
+	// ProbeWithoutWork makes probes report the number of queued jobs only,
+	// not their spec cost, as production probes do.
+	ProbeWithoutWork bool
+
+	// ThrottleFraction of the miners slow down by ThrottleFactor for
+	// ThrottleMin–ThrottleMax at a time, then run at full speed for as
+	// long again (thermal or power throttling, a co-tenant on the GPU).
+	ThrottleFraction         float64
+	ThrottleFactor           float64
+	ThrottleMin, ThrottleMax time.Duration
+
+	// HeavyTail draws spec costs from a Pareto distribution (minimum 0.5,
+	// shape 1.5, capped at 32) instead of the usual mix of specs.
+	HeavyTail bool
 }
 
 // DefaultConfig returns the benchmark's grid: 64 miners at 80% load, 10%
@@ -92,6 +111,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("routesim: share interval must not be negative, got %v", c.ShareEvery)
 	case c.BaseService <= 0 || c.ProbeMin <= 0 || c.ProbeMax < c.ProbeMin || c.JobTimeout <= 0:
 		return fmt.Errorf("routesim: durations must be positive, probe max ≥ probe min")
+	case c.ProbeDelayMin < 0 || c.ProbeDelayMax < c.ProbeDelayMin:
+		return fmt.Errorf("routesim: probe delays must not be negative, max ≥ min")
+	case c.ThrottleFraction < 0 || c.ThrottleFraction > 1:
+		return fmt.Errorf("routesim: throttle fraction must be in [0, 1], got %g", c.ThrottleFraction)
+	case c.ThrottleFraction > 0 && (c.ThrottleFactor < 1 || c.ThrottleMin <= 0 || c.ThrottleMax < c.ThrottleMin):
+		return fmt.Errorf("routesim: throttling needs a factor ≥ 1 and positive periods, max ≥ min")
 	case c.QueueLimit < 0:
 		return fmt.Errorf("routesim: queue limit must not be negative, got %d", c.QueueLimit)
 	}

@@ -39,11 +39,18 @@ type simMiner struct {
 	limit    int     // queued jobs beyond those running
 	failRate float64 // fraction of jobs it fails
 	tier     int     // as the validator ranks it
+	slow     float64 // current throttling factor; 0 or 1 is full speed
 
 	running []*attempt // in service
 	waiting []*attempt // FIFO
 	transit []*attempt // sent to it, not yet arrived (known to the oracle)
 }
+
+// slowdown is the factor by which the miner is slower than its speed now.
+func (m *simMiner) slowdown() float64 { return max(m.slow, 1) }
+
+// speedNow is the miner's speed as throttled now.
+func (m *simMiner) speedNow() float64 { return m.speed / m.slowdown() }
 
 // draw returns an index into weights drawn with those weights.
 func draw(rng *rand.Rand, n int, weight func(int) float64) int {
@@ -103,8 +110,27 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
+// Heavy-tailed costs: Pareto with this minimum and shape, capped.
+const (
+	tailMin   = 0.5
+	tailShape = 1.5
+	tailCap   = 32
+)
+
+// drawCost draws a job's spec cost.
+func drawCost(cfg Config, rng *rand.Rand) float64 {
+	if cfg.HeavyTail {
+		return min(tailMin*math.Pow(1-rng.Float64(), -1/tailShape), tailCap)
+	}
+	return specMix[draw(rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec.Cost()
+}
+
 // meanCost is the expected spec cost of a job.
-func meanCost() float64 {
+func meanCost(cfg Config) float64 {
+	if cfg.HeavyTail { // E[min(X, cap)] for a Pareto X
+		a := tailShape
+		return tailMin*a/(a-1) - math.Pow(tailMin, a)*math.Pow(tailCap, 1-a)/(a-1)
+	}
 	var c float64
 	for _, s := range specMix {
 		c += s.weight * s.spec.Cost()
@@ -118,5 +144,5 @@ func capacity(cfg Config, ms []*simMiner) float64 {
 	for _, m := range ms {
 		perUnit += float64(m.slots) * m.speed / cfg.BaseService.Seconds()
 	}
-	return perUnit / meanCost()
+	return perUnit / meanCost(cfg)
 }

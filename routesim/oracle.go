@@ -49,7 +49,7 @@ func (o *oracle) completion(m *simMiner, cost float64) float64 {
 	for _, list := range [][]*attempt{m.waiting, m.transit} {
 		for _, a := range list {
 			i := slices.Index(o.slots, slices.Min(o.slots))
-			d := a.service
+			d := a.service * m.slowdown()
 			if a.fails {
 				d *= a.failAt
 			}
@@ -57,5 +57,5 @@ func (o *oracle) completion(m *simMiner, cost float64) float64 {
 		}
 	}
 	start := max(slices.Min(o.slots), arrive)
-	return start + cost*o.s.cfg.BaseService.Seconds()/m.speed + m.rtt/2 - now
+	return start + cost*o.s.cfg.BaseService.Seconds()/m.speedNow() + m.rtt/2 - now
 }

@@ -75,7 +75,12 @@ func Run(ctx context.Context, cfg Config, policy string) (Result, error) {
 // RunAll simulates the same workload under every policy, in parallel, and
 // returns the results in PolicyNames order.
 func RunAll(ctx context.Context, cfg Config) ([]Result, error) {
-	names := PolicyNames()
+	return RunPolicies(ctx, cfg, PolicyNames())
+}
+
+// RunPolicies simulates the same workload under the named policies, in
+// parallel, and returns the results in the order named.
+func RunPolicies(ctx context.Context, cfg Config, names []string) ([]Result, error) {
 	out := make([]Result, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup

@@ -124,6 +124,8 @@ const (
 	streamJob
 	streamRouter
 	streamProbes // + gateway index
+
+	streamThrottle = 1000 // after every gateway's probes
 )
 
 func (s *sim) stream(purpose, index int) *rand.Rand {
@@ -174,7 +176,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 	for i := range s.cfg.Jobs {
 		t += arrivals.ExpFloat64() / rate
 		j := &job{id: i, arrival: t, gw: s.gateways[i%len(s.gateways)], rng: s.stream(streamJob, i)}
-		j.cost = specMix[draw(j.rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec.Cost()
+		j.cost = drawCost(s.cfg, j.rng)
 		s.at(t, func() { s.dispatch(j) })
 	}
 	for g, gw := range s.gateways {
@@ -183,6 +185,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 			s.at(probes.Float64()*s.cfg.ProbeMax.Seconds(), func() { s.probe(gw, m, probes) })
 		}
 	}
+	s.startThrottling()
 	if len(s.gateways) > 1 && s.cfg.ShareEvery > 0 {
 		s.at(s.cfg.ShareEvery.Seconds(), s.share)
 	}
@@ -240,7 +243,7 @@ func (s *sim) startNext(m *simMiner) {
 		a := m.waiting[0]
 		m.waiting = m.waiting[1:]
 		m.running = append(m.running, a)
-		d := a.service
+		d := a.service * m.slowdown()
 		if a.fails {
 			d *= a.failAt
 		}
@@ -300,9 +303,13 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 		for _, a := range m.waiting {
 			work += a.job.cost
 		}
-		eta := (work/float64(m.slots) + 1) * s.cfg.BaseService.Seconds() / m.speed
+		eta := (work/float64(m.slots) + 1) * s.cfg.BaseService.Seconds() / m.speedNow()
+		if s.cfg.ProbeWithoutWork {
+			work = 0
+		}
 		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Work: work, Slots: m.slots, ETA: seconds(eta)}
-		s.at(s.now+rtt/2, func() { gw.grid.Probed(m.id, p) })
+		late := s.cfg.ProbeDelayMin.Seconds() + rng.Float64()*(s.cfg.ProbeDelayMax-s.cfg.ProbeDelayMin).Seconds()
+		s.at(s.now+rtt/2+late, func() { gw.grid.Probed(m.id, p) })
 	})
 	next := s.cfg.ProbeMin.Seconds() + rng.Float64()*(s.cfg.ProbeMax-s.cfg.ProbeMin).Seconds()
 	s.at(s.now+next, func() { s.probe(gw, m, rng) })

@@ -14,6 +14,7 @@ import (
 
 // benchRoutingReport is the --json output of `fractal bench routing`.
 type benchRoutingReport struct {
+	Scenario string                     `json:"scenario,omitempty"`
 	Policies map[string]routesim.Result `json:"policies"`
 	Ratios   map[string]float64         `json:"ratios"` // p99 ratios
 	Params   benchRoutingParams         `json:"params"`
@@ -31,8 +32,8 @@ type benchRoutingParams struct {
 	MaxAttempts     int     `json:"max_attempts"`
 }
 
-func runBenchRouting(ctx context.Context, rio IO, args []string) error {
-	cfg := routesim.DefaultConfig()
+// benchRoutingFlags binds the command's flags to cfg.
+func benchRoutingFlags(cfg *routesim.Config, scenario *string, asJSON *bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench routing", flag.ContinueOnError)
 	fs.IntVar(&cfg.Miners, "miners", cfg.Miners, "miners in the simulated grid")
 	fs.Float64Var(&cfg.Load, "load", cfg.Load, "arrival rate as a fraction of the grid's capacity")
@@ -42,44 +43,73 @@ func runBenchRouting(ctx context.Context, rio IO, args []string) error {
 	fs.Float64Var(&cfg.FailingFraction, "failing", cfg.FailingFraction, "fraction of miners that fail jobs")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", cfg.FailRate, "fraction of their jobs the failing miners fail")
 	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
-	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare ours with the oracle in each")
+	fs.BoolVar(asJSON, "json", false, "print one JSON object instead of a table")
+	return fs
+}
+
+func runBenchRouting(ctx context.Context, rio IO, args []string) error {
+	cfg := routesim.DefaultConfig()
+	var scenario string
+	var asJSON bool
+	fs := benchRoutingFlags(&cfg, &scenario, &asJSON)
 	if err := parseFlags(fs, args, rio.Stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("bench routing: unexpected arguments %v", fs.Args())
 	}
+	if scenario != "" && scenario != "all" {
+		sc, err := routesim.ScenarioNamed(scenario)
+		if err != nil {
+			return usageErrorf("bench routing: %v", err)
+		}
+		cfg = sc.Apply(routesim.DefaultConfig())
+		if err := benchRoutingFlags(&cfg, &scenario, &asJSON).Parse(args); err != nil {
+			return usageErrorf("bench routing: %v", err)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("bench routing: %v", err)
+	}
+	if scenario == "all" {
+		return runBenchScenarios(ctx, rio, cfg, asJSON)
 	}
 	start := time.Now()
 	results, err := routesim.RunAll(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench routing: %w", err)
 	}
+	rep := newBenchRoutingReport(cfg, results)
+	rep.Scenario, rep.Seconds = scenario, time.Since(start).Seconds()
+	if asJSON {
+		enc := json.NewEncoder(rio.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printBenchRouting(rio.Stdout, rep, results)
+}
+
+func newBenchRoutingReport(cfg routesim.Config, results []routesim.Result) benchRoutingReport {
 	rep := benchRoutingReport{
 		Policies: map[string]routesim.Result{},
 		Params: benchRoutingParams{
 			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed, Gateways: cfg.Gateways,
 			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
 		},
-		Seconds: time.Since(start).Seconds(),
 	}
 	for _, r := range results {
 		rep.Policies[r.Policy] = r
 	}
 	ours := rep.Policies["ours"].P99
 	rep.Ratios = map[string]float64{
-		"ours_random_p99":      ratio(ours, rep.Policies["random"].P99),
-		"ours_round_robin_p99": ratio(ours, rep.Policies["round_robin"].P99),
-		"ours_oracle_p99":      ratio(ours, rep.Policies["oracle"].P99),
+		"ours_random_p99": ratio(ours, rep.Policies["random"].P99),
+		"ours_oracle_p99": ratio(ours, rep.Policies["oracle"].P99),
 	}
-	if *asJSON {
-		enc := json.NewEncoder(rio.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+	if rr, ok := rep.Policies["round_robin"]; ok {
+		rep.Ratios["ours_round_robin_p99"] = ratio(ours, rr.P99)
 	}
-	return printBenchRouting(rio.Stdout, rep, results)
+	return rep
 }
 
 func ratio(a, b float64) float64 {
@@ -91,6 +121,9 @@ func ratio(a, b float64) float64 {
 
 func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.Result) error {
 	p := rep.Params
+	if rep.Scenario != "" {
+		fmt.Fprintf(w, "scenario %s\n", rep.Scenario)
+	}
 	fmt.Fprintf(w, "routing: %d miners, load %.2f, %d jobs, seed %d, %d gateway(s), %.0f%% of miners failing %.0f%% of jobs, %d attempts\n\n",
 		p.Miners, p.Load, p.Jobs, p.Seed, p.Gateways, 100*p.FailingFraction, 100*p.FailRate, p.MaxAttempts)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -104,5 +137,43 @@ func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.R
 	}
 	_, err := fmt.Fprintf(w, "\np99 ours ÷ random %.3f, ours ÷ round_robin %.3f, ours ÷ oracle %.3f (simulated in %.1fs)\n",
 		rep.Ratios["ours_random_p99"], rep.Ratios["ours_round_robin_p99"], rep.Ratios["ours_oracle_p99"], rep.Seconds)
+	return err
+}
+
+// scenarioPolicies are the policies `bench routing --scenario all` runs.
+var scenarioPolicies = []string{"random", "ours", "oracle"}
+
+// runBenchScenarios runs every scenario with the flags' jobs, seed and load
+// and reports ours against the oracle and random in each.
+func runBenchScenarios(ctx context.Context, rio IO, base routesim.Config, asJSON bool) error {
+	start := time.Now()
+	var reps []benchRoutingReport
+	for _, sc := range routesim.Scenarios() {
+		cfg := sc.Apply(base)
+		results, err := routesim.RunPolicies(ctx, cfg, scenarioPolicies)
+		if err != nil {
+			return fmt.Errorf("bench routing: scenario %s: %w", sc.Name, err)
+		}
+		rep := newBenchRoutingReport(cfg, results)
+		rep.Scenario = sc.Name
+		reps = append(reps, rep)
+	}
+	if asJSON {
+		enc := json.NewEncoder(rio.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"scenarios": reps, "wall_s": time.Since(start).Seconds()})
+	}
+	fmt.Fprintf(rio.Stdout, "routing scenarios: load %.2f, %d jobs, seed %d\n\n", base.Load, base.Jobs, base.Seed)
+	tw := tabwriter.NewWriter(rio.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tours p99 s\toracle p99 s\tours ÷ oracle\tours ÷ random\tours success\t")
+	for _, rep := range reps {
+		ours := rep.Policies["ours"]
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f%%\t\n", rep.Scenario, ours.P99, rep.Policies["oracle"].P99,
+			rep.Ratios["ours_oracle_p99"], rep.Ratios["ours_random_p99"], 100*ours.Success)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(rio.Stdout, "\n(simulated in %.1fs)\n", time.Since(start).Seconds())
 	return err
 }
