@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/videos/{id}/content", g.authed(g.handleContent))
 	mux.HandleFunc("GET /v1/videos/{id}/events", g.authed(g.handleEvents))
 	mux.HandleFunc("POST /v1/videos/{id}/cancel", g.authed(g.handleCancel))
+	mux.HandleFunc("DELETE /v1/videos/{id}", g.authed(g.handleDelete))
 	mux.HandleFunc("GET /v1/grid", g.handleGrid)
 	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -256,7 +258,8 @@ func (g *Gateway) waitTerminal(ctx context.Context, id string, wait time.Duratio
 	return j, err
 }
 
-// ownJob returns the caller's job, or not found for anyone else's.
+// ownJob returns the caller's job, or not found for anyone else's and for
+// a deleted one.
 func (g *Gateway) ownJob(r *http.Request, key Key) (*fractal.Job, error) {
 	id := r.PathValue("id")
 	if fractal.ValidateToken("id", id) != nil {
@@ -269,6 +272,13 @@ func (g *Gateway) ownJob(r *http.Request, key Key) (*fractal.Job, error) {
 	if j.Owner != key.ID {
 		return nil, fmt.Errorf("video %s: %w", id, fractal.ErrNotFound)
 	}
+	deleted, err := g.deleted(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if deleted {
+		return nil, fmt.Errorf("video %s was deleted: %w", id, fractal.ErrNotFound)
+	}
 	return j, nil
 }
 
@@ -279,38 +289,6 @@ func (g *Gateway) handleGet(w http.ResponseWriter, r *http.Request, key Key) {
 		return
 	}
 	writeJSON(w, http.StatusOK, videoOf(j))
-}
-
-func (g *Gateway) handleList(w http.ResponseWriter, r *http.Request, key Key) {
-	limit := 20
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			apierr.Write(w, fractal.Errorf("limit", "must be between 1 and 100"))
-			return
-		}
-		limit = n
-	}
-	after := r.URL.Query().Get("after")
-	if after != "" && fractal.ValidateToken("after", after) != nil {
-		apierr.Write(w, fractal.Errorf("after", "is not a video id"))
-		return
-	}
-	jobs, next, err := g.Jobs.List(r.Context(), key.ID, after, limit)
-	if err != nil {
-		apierr.Write(w, err)
-		return
-	}
-	out := struct {
-		Object  string  `json:"object"`
-		Data    []Video `json:"data"`
-		HasMore bool    `json:"has_more"`
-		Next    string  `json:"next,omitempty"`
-	}{Object: "list", Data: []Video{}, HasMore: next != "", Next: next}
-	for _, j := range jobs {
-		out.Data = append(out.Data, videoOf(j))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) {
@@ -336,4 +314,147 @@ func (g *Gateway) handleHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "miners": len(views), "eligible_miners": eligible, "replica": g.Config.Replica})
+}
+
+// listPage is the answer of GET /v1/videos, as the OpenAI SDKs page it.
+type listPage struct {
+	Object  string  `json:"object"`
+	Data    []Video `json:"data"`
+	FirstID *string `json:"first_id"`
+	LastID  *string `json:"last_id"`
+	HasMore bool    `json:"has_more"`
+}
+
+// maxAscending bounds the videos an order=asc listing reads: the store
+// lists newest first, so an oldest-first page reads the key's whole list.
+const maxAscending = 10000
+
+func (g *Gateway) handleList(w http.ResponseWriter, r *http.Request, key Key) {
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			apierr.Write(w, fractal.Errorf("limit", "must be between 1 and 100"))
+			return
+		}
+		limit = n
+	}
+	after := q.Get("after")
+	if after != "" && fractal.ValidateToken("after", after) != nil {
+		apierr.Write(w, fractal.Errorf("after", "is not a video id"))
+		return
+	}
+	var jobs []*fractal.Job
+	var err error
+	switch q.Get("order") {
+	case "", "desc":
+		jobs, err = g.walkJobs(r.Context(), key.ID, after, limit+1)
+	case "asc":
+		jobs, err = g.walkJobs(r.Context(), key.ID, "", maxAscending)
+		slices.Reverse(jobs)
+		n, _ := slices.BinarySearchFunc(jobs, after, func(j *fractal.Job, id string) int {
+			return strings.Compare(j.ID, id)
+		})
+		for after != "" && n < len(jobs) && jobs[n].ID <= after {
+			n++
+		}
+		jobs = jobs[n:min(n+limit+1, len(jobs))]
+	default:
+		err = fractal.Errorf("order", "must be asc or desc, got %q", q.Get("order"))
+	}
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	page := listPage{Object: "list", Data: []Video{}, HasMore: len(jobs) > limit}
+	for _, j := range jobs[:min(limit, len(jobs))] {
+		page.Data = append(page.Data, videoOf(j))
+	}
+	if n := len(page.Data); n > 0 {
+		page.FirstID, page.LastID = &page.Data[0].ID, &page.Data[n-1].ID
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// walkJobs returns up to n of owner's jobs after cursor, newest first,
+// leaving out deleted ones.
+func (g *Gateway) walkJobs(ctx context.Context, owner, cursor string, n int) ([]*fractal.Job, error) {
+	var out []*fractal.Job
+	for len(out) < n {
+		jobs, next, err := g.Jobs.List(ctx, owner, cursor, min(n-len(out), 100))
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			deleted, err := g.deleted(ctx, j.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !deleted {
+				out = append(out, j)
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return out, nil
+}
+
+// deletedKey marks a deleted video: the job store keeps records, so a
+// deleted one is hidden by this mark and its blobs are removed.
+func deletedKey(id string) string { return "deleted." + id }
+
+func (g *Gateway) deleted(ctx context.Context, id string) (bool, error) {
+	_, err := g.KV.Get(ctx, deletedKey(id))
+	switch {
+	case errors.Is(err, fractal.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("video %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// handleDelete cancels an unfinished video, hides it and removes its
+// frames and encodings from the blob store.
+func (g *Gateway) handleDelete(w http.ResponseWriter, r *http.Request, key Key) {
+	j, err := g.ownJob(r, key)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	ctx := r.Context()
+	if !j.Status.Terminal() {
+		if _, err := g.end(ctx, j.ID, fractal.JobCancelled, "deleted by its owner", nil); err != nil && !errors.Is(err, fractal.ErrConflict) {
+			apierr.Write(w, err)
+			return
+		}
+	}
+	if _, err := g.KV.Put(ctx, deletedKey(j.ID), []byte("1")); err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	if err := g.removeBlobs(ctx, j); err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": j.ID, "object": "video.deleted", "deleted": true})
+}
+
+// removeBlobs deletes every blob a job may have: the frames of each
+// delivery's attempt and every encoding made from them.
+func (g *Gateway) removeBlobs(ctx context.Context, j *fractal.Job) error {
+	keys := contentKeys(j.ID)
+	for a := 0; a <= max(g.Config.MaxDeliveries, j.ResultAttempt); a++ {
+		keys = append(keys, framesKey(j.ID, a))
+	}
+	for _, k := range keys {
+		if err := g.Blobs.Delete(ctx, k); err != nil && !errors.Is(err, fractal.ErrNotFound) {
+			return fmt.Errorf("delete video %s: %w", j.ID, err)
+		}
+	}
+	return nil
 }

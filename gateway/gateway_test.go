@@ -254,7 +254,7 @@ func TestIdempotencyAndCancel(t *testing.T) {
 	resp, b = e.do(t, "POST", "/v1/videos/"+v1.ID+"/cancel", "", nil)
 	var c gateway.Video
 	json.Unmarshal(b, &c)
-	if resp.StatusCode != 200 || c.Status != "cancelled" {
+	if resp.StatusCode != 200 || c.Status != "failed" || c.Error == nil || c.Error.Code != "cancelled" {
 		t.Errorf("cancel: %d %s", resp.StatusCode, b)
 	}
 	if resp, _ := e.do(t, "POST", "/v1/videos/"+v1.ID+"/cancel", "", nil); resp.StatusCode != 409 {
@@ -317,7 +317,7 @@ func TestBadInput(t *testing.T) {
 		{"long prompt", `{"prompt": "` + strings.Repeat("a", 1001) + `"}`, 400, "prompt"},
 		{"invalid utf8", "{\"prompt\": \"ball \xff\"}", 400, "prompt"},
 		{"bad size", `{"prompt": "x", "size": "big"}`, 400, "size"},
-		{"odd size", `{"prompt": "x", "size": "100x100"}`, 400, "width"},
+		{"odd size", `{"prompt": "x", "size": "100x100"}`, 400, "size"},
 		{"frames", `{"prompt": "x", "frames": 0}`, 400, "frames"},
 		{"fps", `{"prompt": "x", "fps": 61}`, 400, "fps"},
 		{"steps", `{"prompt": "x", "steps": 1000}`, 400, "steps"},

@@ -44,7 +44,7 @@ func TestCancelSendsWebhook(t *testing.T) {
 			Data gateway.Video
 		}
 		json.Unmarshal(body, &ev)
-		if ev.Type != "video.cancelled" || ev.Data.ID != v.ID || ev.Data.Status != "cancelled" {
+		if ev.Type != "video.cancelled" || ev.Data.ID != v.ID || ev.Data.Status != "failed" || ev.Data.Error == nil || ev.Data.Error.Code != "cancelled" {
 			t.Errorf("webhook %s, want video.cancelled for %s", body, v.ID)
 		}
 		if !verifySignature(r.Header.Get(gateway.HeaderSignature), e.key, body) {

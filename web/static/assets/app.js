@@ -140,7 +140,7 @@ function show(v) {
   if (v.miner) parts.push('miner uid ' + v.miner.uid);
   if (v.timings) parts.push('total ' + (v.timings.total_ms / 1000).toFixed(2) + ' s (generate ' + (v.timings.generate_ms / 1000).toFixed(2) + ' s)');
   if (v.attempts > 1) parts.push(v.attempts + ' attempts');
-  if (v.error) parts.push('error: ' + v.error);
+  if (v.error) parts.push((v.error.code === 'cancelled' ? 'cancelled: ' : 'error: ') + v.error.message);
   $('job-detail').textContent = parts.join(' · ');
   if (v.status === 'completed' && !state.blobs.mp4) play(v);
 }
