@@ -94,9 +94,11 @@ func (m *Map) Dispatched(id string, cost float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	x := m.get(id)
+	now := m.cfg.Now()
 	x.outstanding++
 	x.outWork += unitCost(cost)
-	x.breaker.dispatched(m.cfg.Now())
+	x.changed(now, unitCost(cost))
+	x.breaker.dispatched(now)
 }
 
 // Finished records how an attempt sent with Dispatched ended.
@@ -106,11 +108,13 @@ func (m *Map) Finished(id string, o Outcome) {
 	now := m.cfg.Now()
 	x := m.get(id)
 	cost := unitCost(o.Cost)
+	before := x.outWork
 	x.outstanding = max(x.outstanding-1, 0)
 	x.outWork = max(x.outWork-cost, 0)
 	if x.outstanding == 0 {
 		x.outWork = 0 // no rounding drift
 	}
+	x.changed(now, x.outWork-before)
 	switch o.Result {
 	case Succeeded:
 		x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)
@@ -124,7 +128,7 @@ func (m *Map) Finished(id string, o Outcome) {
 		if wait <= 0 {
 			wait = time.Second
 		}
-		x.fullUntil = now.Add(wait)
+		x.fullUntil, x.rejectedAt = now.Add(wait), now
 		x.breaker.released()
 	case Released:
 		x.breaker.released()
@@ -136,19 +140,21 @@ func (m *Map) observeSuccess(x *miner, v float64, now time.Time) {
 	x.successAt = now
 }
 
-// Probed records the answer to a health probe.
+// Probed records the answer to a health probe. An answer sent before the
+// newest one applied updates only the RTT: the miner's state it describes
+// is older than what the map knows.
 func (m *Map) Probed(id string, p Probe) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
 	x := m.get(id)
-	x.queue, x.slots, x.eta = max(p.Queue, 0), max(p.Slots, 1), max(p.ETA.Seconds(), 0)
-	x.work = p.Work
-	if x.work <= 0 {
-		x.work = float64(x.queue)
+	sent := p.Sent
+	if sent.IsZero() || sent.After(now) {
+		sent = now
 	}
-	x.probeAt, x.workAtProbe = now, x.outWork
-	x.fullUntil = time.Time{}
+	if !sent.Before(x.probeAt) {
+		m.applyProbe(x, p, sent, now)
+	}
 	if x.rttAt.IsZero() {
 		x.rtt = p.RTT.Seconds()
 	} else {
@@ -158,6 +164,26 @@ func (m *Map) Probed(id string, p Probe) {
 	m.updateCoord(x, p)
 }
 
+// applyProbe takes the miner's state from a probe sent at sent. The caller
+// holds mu.
+func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
+	x.queue, x.slots, x.eta = max(p.Queue, 0), max(p.Slots, 1), max(p.ETA.Seconds(), 0)
+	x.work = p.Work
+	if x.work <= 0 {
+		x.work = float64(x.queue)
+	}
+	x.probeAt, x.workAtProbe = sent, x.workAt(sent)
+	if !sent.Before(x.rejectedAt) {
+		x.fullUntil = time.Time{}
+	}
+	// A miner that answers is up: an open breaker on its first cool-down
+	// may try one request now rather than wait. One whose trials kept
+	// failing waits out its doubled cool-down.
+	if x.breaker.stateAt(now) == Open && x.breaker.cooldown <= m.cfg.BreakerCooldown {
+		x.breaker.until = now
+	}
+}
+
 func unitCost(c float64) float64 {
 	if c <= 0 {
 		return 1
@@ -165,12 +191,14 @@ func unitCost(c float64) float64 {
 	return c
 }
 
-// ProbeFailed records a health probe that got no answer. It counts as a
-// failure for the miner's circuit breaker.
+// ProbeFailed records a health probe that got no answer. A lost probe says
+// little about the miner (the network or the probe loop may be at fault),
+// so it does not count towards the circuit breaker: only failed attempts
+// do. It adds the miner to the map if it is unknown.
 func (m *Map) ProbeFailed(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.get(id).breaker.failed(m.cfg.Now(), &m.cfg)
+	m.get(id)
 }
 
 // updateCoord moves our Vivaldi coordinate and the miner's. A miner that

@@ -107,7 +107,7 @@ func TestPeakEWMA(t *testing.T) {
 }
 
 func TestServiceFallbacks(t *testing.T) {
-	m, _ := MustNew(t, "a")
+	m, c := MustNew(t, "a")
 	m.Add("m1", Info{UID: 1})
 	if got, want := mustView(t, m, "m1").Service, DefaultConfig().DefaultService; got != want {
 		t.Errorf("unprobed service = %v, want the default %v", got, want)
@@ -117,10 +117,43 @@ func TestServiceFallbacks(t *testing.T) {
 	if got, want := mustView(t, m, "m1").Service, 4*time.Second; !near(got, want) {
 		t.Errorf("service from ETA = %v, want %v", got, want)
 	}
+	// A faster sample does not undercut the miner's own ETA: the slower
+	// of the two counts, so that throttling shows at the next probe.
 	m.Dispatched("m1", 1)
 	m.Finished("m1", Outcome{Result: Succeeded, Service: 3 * time.Second, Cost: 1})
-	if got, want := mustView(t, m, "m1").Service, 3*time.Second; !near(got, want) {
-		t.Errorf("service after a sample = %v, want %v", got, want)
+	if got, want := mustView(t, m, "m1").Service, 4*time.Second; !near(got, want) {
+		t.Errorf("service after a faster sample = %v, want the ETA's %v", got, want)
+	}
+	m.Dispatched("m1", 1)
+	m.Finished("m1", Outcome{Result: Succeeded, Service: 6 * time.Second, Cost: 1})
+	if got, want := mustView(t, m, "m1").Service, 6*time.Second; !near(got, want) {
+		t.Errorf("service after a slower sample = %v, want %v", got, want)
+	}
+	// Idle for three time constants: it decays most of the way back.
+	c.Advance(3 * DefaultConfig().ServiceDecay)
+	if got, want := mustView(t, m, "m1").Service, 4*time.Second+time.Duration(2*math.Exp(-3)*float64(time.Second)); !near(got, want) {
+		t.Errorf("service after idling = %v, want %v (decayed towards the ETA)", got, want)
+	}
+}
+
+func TestLateProbe(t *testing.T) {
+	m, c := MustNew(t, "a")
+	sent := c.Now()
+	m.Dispatched("m1", 2) // counted by the miner when it answers
+	c.Advance(time.Second)
+	m.Dispatched("m1", 4) // sent after the probe: not in its answer
+	c.Advance(20 * time.Second)
+	m.Probed("m1", Probe{RTT: time.Millisecond, Queue: 2, Work: 5, Sent: sent})
+	if got, want := mustView(t, m, "m1").Backlog, 6+3.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("backlog = %g, want ours 6 + others' 3", got)
+	}
+	m.Dispatched("m1", 1)
+	m.Finished("m1", Outcome{Result: Rejected, Cost: 1, RetryAfter: time.Minute})
+	// An answer sent before the newest applied one changes nothing.
+	m.Probed("m1", Probe{RTT: time.Millisecond, Queue: 9, Work: 30, Sent: sent.Add(-time.Second)})
+	v := mustView(t, m, "m1")
+	if math.Abs(v.Backlog-9) > 1e-9 || v.Eligible {
+		t.Errorf("after a stale answer backlog %g eligible %v, want 9 and still turned away", v.Backlog, v.Eligible)
 	}
 }
 

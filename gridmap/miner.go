@@ -27,6 +27,11 @@ type Probe struct {
 	Work  float64       // their total spec cost; 0 means Queue jobs of cost 1
 	Slots int           // jobs the miner runs at once; 0 means 1
 	ETA   time.Duration // the miner's estimate for finishing a new default job now
+	// Sent is when the probe went out, on the map's clock. The miner's
+	// queue counts our attempts dispatched before then, not those sent
+	// since; an answer sent before the newest one applied is stale. Zero
+	// means the answer describes the miner as it is now.
+	Sent time.Time
 	// Coord is the miner's own Vivaldi coordinate, if it keeps one; without
 	// it the map estimates one from its own probes.
 	Coord *coordinate.Coordinate
@@ -89,9 +94,11 @@ type miner struct {
 	queue       int
 	work        float64 // spec cost of the jobs at the miner, from the probe
 	slots       int
-	eta         float64 // seconds
-	probeAt     time.Time
-	workAtProbe float64 // our outstanding work when the probe arrived
+	eta         float64   // seconds
+	probeAt     time.Time // when the newest applied probe was sent
+	workAtProbe float64   // our outstanding work when that probe was sent
+	changes     []workChange
+	rejectedAt  time.Time // when the miner last turned a job away
 	rtt         float64
 	rttAt       time.Time
 	coord       *coordinate.Coordinate
@@ -104,6 +111,43 @@ type miner struct {
 	fullUntil   time.Time // the miner turned a job away; don't send before this
 }
 
+// workChange is a change of our outstanding work at a miner, kept until a
+// probe sent after it has been applied.
+type workChange struct {
+	at    time.Time
+	delta float64
+}
+
+// maxChanges bounds the changes kept per miner; beyond it the older half
+// is dropped and a late probe's baseline is approximate.
+const maxChanges = 256
+
+// changed records a change of our outstanding work.
+func (m *miner) changed(now time.Time, delta float64) {
+	if len(m.changes) == maxChanges {
+		n := copy(m.changes, m.changes[maxChanges/2:])
+		clear(m.changes[n:])
+		m.changes = m.changes[:n]
+	}
+	m.changes = append(m.changes, workChange{now, delta})
+}
+
+// workAt returns our outstanding work as it was at t, and forgets the
+// changes up to t.
+func (m *miner) workAt(t time.Time) float64 {
+	w, keep := m.outWork, 0
+	for _, c := range m.changes {
+		if c.at.After(t) {
+			w -= c.delta
+			m.changes[keep] = c
+			keep++
+		}
+	}
+	clear(m.changes[keep:])
+	m.changes = m.changes[:keep]
+	return max(w, 0)
+}
+
 // backlog estimates the work (in units of spec cost) a new job would wait
 // behind at the miner: ours in flight now, which we know exactly, plus
 // everyone else's as of the last probe.
@@ -111,14 +155,32 @@ func (m *miner) backlog() float64 {
 	return m.outWork + max(m.work-m.workAtProbe, 0)
 }
 
-// serviceTime is the best estimate of seconds per unit of spec cost:
-// observed samples first, then the miner's own ETA, then the default.
-func (m *miner) serviceTime(cfg *Config) float64 {
-	switch {
-	case m.service.n > 0:
-		return m.service.value
-	case m.eta > 0:
-		return m.eta / (m.work/float64(max(m.slots, 1)) + 1)
+// serviceTime is the best estimate of seconds per unit of spec cost at
+// now. Without samples it is the miner's own ETA, else the default. With
+// samples it is the slower of the peak-EWMA and the ETA, so that a miner
+// that slows down (throttling) is seen at its next probe rather than after
+// a slow job finished; and the peak-EWMA decays towards the ETA while no
+// job finishes there, so that a miner that recovered is not left idle
+// because it once looked slow. A miner that claims a fast ETA gains
+// nothing over its measured service time until it has been idle for a few
+// time constants, and its next slow job resets it.
+func (m *miner) serviceTime(now time.Time, cfg *Config) float64 {
+	eta := 0.0
+	if m.eta > 0 {
+		eta = m.eta / (m.work/float64(max(m.slots, 1)) + 1)
 	}
-	return cfg.DefaultService.Seconds()
+	switch {
+	case m.service.n == 0 && eta > 0:
+		return eta
+	case m.service.n == 0:
+		return cfg.DefaultService.Seconds()
+	case eta <= 0:
+		return m.service.value
+	}
+	v := m.service.value
+	if v > eta {
+		dt := max(now.Sub(m.service.at), 0)
+		v = eta + (v-eta)*math.Exp(-dt.Seconds()/cfg.ServiceDecay.Seconds())
+	}
+	return max(v, eta)
 }

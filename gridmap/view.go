@@ -44,6 +44,7 @@ func (m *Map) View(id string) (View, bool) {
 
 // view builds a View. The caller holds mu.
 func (m *Map) view(x *miner, now time.Time) View {
+	service := x.serviceTime(now, &m.cfg)
 	return View{
 		ID:          x.id,
 		Eligible:    x.standing.Verified && x.breaker.allows(now) && !now.Before(x.fullUntil),
@@ -54,7 +55,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 		Booked:      x.outWork,
 		Backlog:     x.backlog(),
 		Slots:       max(x.slots, 1),
-		Service:     seconds(x.serviceTime(&m.cfg)),
+		Service:     seconds(service),
 		RTT:         m.rttOf(x),
 		Success:     x.success,
 	}

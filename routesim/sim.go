@@ -295,6 +295,7 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 		return
 	}
 	rtt := m.rtt * (0.9 + 0.2*rng.Float64())
+	sent := epoch.Add(seconds(s.now))
 	s.at(s.now+rtt/2, func() {
 		q, work := len(m.running)+len(m.waiting), 0.0
 		for _, a := range m.running {
@@ -307,7 +308,7 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 		if s.cfg.ProbeWithoutWork {
 			work = 0
 		}
-		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Work: work, Slots: m.slots, ETA: seconds(eta)}
+		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Work: work, Slots: m.slots, ETA: seconds(eta), Sent: sent}
 		late := s.cfg.ProbeDelayMin.Seconds() + rng.Float64()*(s.cfg.ProbeDelayMax-s.cfg.ProbeDelayMin).Seconds()
 		s.at(s.now+rtt/2+late, func() { gw.grid.Probed(m.id, p) })
 	})
