@@ -31,6 +31,27 @@ func (m *Map) Views(dst []View) []View {
 	return dst
 }
 
+// Candidates appends the views of the eligible miners that skip does not
+// reject, sorted by id, to dst and returns it. It builds no view for the
+// others, so a router pays only for the miners it may choose.
+func (m *Map) Candidates(dst []View, skip func(id string) bool) []View {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.cfg.Now()
+	for _, x := range m.order {
+		if m.eligible(x, now) && !skip(x.id) {
+			dst = append(dst, m.view(x, now))
+		}
+	}
+	return dst
+}
+
+// eligible reports whether a request may go to the miner now. The caller
+// holds mu.
+func (m *Map) eligible(x *miner, now time.Time) bool {
+	return x.standing.Verified && x.breaker.allows(now) && !now.Before(x.fullUntil)
+}
+
 // View returns the view of one miner.
 func (m *Map) View(id string) (View, bool) {
 	m.mu.RLock()
@@ -47,7 +68,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 	service := x.serviceTime(now, &m.cfg)
 	return View{
 		ID:          x.id,
-		Eligible:    x.standing.Verified && x.breaker.allows(now) && !now.Before(x.fullUntil),
+		Eligible:    m.eligible(x, now),
 		Breaker:     x.breaker.stateAt(now),
 		Verified:    x.standing.Verified,
 		Tier:        x.standing.Tier,

@@ -59,7 +59,6 @@ type Router struct {
 
 	mu    sync.Mutex
 	rng   *rand.Rand
-	views []gridmap.View
 	cands []gridmap.View
 }
 
@@ -81,13 +80,7 @@ func (r *Router) Policy() Policy { return r.policy }
 func (r *Router) Pick(req Request) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.views = r.grid.Views(r.views[:0])
-	r.cands = r.cands[:0]
-	for _, v := range r.views {
-		if v.Eligible && !slices.Contains(req.Exclude, v.ID) {
-			r.cands = append(r.cands, v)
-		}
-	}
+	r.cands = r.grid.Candidates(r.cands[:0], func(id string) bool { return slices.Contains(req.Exclude, id) })
 	if len(r.cands) == 0 {
 		return nil, ErrNoMiner
 	}
