@@ -72,6 +72,22 @@ func TestBenchRoutingTable(t *testing.T) {
 	}
 }
 
+func TestBenchRoutingScenarios(t *testing.T) {
+	code, out, errOut := runBenchCLI(t, "bench", "routing", "--scenario", "throttle-4", "--jobs", "200", "--miners", "12")
+	if code != 0 || !strings.Contains(out, "scenario throttle-4") || !strings.Contains(out, "12 miners") || !strings.Contains(out, "4 gateway(s)") {
+		t.Errorf("--scenario throttle-4 --miners 12: exit %d, stderr %q, output:\n%s\nwant the scenario with 12 miners and 4 gateways", code, errOut, out)
+	}
+	code, out, errOut = runBenchCLI(t, "bench", "routing", "--scenario", "all", "--jobs", "100")
+	if code != 0 {
+		t.Fatalf("--scenario all: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"uneven-1", "late-probes-4", "throttle-4", "heavy-tail-4", "ours ÷ oracle"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--scenario all lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestBenchUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -82,6 +98,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bad flag", []string{"bench", "routing", "--nope"}},
 		{"bad load", []string{"bench", "routing", "--load", "0"}},
 		{"stray argument", []string{"bench", "routing", "extra"}},
+		{"unknown scenario", []string{"bench", "routing", "--scenario", "nope"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if code, _, _ := runBenchCLI(t, tc.args...); code != 2 {
