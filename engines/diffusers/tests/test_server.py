@@ -201,3 +201,15 @@ def test_disconnect_stops_the_generation(server: tuple[str, App]) -> None:
         assert time.monotonic() - started < 30, "the generation kept running after its caller left"
         time.sleep(0.05)
     app._slot.release()
+
+
+def test_back_to_back_calls_find_the_slot_free(server: tuple[str, App]) -> None:
+    """A caller that sends its next call as soon as it has read a reply is never refused."""
+    url, app = server
+    ready(app)
+    spec = spec_for(WAN, steps=2)
+    refused = 0
+    for _ in range(150):
+        status, _, _ = call(url, "POST", "/v1/step", step_request(spec, 0, None))
+        refused += status == 503
+    assert refused == 0

@@ -290,6 +290,9 @@ class Handler(BaseHTTPRequestHandler):
     # -- replies ---------------------------------------------------------------------------------
 
     def _single(self, data: bytes) -> None:
+        # The slot goes back before the reply: a caller that sends its next call as soon as it
+        # has read this one must find the slot free.
+        self._release()
         self.send_response(200)
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(data)))
@@ -358,6 +361,7 @@ class _Stream:
 
     def fail(self, e: EngineError) -> None:
         log.error("generate failed mid-stream err=%s", e.message)
+        self.h._release()  # before the last record, as for a single reply
         try:
             self.record({"type": "error", **e.body()}, flush=True)
             self.close()
