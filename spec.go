@@ -23,13 +23,16 @@ const (
 
 // Spec fixes one generation. The same Spec on the same model gives the same video.
 type Spec struct {
-	Prompt string `json:"prompt"`
-	Seed   uint64 `json:"seed"`
-	Frames int    `json:"frames"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	FPS    int    `json:"fps"`
-	Steps  int    `json:"steps"`
+	// Profile names the model as "id@version"; the spec hash binds it, so a
+	// receipt for one model cannot stand for another.
+	Profile string `json:"profile,omitempty"`
+	Prompt  string `json:"prompt"`
+	Seed    uint64 `json:"seed"`
+	Frames  int    `json:"frames"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	FPS     int    `json:"fps"`
+	Steps   int    `json:"steps"`
 }
 
 // DefaultSpec returns the default shape (256×256, 16 frames at 8 fps, 20 steps)
@@ -73,12 +76,14 @@ func (s Spec) Problems() []error {
 
 // ValidatePrompt checks a prompt: 1–1000 bytes of valid UTF-8 with no control
 // characters (space is the only whitespace allowed).
-func ValidatePrompt(p string) error {
+func ValidatePrompt(p string) error { return validatePrompt(p, MaxPromptBytes) }
+
+func validatePrompt(p string, maxBytes int) error {
 	switch {
 	case len(p) == 0:
-		return Errorf("prompt", "must not be empty (1–%d bytes of UTF-8)", MaxPromptBytes)
-	case len(p) > MaxPromptBytes:
-		return Errorf("prompt", "must be at most %d bytes, got %d", MaxPromptBytes, len(p))
+		return Errorf("prompt", "must not be empty (1–%d bytes of UTF-8)", maxBytes)
+	case len(p) > maxBytes:
+		return Errorf("prompt", "must be at most %d bytes, got %d", maxBytes, len(p))
 	case !utf8.ValidString(p):
 		return Errorf("prompt", "must be valid UTF-8")
 	}
@@ -102,10 +107,12 @@ func validateSide(field string, v int) error {
 func (s Spec) Hash() Digest {
 	h := sha256.New()
 	var b [8]byte
-	h.Write([]byte("fractal/spec/v1\x00"))
-	binary.BigEndian.PutUint64(b[:], uint64(len(s.Prompt)))
-	h.Write(b[:])
-	h.Write([]byte(s.Prompt))
+	h.Write([]byte("fractal/spec/v2\x00"))
+	for _, str := range []string{s.Profile, s.Prompt} {
+		binary.BigEndian.PutUint64(b[:], uint64(len(str)))
+		h.Write(b[:])
+		h.Write([]byte(str))
+	}
 	for _, v := range []uint64{s.Seed, uint64(s.Frames), uint64(s.Width), uint64(s.Height), uint64(s.FPS), uint64(s.Steps)} {
 		binary.BigEndian.PutUint64(b[:], v)
 		h.Write(b[:])

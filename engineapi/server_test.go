@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -90,7 +91,7 @@ func TestProfile(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
 		t.Fatal(err)
 	}
-	if reply.Profile != e.Profile() || reply.Protocol != engineapi.Protocol {
+	if !reflect.DeepEqual(reply.Profile, e.Profile()) || reply.Protocol != engineapi.Protocol {
 		t.Errorf("got %+v, want profile %+v and protocol %s", reply, e.Profile(), engineapi.Protocol)
 	}
 	if len(reply.Capabilities) != 1 || reply.Capabilities[0] != engineapi.CapDecodeFrame {

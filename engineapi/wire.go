@@ -19,8 +19,13 @@ import (
 	"github.com/fractal-grid/fractal/apierr"
 )
 
-// Protocol identifies this version of the engine protocol.
-const Protocol = "fractal-engine/1"
+// Protocol identifies this version of the engine protocol. Version 2 adds the
+// profile's limits, cost model and frame tolerance to the profile reply.
+const Protocol = "fractal-engine/2"
+
+// ProtocolV1 is the first version: its profile reply has no limits or cost
+// model, and clients take the legacy ones (fractal.Profile.WithDefaults).
+const ProtocolV1 = "fractal-engine/1"
 
 // ContentType is the media type of record bodies.
 const ContentType = "application/x-fractal-records"

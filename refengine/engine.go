@@ -3,6 +3,7 @@ package refengine
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 
@@ -30,6 +31,7 @@ type Engine struct {
 	profile    fractal.Profile
 	jitter     float32
 	jitterSeed uint64
+	salt       uint64 // 0 for Version; a variant's output differs from every other version's
 }
 
 var (
@@ -39,9 +41,42 @@ var (
 
 // New returns the exact reference engine.
 func New() *Engine {
-	return &Engine{profile: fractal.Profile{
-		ID: ProfileID, Version: Version, Digest: paramsDigest(0), Determinism: fractal.Exact,
-	}}
+	return &Engine{profile: profile(Version, fractal.LegacyLimits(), 0)}
+}
+
+// profile returns the reference profile of a version with its limits; a
+// positive jitter amplitude makes it tolerant.
+func profile(version string, limits fractal.Limits, jitter float32) fractal.Profile {
+	p := fractal.Profile{
+		ID: ProfileID, Version: version, Digest: paramsDigest(version, jitter), Determinism: fractal.Exact,
+		Limits: limits, Cost: fractal.LegacyCost(),
+	}
+	if jitter > 0 {
+		p.Determinism, p.Tolerance, p.FrameTolerance = fractal.Tolerant, JitterTolerance, fractal.LegacyFrameTolerance
+	}
+	return p
+}
+
+// Variant is another version of the reference model, for rehearsing an
+// upgrade: its output differs from every other version's (the version salts
+// the seed) and it serves its own limits.
+type Variant struct {
+	Version string
+	Limits  fractal.Limits
+}
+
+// NewVariant returns the exact reference engine of a variant.
+func NewVariant(v Variant) (*Engine, error) {
+	if v.Version == "" || v.Version == Version {
+		return nil, fmt.Errorf("variant version %q: must differ from %q: %w", v.Version, Version, fractal.ErrInvalid)
+	}
+	p := profile(v.Version, v.Limits, 0)
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("variant %s: %w", p, err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(v.Version))
+	return &Engine{profile: p, salt: h.Sum64()}, nil
 }
 
 // NewWithJitter returns a tolerant variant of the reference engine: every
@@ -52,13 +87,7 @@ func NewWithJitter(amplitude float32, seed uint64) (*Engine, error) {
 	if !(amplitude > 0 && amplitude <= MaxJitter) {
 		return nil, fmt.Errorf("jitter amplitude %g: must be in (0, %g]: %w", amplitude, MaxJitter, fractal.ErrInvalid)
 	}
-	return &Engine{
-		profile: fractal.Profile{
-			ID: ProfileID, Version: Version, Digest: paramsDigest(amplitude),
-			Determinism: fractal.Tolerant, Tolerance: JitterTolerance,
-		},
-		jitter: amplitude, jitterSeed: seed,
-	}, nil
+	return &Engine{profile: profile(Version, fractal.LegacyLimits(), amplitude), jitter: amplitude, jitterSeed: seed}, nil
 }
 
 // Profile names the model.
@@ -73,10 +102,10 @@ func StateShape(spec fractal.Spec) []int {
 // Generate runs a whole generation: state 0, spec.Steps sampling steps and
 // the decode. The states are exactly those that chaining Step gives.
 func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.profile.Check(spec); err != nil {
 		return nil, err
 	}
-	m := newModel(spec)
+	m := newModel(spec, e.salt)
 	res := &fractal.Result{Profile: e.profile, Spec: spec, StateDigests: make([]fractal.Digest, spec.Steps+1)}
 	dg := newDigester(res.StateDigests)
 	defer dg.close()
@@ -111,13 +140,13 @@ func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.G
 // Step computes state t of the trajectory: the seeded noise for t == 0 (prev
 // is ignored), otherwise one sampling step from state t-1.
 func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fractal.State) (fractal.State, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.profile.Check(spec); err != nil {
 		return fractal.State{}, err
 	}
 	if t < 0 || t > spec.Steps {
 		return fractal.State{}, fmt.Errorf("step %d: %w", t, fractal.Errorf("t", "must be between 0 and %d", spec.Steps))
 	}
-	m := newModel(spec)
+	m := newModel(spec, e.salt)
 	if t == 0 {
 		return m.initial(ctx)
 	}
@@ -133,7 +162,7 @@ func (e *Engine) Step(ctx context.Context, spec fractal.Spec, t int, prev fracta
 // one frame of a committed step this way once both states are opened. prev
 // is the whole state t-1 (ignored when t is 0).
 func (e *Engine) StepFrame(ctx context.Context, spec fractal.Spec, t int, prev fractal.State, i int) ([]float32, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.profile.Check(spec); err != nil {
 		return nil, err
 	}
 	if t < 0 || t > spec.Steps {
@@ -142,7 +171,7 @@ func (e *Engine) StepFrame(ctx context.Context, spec fractal.Spec, t int, prev f
 	if i < 0 || i >= spec.Frames {
 		return nil, fmt.Errorf("step %d frame %d: %w", t, i, fractal.Errorf("frame", "must be between 0 and %d", spec.Frames-1))
 	}
-	m := newModel(spec)
+	m := newModel(spec, e.salt)
 	out := make([]float32, m.size()/spec.Frames)
 	var err error
 	if t == 0 {
@@ -158,14 +187,14 @@ func (e *Engine) StepFrame(ctx context.Context, spec fractal.Spec, t int, prev f
 
 // Decode renders the final state into frames.
 func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.State) (*fractal.Frames, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.profile.Check(spec); err != nil {
 		return nil, err
 	}
 	if err := checkState(spec, final); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	frames := fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)
-	if err := newModel(spec).decodeFrames(ctx, final.Data, allFrames(spec.Frames), splitFrames(frames)); err != nil {
+	if err := newModel(spec, e.salt).decodeFrames(ctx, final.Data, allFrames(spec.Frames), splitFrames(frames)); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return frames, nil
@@ -174,7 +203,7 @@ func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.St
 // DecodeFrame renders frame i of the final state: exactly the bytes of
 // Decode's frame i, at about 1/frames of its cost.
 func (e *Engine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.profile.Check(spec); err != nil {
 		return nil, err
 	}
 	if i < 0 || i >= spec.Frames {
@@ -184,7 +213,7 @@ func (e *Engine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fract
 		return nil, fmt.Errorf("decode frame %d: %w", i, err)
 	}
 	out := make([]byte, spec.Width*spec.Height*3)
-	if err := newModel(spec).decodeFrames(ctx, final.Data, []int{i}, [][]byte{out}); err != nil {
+	if err := newModel(spec, e.salt).decodeFrames(ctx, final.Data, []int{i}, [][]byte{out}); err != nil {
 		return nil, fmt.Errorf("decode frame %d: %w", i, err)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"testing"
@@ -94,7 +95,7 @@ func TestStepRecomputesTrajectory(t *testing.T) {
 	if got, want := res.Spec, spec; got != want {
 		t.Errorf("result spec: got %+v, want %+v", got, want)
 	}
-	if got, want := res.Profile, e.Profile(); got != want {
+	if got, want := res.Profile, e.Profile(); !reflect.DeepEqual(got, want) {
 		t.Errorf("result profile: got %+v, want %+v", got, want)
 	}
 }

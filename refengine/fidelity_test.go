@@ -18,7 +18,7 @@ func fidelitySpec(prompt string) fractal.Spec {
 // k·r around object i's centre.
 func regionMean(tb testing.TB, spec fractal.Spec, fr *fractal.Frames, f, i int, k float64) [3]float64 {
 	tb.Helper()
-	o := newModel(spec).frames[f].objs[i]
+	o := newModel(spec, 0).frames[f].objs[i]
 	h := float64(spec.Height)
 	cx, cy, r := float64(o.cx)*h, float64(o.cy)*h, k*float64(o.r)*h
 	var sum [3]float64

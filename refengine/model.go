@@ -34,7 +34,8 @@ type model struct {
 	frames []frameScene
 }
 
-func newModel(spec fractal.Spec) *model {
+func newModel(spec fractal.Spec, salt uint64) *model {
+	spec.Seed ^= salt
 	sc := parseScene(spec.Prompt)
 	aspect := float32(spec.Width) / float32(spec.Height)
 	inst := layout(&sc, spec.Seed, aspect)

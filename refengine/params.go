@@ -11,7 +11,7 @@ import (
 // paramsDigest hashes a canonical encoding of every parameter of the model:
 // the vocabulary, colour and shape tables, looks and sampling constants. A
 // change to any of them changes the profile digest.
-func paramsDigest(jitter float32) fractal.Digest {
+func paramsDigest(version string, jitter float32) fractal.Digest {
 	var b []byte
 	u32 := func(v uint32) { b = binary.BigEndian.AppendUint32(b, v) }
 	f32 := func(vs ...float32) {
@@ -22,7 +22,7 @@ func paramsDigest(jitter float32) fractal.Digest {
 	str := func(s string) { u32(uint32(len(s))); b = append(b, s...) }
 	str("fractal-ref/params/v1")
 	str(ProfileID)
-	str(Version)
+	str(version)
 	u32(uint32(len(vocabulary)))
 	for _, e := range vocabulary {
 		str(e.word)

@@ -121,8 +121,15 @@ func (e *Engine) fetchProfile(ctx context.Context) (engineapi.ProfileReply, erro
 	if err := json.Unmarshal(body, &reply); err != nil {
 		return reply, fmt.Errorf("engine profile: %v: %w", err, ErrProtocol)
 	}
-	if reply.Protocol != engineapi.Protocol {
-		return reply, fmt.Errorf("engine speaks %q, want %q: %w", reply.Protocol, engineapi.Protocol, ErrProtocol)
+	switch reply.Protocol {
+	case engineapi.Protocol:
+		if reply.Profile.Limits.Zero() || reply.Profile.Cost.Zero() {
+			return reply, fmt.Errorf("engine speaks %s but its profile has no limits or cost model: %w", reply.Protocol, ErrProtocol)
+		}
+	case engineapi.ProtocolV1:
+		reply.Profile = reply.Profile.WithDefaults()
+	default:
+		return reply, fmt.Errorf("engine speaks %q, want %q or %q: %w", reply.Protocol, engineapi.Protocol, engineapi.ProtocolV1, ErrProtocol)
 	}
 	if err := reply.Profile.Validate(); err != nil {
 		return reply, fmt.Errorf("engine profile %s: %v: %w", reply.Profile, err, ErrProtocol)
