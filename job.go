@@ -120,7 +120,7 @@ func (j *Job) Validate() error {
 	if err := ValidateToken("owner", j.Owner); err != nil {
 		return err
 	}
-	if err := j.Spec.Validate(); err != nil {
+	if err := j.Spec.CheckBounds(); err != nil {
 		return err
 	}
 	switch {

@@ -47,7 +47,8 @@ func (r Range) Count() int {
 }
 
 // String says what is allowed, in the words error messages use: "one of 480, 832",
-// "between 1 and 100", "5, 9, 13, … up to 81 (every 4th from 5)".
+// "between 1 and 100", "a multiple of 16 between 256 and 1280", "one of 5, 9,
+// 13, … up to 81 (every 4 from 5)".
 func (r Range) String() string {
 	switch {
 	case len(r.Values) > 0:
@@ -58,6 +59,8 @@ func (r Range) String() string {
 		return "one of " + strings.Join(s, ", ")
 	case r.step() == 1:
 		return fmt.Sprintf("between %d and %d", r.Min, r.Max)
+	case r.Min%r.step() == 0:
+		return fmt.Sprintf("a multiple of %d between %d and %d", r.step(), r.Min, r.Largest())
 	case r.Count() <= 6:
 		var s []string
 		for v := r.Min; v <= r.Max; v += r.step() {
@@ -81,6 +84,23 @@ func (r Range) Validate(field string) error {
 		return Errorf(field, "range must have 1 ≤ min ≤ max, got min %d max %d", r.Min, r.Max)
 	case r.Step < 0:
 		return Errorf(field, "step must not be negative, got %d", r.Step)
+	}
+	return nil
+}
+
+// within checks that every value r allows, hard allows too.
+func (r Range) within(hard Range) error {
+	vals := r.Values
+	if len(vals) == 0 {
+		if r.Min < hard.Min || r.Largest() > hard.Max || r.step()%hard.step() != 0 || !hard.Contains(r.Min) {
+			return fmt.Errorf("%s is not within the hard caps (%s)", r, hard)
+		}
+		return nil
+	}
+	for _, v := range vals {
+		if !hard.Contains(v) {
+			return fmt.Errorf("%d is not within the hard caps (%s)", v, hard)
+		}
 	}
 	return nil
 }
@@ -111,12 +131,12 @@ type Limits struct {
 // serve.
 func LegacyLimits() Limits {
 	return Limits{
-		Frames:      Range{Min: MinFrames, Max: MaxFrames},
-		Width:       Range{Min: MinSide, Max: MaxSide, Step: SideMultiple},
-		Height:      Range{Min: MinSide, Max: MaxSide, Step: SideMultiple},
-		FPS:         Range{Min: MinFPS, Max: MaxFPS},
-		Steps:       Range{Min: MinSteps, Max: MaxSteps},
-		PromptBytes: MaxPromptBytes,
+		Frames:      Range{Min: 1, Max: 64},
+		Width:       Range{Min: 64, Max: 1024, Step: 8},
+		Height:      Range{Min: 64, Max: 1024, Step: 8},
+		FPS:         Range{Min: 1, Max: 60},
+		Steps:       Range{Min: 1, Max: 100},
+		PromptBytes: 1000,
 		Default:     Shape{Frames: 16, Width: 256, Height: 256, FPS: 8, Steps: 20},
 	}
 }
@@ -126,18 +146,24 @@ func (l Limits) Zero() bool {
 	return l.PromptBytes == 0 && l.Frames.Max == 0 && len(l.Frames.Values) == 0
 }
 
-// Validate checks the limits themselves, and that the default shape is allowed.
+// Validate checks the limits themselves: every range allows something and lies
+// within the hard caps, and the default shape is allowed.
 func (l Limits) Validate() error {
+	hard := HardLimits()
 	for _, f := range []struct {
-		name string
-		r    Range
-	}{{"frames", l.Frames}, {"width", l.Width}, {"height", l.Height}, {"fps", l.FPS}, {"steps", l.Steps}} {
+		name    string
+		r, hard Range
+	}{{"frames", l.Frames, hard.Frames}, {"width", l.Width, hard.Width}, {"height", l.Height, hard.Height},
+		{"fps", l.FPS, hard.FPS}, {"steps", l.Steps, hard.Steps}} {
 		if err := f.r.Validate("limits." + f.name); err != nil {
 			return err
 		}
+		if err := f.r.within(f.hard); err != nil {
+			return Errorf("limits."+f.name, "%v", err)
+		}
 	}
-	if l.PromptBytes < 1 || l.PromptBytes > 1<<16 {
-		return Errorf("limits.prompt_bytes", "must be between 1 and 65536, got %d", l.PromptBytes)
+	if l.PromptBytes < 1 || l.PromptBytes > MaxPromptBytes {
+		return Errorf("limits.prompt_bytes", "must be between 1 and %d, got %d", MaxPromptBytes, l.PromptBytes)
 	}
 	if errs := l.problems(Spec{Prompt: "x", Frames: l.Default.Frames, Width: l.Default.Width, Height: l.Default.Height,
 		FPS: l.Default.FPS, Steps: l.Default.Steps}); len(errs) > 0 {

@@ -7,19 +7,34 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of a Spec. Every engine profile serves shapes within these.
+// Hard caps on a Spec. Every profile's limits lie within these (see
+// Limits.Validate); parsers of frames, states and videos bound their reads by
+// them before any profile is known. Wan 2.1 makes up to 81 frames and
+// LTX-Video up to 257; both make sides up to 1280.
 const (
 	MaxPromptBytes = 1000
 	MinFrames      = 1
-	MaxFrames      = 64
-	MinSide        = 64
-	MaxSide        = 1024
+	MaxFrames      = 257
+	MinSide        = 16
+	MaxSide        = 1280
 	SideMultiple   = 8
 	MinFPS         = 1
 	MaxFPS         = 60
 	MinSteps       = 1
 	MaxSteps       = 100
 )
+
+// HardLimits are the caps as Limits: the widest a profile may serve.
+func HardLimits() Limits {
+	return Limits{
+		Frames:      Range{Min: MinFrames, Max: MaxFrames},
+		Width:       Range{Min: MinSide, Max: MaxSide, Step: SideMultiple},
+		Height:      Range{Min: MinSide, Max: MaxSide, Step: SideMultiple},
+		FPS:         Range{Min: MinFPS, Max: MaxFPS},
+		Steps:       Range{Min: MinSteps, Max: MaxSteps},
+		PromptBytes: MaxPromptBytes,
+	}
+}
 
 // Spec fixes one generation. The same Spec on the same model gives the same video.
 type Spec struct {
@@ -35,43 +50,21 @@ type Spec struct {
 	Steps   int    `json:"steps"`
 }
 
-// DefaultSpec returns the default shape (256×256, 16 frames at 8 fps, 20 steps)
-// for prompt and seed.
+// DefaultSpec returns the reference engine's default shape (256×256, 16
+// frames at 8 fps, 20 steps) for prompt and seed, naming no profile. A spec
+// for a served model comes from Profile.DefaultSpec.
 func DefaultSpec(prompt string, seed uint64) Spec {
 	return Spec{Prompt: prompt, Seed: seed, Frames: 16, Width: 256, Height: 256, FPS: 8, Steps: 20}
 }
 
-// Validate returns the first problem found, as a *FieldError naming the field
-// and its allowed range; nil when the spec is valid.
-func (s Spec) Validate() error {
-	if errs := s.Problems(); len(errs) > 0 {
+// CheckBounds returns the first way the spec falls outside the hard caps, as
+// a *FieldError: a spec no profile serves. Whether a model serves it is
+// Profile.Check.
+func (s Spec) CheckBounds() error {
+	if errs := HardLimits().problems(s); len(errs) > 0 {
 		return errs[0]
 	}
 	return nil
-}
-
-// Problems returns every problem of the spec, one *FieldError per field.
-func (s Spec) Problems() []error {
-	var errs []error
-	if err := ValidatePrompt(s.Prompt); err != nil {
-		errs = append(errs, err)
-	}
-	if s.Frames < MinFrames || s.Frames > MaxFrames {
-		errs = append(errs, Errorf("frames", "must be between %d and %d, got %d", MinFrames, MaxFrames, s.Frames))
-	}
-	if err := validateSide("width", s.Width); err != nil {
-		errs = append(errs, err)
-	}
-	if err := validateSide("height", s.Height); err != nil {
-		errs = append(errs, err)
-	}
-	if s.FPS < MinFPS || s.FPS > MaxFPS {
-		errs = append(errs, Errorf("fps", "must be between %d and %d, got %d", MinFPS, MaxFPS, s.FPS))
-	}
-	if s.Steps < MinSteps || s.Steps > MaxSteps {
-		errs = append(errs, Errorf("steps", "must be between %d and %d, got %d", MinSteps, MaxSteps, s.Steps))
-	}
-	return errs
 }
 
 // ValidatePrompt checks a prompt: 1–1000 bytes of valid UTF-8 with no control
@@ -95,13 +88,6 @@ func validatePrompt(p string, maxBytes int) error {
 	return nil
 }
 
-func validateSide(field string, v int) error {
-	if v < MinSide || v > MaxSide || v%SideMultiple != 0 {
-		return Errorf(field, "must be a multiple of %d between %d and %d, got %d", SideMultiple, MinSide, MaxSide, v)
-	}
-	return nil
-}
-
 // Hash returns a digest that identifies the spec: SHA-256 over a fixed binary
 // encoding of every field. Receipts sign it.
 func (s Spec) Hash() Digest {
@@ -120,10 +106,4 @@ func (s Spec) Hash() Digest {
 	var d Digest
 	h.Sum(d[:0])
 	return d
-}
-
-// Cost is the work of a spec in units of one default video (256×256, 16
-// frames, 20 steps). Latency figures are normalised by it.
-func (s Spec) Cost() float64 {
-	return float64(s.Frames) * float64(s.Width) * float64(s.Height) * float64(s.Steps+20) / (16 * 256 * 256 * 40)
 }

@@ -8,9 +8,12 @@ import (
 	"github.com/fractal-grid/fractal"
 )
 
-func TestSpecValidate(t *testing.T) {
-	ok := fractal.DefaultSpec("a red ball bouncing over the ocean at night", 7)
-	if err := ok.Validate(); err != nil {
+// legacy is a profile with the legacy (reference engine) rules.
+var legacy = fractal.Profile{ID: "ref", Version: "1", Determinism: fractal.Exact}.WithDefaults()
+
+func TestProfileCheck(t *testing.T) {
+	ok := legacy.DefaultSpec("a red ball bouncing over the ocean at night", 7)
+	if err := legacy.Check(ok); err != nil {
 		t.Fatalf("default spec: got %v, want nil", err)
 	}
 	for _, tc := range []struct {
@@ -25,9 +28,10 @@ func TestSpecValidate(t *testing.T) {
 		{"nul", func(s *fractal.Spec) { s.Prompt = "ball\x00" }, "prompt", "control characters"},
 		{"newline", func(s *fractal.Spec) { s.Prompt = "ball\nstar" }, "prompt", "control characters"},
 		{"tab", func(s *fractal.Spec) { s.Prompt = "ball\tstar" }, "prompt", "control characters"},
+		{"other profile", func(s *fractal.Spec) { s.Profile = "ref@2" }, "profile", "serves ref@1"},
 		{"zero frames", func(s *fractal.Spec) { s.Frames = 0 }, "frames", "between 1 and 64"},
 		{"many frames", func(s *fractal.Spec) { s.Frames = 65 }, "frames", "between 1 and 64"},
-		{"narrow", func(s *fractal.Spec) { s.Width = 56 }, "width", "multiple of 8 between 64 and 1024"},
+		{"narrow", func(s *fractal.Spec) { s.Width = 56 }, "width", "a multiple of 8 between 64 and 1024"},
 		{"odd width", func(s *fractal.Spec) { s.Width = 100 }, "width", "multiple of 8"},
 		{"tall", func(s *fractal.Spec) { s.Height = 1032 }, "height", "between 64 and 1024"},
 		{"fps zero", func(s *fractal.Spec) { s.FPS = 0 }, "fps", "between 1 and 60"},
@@ -38,7 +42,7 @@ func TestSpecValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok
 			tc.edit(&s)
-			err := s.Validate()
+			err := legacy.Check(s)
 			var fe *fractal.FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("got %v, want a *FieldError", err)
@@ -56,10 +60,10 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
-func TestSpecProblemsListsEveryField(t *testing.T) {
+func TestProfileProblemsListsEveryField(t *testing.T) {
 	s := fractal.Spec{}
 	fields := map[string]bool{}
-	for _, err := range s.Problems() {
+	for _, err := range legacy.Problems(s) {
 		var fe *fractal.FieldError
 		if errors.As(err, &fe) {
 			fields[fe.Field] = true
@@ -73,8 +77,8 @@ func TestSpecProblemsListsEveryField(t *testing.T) {
 }
 
 func TestSpecNonASCIIPrompt(t *testing.T) {
-	s := fractal.DefaultSpec("一只红色的球 über dem Meer 🌊", 1)
-	if err := s.Validate(); err != nil {
+	s := legacy.DefaultSpec("一只红色的球 über dem Meer 🌊", 1)
+	if err := legacy.Check(s); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
 }
@@ -87,13 +91,14 @@ func TestSpecHash(t *testing.T) {
 	}
 	seen := map[fractal.Digest]string{a.Hash(): "base"}
 	for name, edit := range map[string]func(*fractal.Spec){
-		"prompt": func(s *fractal.Spec) { s.Prompt = "balls" },
-		"seed":   func(s *fractal.Spec) { s.Seed = 2 },
-		"frames": func(s *fractal.Spec) { s.Frames++ },
-		"width":  func(s *fractal.Spec) { s.Width += 8 },
-		"height": func(s *fractal.Spec) { s.Height += 8 },
-		"fps":    func(s *fractal.Spec) { s.FPS++ },
-		"steps":  func(s *fractal.Spec) { s.Steps++ },
+		"profile": func(s *fractal.Spec) { s.Profile = "ref@2" },
+		"prompt":  func(s *fractal.Spec) { s.Prompt = "balls" },
+		"seed":    func(s *fractal.Spec) { s.Seed = 2 },
+		"frames":  func(s *fractal.Spec) { s.Frames++ },
+		"width":   func(s *fractal.Spec) { s.Width += 8 },
+		"height":  func(s *fractal.Spec) { s.Height += 8 },
+		"fps":     func(s *fractal.Spec) { s.FPS++ },
+		"steps":   func(s *fractal.Spec) { s.Steps++ },
 	} {
 		s := a
 		edit(&s)
@@ -104,13 +109,32 @@ func TestSpecHash(t *testing.T) {
 	}
 }
 
-func TestSpecCost(t *testing.T) {
-	if got := fractal.DefaultSpec("x", 0).Cost(); got != 1 {
+func TestLegacyCost(t *testing.T) {
+	s := legacy.DefaultSpec("x", 0)
+	if got := legacy.CostOf(s); got != 1 {
 		t.Errorf("default cost = %v, want 1", got)
 	}
-	s := fractal.DefaultSpec("x", 0)
 	s.Frames = 32
-	if got := s.Cost(); got != 2 {
+	if got := legacy.CostOf(s); got != 2 {
 		t.Errorf("cost with twice the frames = %v, want 2", got)
+	}
+	s.Frames, s.Steps = 16, 60 // (60+20)/(20+20): twice the work
+	if got := legacy.CostOf(s); got != 2 {
+		t.Errorf("cost with 60 steps = %v, want 2", got)
+	}
+}
+
+func TestSpecCheckBounds(t *testing.T) {
+	s := fractal.DefaultSpec("x", 0)
+	s.Frames, s.Width, s.Height = 81, 832, 480 // a Wan 2.1 shape: outside the legacy limits, inside the caps
+	if err := s.CheckBounds(); err != nil {
+		t.Errorf("Wan shape: %v", err)
+	}
+	if legacy.Check(s) == nil {
+		t.Error("the legacy profile accepted 81 frames")
+	}
+	s.Frames = fractal.MaxFrames + 1
+	if err := s.CheckBounds(); !errors.Is(err, fractal.ErrInvalid) {
+		t.Errorf("over the frame cap: got %v, want ErrInvalid", err)
 	}
 }
