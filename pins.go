@@ -105,6 +105,17 @@ func (ps Pins) Resolve(ref string, block uint64) (Profile, error) {
 	return Profile{}, Errorf("model", "must be one of %s, got %q", strings.Join(names, ", "), ref)
 }
 
+// Lookup finds the pinned profile that ref ("id@version") names, whatever its
+// window: the rules of a job accepted under a pin that has since ended still apply.
+func (ps Pins) Lookup(ref string) (Profile, bool) {
+	for _, p := range ps {
+		if p.Profile.String() == ref {
+			return p.Profile, true
+		}
+	}
+	return Profile{}, false
+}
+
 func cmpUint(a, b uint64) int {
 	switch {
 	case a < b:

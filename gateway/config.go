@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/refengine"
 )
 
 // Config holds a gateway's settings.
@@ -33,6 +34,9 @@ type Config struct {
 	WebhookAttempts   int
 	AllowPrivateAxons bool // route to miners on private/loopback addresses (local grids)
 	AllowPrivateHooks bool // deliver webhooks to private/loopback addresses (local grids)
+	// Pins are the models the grid serves over time; a create names one of
+	// the pins active at the current block (the newest by default).
+	Pins fractal.Pins
 }
 
 // DefaultConfig returns the defaults.
@@ -55,6 +59,7 @@ func DefaultConfig() Config {
 		DefaultActiveJobs: 16,
 		AuthFailuresPerIP: 30,
 		WebhookAttempts:   5,
+		Pins:              fractal.PinsOf(refengine.New().Profile()),
 	}
 }
 
@@ -76,5 +81,5 @@ func (c Config) Validate() error {
 	case c.DefaultRate <= 0 || c.DefaultBurst < 1 || c.DefaultActiveJobs < 1:
 		return fractal.Errorf("rate", "rate, burst and active jobs must be positive")
 	}
-	return nil
+	return c.Pins.Validate()
 }

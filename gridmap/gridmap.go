@@ -173,6 +173,9 @@ func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
 		x.work = float64(x.queue)
 	}
 	x.probeAt, x.workAtProbe = sent, x.workAt(sent)
+	if p.Profiles != nil {
+		x.profiles = slices.Clone(p.Profiles)
+	}
 	if !sent.Before(x.rejectedAt) {
 		x.fullUntil = time.Time{}
 	}

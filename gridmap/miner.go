@@ -35,6 +35,9 @@ type Probe struct {
 	// Coord is the miner's own Vivaldi coordinate, if it keeps one; without
 	// it the map estimates one from its own probes.
 	Coord *coordinate.Coordinate
+	// Profiles are the profiles ("id@version") the miner says it serves; nil
+	// leaves the last known ones.
+	Profiles []string
 }
 
 // Result is how an attempt ended.
@@ -109,6 +112,7 @@ type miner struct {
 	standingAt  time.Time
 	breaker     breaker
 	fullUntil   time.Time // the miner turned a job away; don't send before this
+	profiles    []string  // what it serves, from its last probe
 }
 
 // workChange is a change of our outstanding work at a miner, kept until a

@@ -1,6 +1,9 @@
 package gridmap
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // View is what a router needs to know about one miner at one instant.
 type View struct {
@@ -17,6 +20,7 @@ type View struct {
 	Service     time.Duration // service time per unit of spec cost (peak-EWMA)
 	RTT         time.Duration // measured, else estimated from coordinates, else the default
 	Success     float64       // success-rate EWMA, 0–1
+	Profiles    []string      // what it serves, from its last probe (shared; do not modify)
 }
 
 // Views appends a view of every miner, sorted by id, to dst and returns it.
@@ -31,15 +35,16 @@ func (m *Map) Views(dst []View) []View {
 	return dst
 }
 
-// Candidates appends the views of the eligible miners that skip does not
-// reject, sorted by id, to dst and returns it. It builds no view for the
-// others, so a router pays only for the miners it may choose.
-func (m *Map) Candidates(dst []View, skip func(id string) bool) []View {
+// Candidates appends the views of the eligible miners that serve profile
+// ("id@version"; "" for any) and that skip does not reject, sorted by id, to
+// dst and returns it. It builds no view for the others, so a router pays
+// only for the miners it may choose.
+func (m *Map) Candidates(dst []View, profile string, skip func(id string) bool) []View {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.cfg.Now()
 	for _, x := range m.order {
-		if m.eligible(x, now) && !skip(x.id) {
+		if m.eligible(x, now) && (profile == "" || slices.Contains(x.profiles, profile)) && !skip(x.id) {
 			dst = append(dst, m.view(x, now))
 		}
 	}
@@ -79,6 +84,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 		Service:     seconds(service),
 		RTT:         m.rttOf(x),
 		Success:     x.success,
+		Profiles:    x.profiles,
 	}
 }
 

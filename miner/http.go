@@ -48,12 +48,20 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, err)
 		return
 	}
+	eng, err := m.engineFor(req.Spec.Profile)
+	if err == nil {
+		err = eng.Profile().Check(req.Spec)
+	}
+	if err != nil {
+		apierr.Miner.Write(w, err)
+		return
+	}
 	key := caller + "/" + req.RequestID
 	if m.retention.has(key) {
 		apierr.Miner.Write(w, fmt.Errorf("job %s was already generated: %w", req.RequestID, fractal.ErrConflict))
 		return
 	}
-	ticket, pos, eta, err := m.sched.admit(req.Spec.Cost())
+	ticket, pos, eta, err := m.sched.admit(eng.Profile().CostOf(req.Spec))
 	if err != nil {
 		m.metrics.job(outcomeRefused)
 		m.logger.Info("job refused", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
@@ -76,7 +84,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	started := m.now()
-	res, err := m.generate(ctx, req, out)
+	res, err := m.generate(ctx, eng, req, out)
 	elapsed := m.now().Sub(started)
 	if err != nil {
 		m.sched.done(ticket, 0)
@@ -100,12 +108,12 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 }
 
 // generate runs the engine, streaming progress.
-func (m *Miner) generate(ctx context.Context, req minerapi.GenerateRequest, out *minerapi.StreamWriter) (*fractal.Result, error) {
+func (m *Miner) generate(ctx context.Context, eng fractal.Engine, req minerapi.GenerateRequest, out *minerapi.StreamWriter) (*fractal.Result, error) {
 	if err := out.Event(minerapi.Event{Type: minerapi.EventStarted}); err != nil {
 		return nil, err
 	}
 	progress := startProgress(out, progressInterval)
-	res, err := m.Engine.Generate(ctx, req.Spec, fractal.GenerateOptions{KeepStates: true, Progress: progress.report})
+	res, err := eng.Generate(ctx, req.Spec, fractal.GenerateOptions{KeepStates: true, Progress: progress.report})
 	streamErr := progress.stop()
 	if err != nil {
 		return nil, err
@@ -177,7 +185,12 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, err)
 		return
 	}
-	openings, err := job.open(r.Context(), m.Engine, req.Steps)
+	eng, err := m.engineFor(job.spec.Profile)
+	if err != nil {
+		apierr.Miner.Write(w, err)
+		return
+	}
+	openings, err := job.open(r.Context(), eng, req.Steps)
 	if err != nil {
 		apierr.Miner.Write(w, err)
 		return
@@ -190,7 +203,8 @@ func (m *Miner) handleHealth(w http.ResponseWriter, r *http.Request) {
 	depth, running, eta := m.sched.stats()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(minerapi.Health{
-		Profile:     m.Engine.Profile(),
+		Profile:     m.engines()[0].Profile(),
+		Profiles:    m.profiles(),
 		Hotkey:      m.Hotkey.SS58(),
 		Version:     fractal.Version,
 		QueueDepth:  depth,

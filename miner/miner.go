@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,14 +22,17 @@ import (
 	"github.com/fractal-grid/fractal/minerapi"
 )
 
-// Miner serves one engine to the subnet's permitted validators.
+// Miner serves its engines to the subnet's permitted validators: Engine, and
+// one engine for each further profile in Engines (during an upgrade window a
+// miner may serve the old model and the new one).
 type Miner struct {
-	Config Config
-	Engine fractal.Engine
-	Hotkey fractal.Signer
-	Chain  fractal.Chain
-	Logger *slog.Logger
-	Now    func() time.Time
+	Config  Config
+	Engine  fractal.Engine
+	Engines []fractal.Engine
+	Hotkey  fractal.Signer
+	Chain   fractal.Chain
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// Registry receives the miner's metrics, served at GET /metrics; nil:
 	// a registry of its own.
 	Registry *prometheus.Registry
@@ -37,6 +43,7 @@ type Miner struct {
 	retention *retention
 	permits   *permits
 	auth      *epistula.Verifier
+	served    atomic.Pointer[[]fractal.Engine] // set by SetEngines; nil: Engine and Engines
 	server    *http.Server
 	listener  net.Listener
 	cancel    context.CancelFunc
@@ -59,6 +66,9 @@ func (m *Miner) Open(ctx context.Context) error {
 	}
 	if m.Engine == nil || m.Hotkey == nil || m.Chain == nil {
 		return fmt.Errorf("miner: Engine, Hotkey and Chain must be set: %w", fractal.ErrInvalid)
+	}
+	if err := checkEngines(m.engines()); err != nil {
+		return err
 	}
 	m.logger = m.Logger
 	if m.logger == nil {
@@ -106,7 +116,7 @@ func (m *Miner) Open(ctx context.Context) error {
 			m.logger.Error("miner server stopped", slog.Any(logKeyError, err))
 		}
 	}()
-	m.logger.Info("miner serving", slog.String(logKeyAddr, m.Addr()), slog.String("hotkey", m.Hotkey.SS58()), slog.String("profile", m.Engine.Profile().String()))
+	m.logger.Info("miner serving", slog.String(logKeyAddr, m.Addr()), slog.String("hotkey", m.Hotkey.SS58()), slog.Any("profiles", profileNames(m.engines())))
 	return nil
 }
 
@@ -170,4 +180,80 @@ func (m *Miner) Close() error {
 	}
 	m.wg.Wait()
 	return err
+}
+
+// engines returns every engine the miner serves now, the primary first.
+func (m *Miner) engines() []fractal.Engine {
+	if es := m.served.Load(); es != nil {
+		return *es
+	}
+	return append([]fractal.Engine{m.Engine}, m.Engines...)
+}
+
+// SetEngines changes the engines the miner serves, the primary first: an
+// operator moving to a new model adds its engine during the upgrade window and
+// drops the old one after. Jobs already admitted finish on the engine they
+// started on; openings of retained jobs need their engine still served.
+func (m *Miner) SetEngines(engines ...fractal.Engine) error {
+	if err := checkEngines(engines); err != nil {
+		return err
+	}
+	es := slices.Clone(engines)
+	m.served.Store(&es)
+	if m.logger != nil {
+		m.logger.Info("miner engines changed", slog.Any("profiles", profileNames(es)))
+	}
+	return nil
+}
+
+// checkEngines refuses no engine, a nil one, and two engines for one profile.
+func checkEngines(engines []fractal.Engine) error {
+	if len(engines) == 0 {
+		return fmt.Errorf("miner: no engine: %w", fractal.ErrInvalid)
+	}
+	seen := map[string]bool{}
+	for _, e := range engines {
+		if e == nil {
+			return fmt.Errorf("miner: a nil engine: %w", fractal.ErrInvalid)
+		}
+		p := e.Profile().String()
+		if seen[p] {
+			return fmt.Errorf("miner: two engines serve %s: %w", p, fractal.ErrInvalid)
+		}
+		seen[p] = true
+	}
+	return nil
+}
+
+func profileNames(es []fractal.Engine) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Profile().String()
+	}
+	return out
+}
+
+// engineFor returns the engine of the profile a spec names ("" for the primary).
+func (m *Miner) engineFor(ref string) (fractal.Engine, error) {
+	es := m.engines()
+	if ref == "" {
+		return es[0], nil
+	}
+	var served []string
+	for _, e := range es {
+		if e.Profile().String() == ref {
+			return e, nil
+		}
+		served = append(served, e.Profile().String())
+	}
+	return nil, fractal.Errorf("profile", "this miner serves %s, got %q", strings.Join(served, ", "), ref)
+}
+
+// profiles returns the profiles the miner serves, Engine's first.
+func (m *Miner) profiles() []fractal.Profile {
+	var out []fractal.Profile
+	for _, e := range m.engines() {
+		out = append(out, e.Profile())
+	}
+	return out
 }

@@ -44,7 +44,7 @@ func (r GenerateRequest) Validate() error {
 	if err := ValidateRequestID(r.RequestID); err != nil {
 		return err
 	}
-	return r.Spec.Validate()
+	return r.Spec.CheckBounds()
 }
 
 // ValidateRequestID checks a request id: 1–128 bytes of [A-Za-z0-9._:-].
@@ -148,14 +148,16 @@ func (b StateBlob) State(maxElems int) (fractal.State, error) {
 
 // Health is a miner's public status.
 type Health struct {
-	Profile     fractal.Profile `json:"profile"`
-	Hotkey      string          `json:"hotkey"`
-	Version     string          `json:"version"`
-	QueueDepth  int             `json:"queue_depth"`
-	InFlight    int             `json:"in_flight"`
-	Concurrency int             `json:"concurrency"`
-	QueueLimit  int             `json:"queue_limit"`
-	ETAMillis   int64           `json:"eta_ms"` // for a default spec submitted now
+	Profile fractal.Profile `json:"profile"` // the first of Profiles, for version 1 readers
+	// Profiles are every profile the miner serves, one engine each.
+	Profiles    []fractal.Profile `json:"profiles,omitempty"`
+	Hotkey      string            `json:"hotkey"`
+	Version     string            `json:"version"`
+	QueueDepth  int               `json:"queue_depth"`
+	InFlight    int               `json:"in_flight"`
+	Concurrency int               `json:"concurrency"`
+	QueueLimit  int               `json:"queue_limit"`
+	ETAMillis   int64             `json:"eta_ms"` // for a default spec submitted now
 }
 
 // NewRequestID returns a random job id (26 characters of base32). Validators and
@@ -166,4 +168,17 @@ func NewRequestID() string {
 		panic("crypto/rand failed: " + err.Error())
 	}
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Serves returns the profiles ("id@version") a health answer says the miner
+// serves: Profiles, or Profile for a miner that predates it.
+func (h *Health) Serves() []string {
+	if len(h.Profiles) == 0 {
+		return []string{h.Profile.String()}
+	}
+	out := make([]string, len(h.Profiles))
+	for i, p := range h.Profiles {
+		out[i] = p.String()
+	}
+	return out
 }

@@ -38,7 +38,8 @@ var ErrNoMiner = fmt.Errorf("router: no eligible miner: %w", fractal.ErrUnavaila
 
 // Request is one routing decision: one attempt at one job.
 type Request struct {
-	Cost    float64  // the spec's Cost(); values ≤ 0 count as 1
+	Profile string   // the spec's profile: only miners that serve it are candidates ("" for any)
+	Cost    float64  // the spec's cost under its profile; values ≤ 0 count as 1
 	Exclude []string // miners already tried for this job
 }
 
@@ -80,7 +81,7 @@ func (r *Router) Policy() Policy { return r.policy }
 func (r *Router) Pick(req Request) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.cands = r.grid.Candidates(r.cands[:0], func(id string) bool { return slices.Contains(req.Exclude, id) })
+	r.cands = r.grid.Candidates(r.cands[:0], req.Profile, func(id string) bool { return slices.Contains(req.Exclude, id) })
 	if len(r.cands) == 0 {
 		return nil, ErrNoMiner
 	}

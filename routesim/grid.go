@@ -18,6 +18,9 @@ var gpuClasses = []struct{ speed, weight float64 }{
 // in seconds.
 var regionRTTs = []float64{0.005, 0.020, 0.060, 0.120, 0.250}
 
+// simCost is the simulated model's cost model: the reference engine's.
+var simCost = fractal.LegacyCost()
+
 // specMix are the specs users ask for and how often.
 var specMix = []struct {
 	spec   fractal.Spec
@@ -122,7 +125,7 @@ func drawCost(cfg Config, rng *rand.Rand) float64 {
 	if cfg.HeavyTail {
 		return min(tailMin*math.Pow(1-rng.Float64(), -1/tailShape), tailCap)
 	}
-	return specMix[draw(rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec.Cost()
+	return simCost.Of(specMix[draw(rng, len(specMix), func(i int) float64 { return specMix[i].weight })].spec)
 }
 
 // meanCost is the expected spec cost of a job.
@@ -133,7 +136,7 @@ func meanCost(cfg Config) float64 {
 	}
 	var c float64
 	for _, s := range specMix {
-		c += s.weight * s.spec.Cost()
+		c += s.weight * simCost.Of(s.spec)
 	}
 	return c
 }

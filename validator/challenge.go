@@ -30,18 +30,27 @@ func DefaultShapes() []Shape {
 	}
 }
 
-// validateShapes checks every shape lies within the Spec limits.
+// validateShapes checks every shape lies within the hard caps; each profile
+// challenges with the shapes within its own limits (shapesFor).
 func validateShapes(shapes []Shape) error {
 	if len(shapes) == 0 {
 		return fractal.Errorf("shapes", "need at least one challenge shape")
 	}
 	for _, s := range shapes {
-		spec := fractal.Spec{Prompt: "x", Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
-		if err := spec.Validate(); err != nil {
+		if err := s.spec("x", fractal.Profile{}).CheckBounds(); err != nil {
 			return fmt.Errorf("challenge shape %+v: %w", s, err)
 		}
 	}
 	return nil
+}
+
+// spec returns the shape as a spec for prompt on profile p.
+func (s Shape) spec(prompt string, p fractal.Profile) fractal.Spec {
+	ref := ""
+	if p.ID != "" {
+		ref = p.String()
+	}
+	return fractal.Spec{Profile: ref, Prompt: prompt, Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
 }
 
 // Challenge is one generation request sent to a miner to be verified.
@@ -58,19 +67,17 @@ type challenger struct {
 	rand   *mrand.Rand
 }
 
-// shape draws a challenge shape.
-func (c *challenger) shape() Shape { return c.shapes[c.rand.IntN(len(c.shapes))] }
+// shape draws a challenge shape that profile p serves.
+func (c *challenger) shape(p fractal.Profile) Shape {
+	shapes := shapesFor(p, c.shapes)
+	return shapes[c.rand.IntN(len(shapes))]
+}
 
-// nextShaped returns a fresh challenge request of shape s.
-func (c *challenger) nextShaped(s Shape) minerapi.GenerateRequest {
-	return minerapi.GenerateRequest{
-		RequestID: minerapi.NewRequestID(),
-		Spec: fractal.Spec{
-			Prompt: c.corpus.Draw(c.rand),
-			Seed:   cryptoSeed(),
-			Width:  s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps,
-		},
-	}
+// nextShaped returns a fresh challenge request of shape s on profile p.
+func (c *challenger) nextShaped(s Shape, p fractal.Profile) minerapi.GenerateRequest {
+	spec := s.spec(c.corpus.Draw(c.rand), p)
+	spec.Seed = cryptoSeed()
+	return minerapi.GenerateRequest{RequestID: minerapi.NewRequestID(), Spec: spec}
 }
 
 func cryptoSeed() uint64 {

@@ -29,6 +29,9 @@ type Config struct {
 	OrganicSample     float64 // share of organic jobs handed over that are verified
 	WeightsVersionKey uint64
 	AllowPrivateAxons bool // challenge miners on loopback/private addresses (local grids)
+	// Pins are the models the subnet serves over time (blocks); empty pins
+	// the validator's engines for good. Each pinned profile needs an engine.
+	Pins fractal.Pins
 }
 
 // DefaultConfig returns the defaults.

@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/localgrid"
+	"github.com/fractal-grid/fractal/refengine"
 )
 
 // runBenchUp measures 'fractal up': the time to ready, and a default job's
@@ -17,7 +17,7 @@ import (
 func runBenchUp(ctx context.Context, rio IO, args []string) error {
 	cfg := localgrid.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
-	spec := fractal.DefaultSpec("a red ball bouncing over the ocean at night", 1000)
+	spec := refengine.New().Profile().DefaultSpec("a red ball bouncing over the ocean at night", 1000)
 	fs := flag.NewFlagSet("bench up", flag.ContinueOnError)
 	fs.IntVar(&cfg.Miners, "miners", cfg.Miners, "miners in the grid")
 	jobs := fs.Int("jobs", 5, "jobs run one after another")
@@ -47,7 +47,7 @@ func runBenchUp(ctx context.Context, rio IO, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg.DataDir = dir
-	if err := spec.Validate(); err != nil {
+	if err := refengine.New().Profile().Check(spec); err != nil {
 		return usageErrorf("bench up: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {

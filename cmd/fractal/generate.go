@@ -42,7 +42,7 @@ type GenerateCommand struct {
 // default spec.
 func NewGenerateCommand() *GenerateCommand {
 	return &GenerateCommand{
-		Spec:   fractal.DefaultSpec("", 0),
+		Spec:   refengine.New().Profile().DefaultSpec("", 0),
 		Engine: refengine.New(),
 		Video:  video.DefaultConfig(),
 		Rand:   rand.Reader,
@@ -54,11 +54,12 @@ func NewGenerateCommand() *GenerateCommand {
 // prompt; several words are joined into one prompt.
 func (c *GenerateCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	lim := c.Engine.Profile().Limits
 	fs.Uint64Var(&c.Spec.Seed, "seed", 0, "seed `N` (random and printed when omitted)")
-	fs.IntVar(&c.Spec.Frames, "frames", c.Spec.Frames, fmt.Sprintf("number of frames `N` (%d–%d)", fractal.MinFrames, fractal.MaxFrames))
-	size := fs.String("size", fmt.Sprintf("%dx%d", c.Spec.Width, c.Spec.Height), fmt.Sprintf("frame size `WxH`, multiples of %d in %d–%d", fractal.SideMultiple, fractal.MinSide, fractal.MaxSide))
-	fs.IntVar(&c.Spec.FPS, "fps", c.Spec.FPS, fmt.Sprintf("frames per second `N` (%d–%d)", fractal.MinFPS, fractal.MaxFPS))
-	fs.IntVar(&c.Spec.Steps, "steps", c.Spec.Steps, fmt.Sprintf("sampling steps `N` (%d–%d)", fractal.MinSteps, fractal.MaxSteps))
+	fs.IntVar(&c.Spec.Frames, "frames", c.Spec.Frames, fmt.Sprintf("number of frames `N` (%s)", lim.Frames))
+	size := fs.String("size", fmt.Sprintf("%dx%d", c.Spec.Width, c.Spec.Height), fmt.Sprintf("frame size `WxH`: width %s, height %s", lim.Width, lim.Height))
+	fs.IntVar(&c.Spec.FPS, "fps", c.Spec.FPS, fmt.Sprintf("frames per second `N` (%s)", lim.FPS))
+	fs.IntVar(&c.Spec.Steps, "steps", c.Spec.Steps, fmt.Sprintf("sampling steps `N` (%s)", lim.Steps))
 	format := fs.String("format", "", "output `FORMAT`: mp4, webm, gif or frames (default: from -o's extension, else mp4)")
 	fs.StringVar(&c.Output, "o", "", "output `FILE` (required)")
 	fs.BoolVar(&c.JSON, "json", false, "print one JSON object instead of text")
@@ -137,7 +138,7 @@ func flagOf(field string) string {
 
 // validate checks the spec, naming every problem on one line.
 func (c *GenerateCommand) validate() error {
-	problems := c.Spec.Problems()
+	problems := c.Engine.Profile().Problems(c.Spec)
 	if len(problems) == 0 {
 		return nil
 	}
