@@ -70,23 +70,25 @@ func (ps Pins) Active(block uint64) []Profile {
 	return out
 }
 
-// Default returns the profile a request that names no model gets at block: the
-// newest active pin. ok is false when nothing is pinned at block.
+// Default returns the profile a request that names no model gets at block:
+// the active pin that began first. During an upgrade window most miners still
+// serve the old model, so unnamed requests stay on it until its pin ends; apps
+// that want the new model name it. ok is false when nothing is pinned at block.
 func (ps Pins) Default(block uint64) (Profile, bool) {
 	act := ps.Active(block)
 	if len(act) == 0 {
 		return Profile{}, false
 	}
-	return act[0], true
+	return act[len(act)-1], true
 }
 
 // Resolve finds the active profile that ref ("id", "id@version" or "" for the
-// default) names at block. A bare id picks the newest active version. The
+// default) names at block. A bare id picks the newest active version of that id. The
 // error is a *FieldError on "model" that lists the allowed values.
 func (ps Pins) Resolve(ref string, block uint64) (Profile, error) {
 	act := ps.Active(block)
 	if ref == "" && len(act) > 0 {
-		return act[0], nil
+		return act[len(act)-1], nil
 	}
 	for _, p := range act {
 		if p.Matches(ref) {

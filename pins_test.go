@@ -32,7 +32,7 @@ func TestPinsWindow(t *testing.T) {
 		ref   string
 		block uint64
 		want  string
-	}{{"", 50, "ref@1"}, {"", 150, "ref@2"}, {"ref", 150, "ref@2"}, {"ref@1", 150, "ref@1"}, {"ref@1", 50, "ref@1"}} {
+	}{{"", 50, "ref@1"}, {"", 150, "ref@1"}, {"", 250, "ref@2"}, {"ref", 150, "ref@2"}, {"ref@1", 150, "ref@1"}, {"ref@1", 50, "ref@1"}} {
 		p, err := pins.Resolve(tc.ref, tc.block)
 		if err != nil || p.String() != tc.want {
 			t.Errorf("Resolve(%q, %d) = %v, %v; want %s", tc.ref, tc.block, p, err, tc.want)

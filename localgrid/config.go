@@ -37,6 +37,8 @@ type Config struct {
 	// ServeKey lets loopback clients read the demo API key at
 	// GET /v1/local/key, so the web page on this machine is ready to use.
 	ServeKey bool
+	// Upgrade, when set, rehearses a move to another model version.
+	Upgrade *Upgrade
 }
 
 // DefaultConfig returns the settings of 'fractal up'.
@@ -79,6 +81,11 @@ func (c Config) Validate() error {
 		return fractal.Errorf("concurrency", "must be at least 1, got %d", c.MinerConcurrency)
 	case len(c.Shapes) == 0:
 		return fractal.Errorf("shapes", "need at least one challenge shape")
+	}
+	if c.Upgrade != nil {
+		if err := c.Upgrade.Validate(c.Miners); err != nil {
+			return err
+		}
 	}
 	if c.Chain != "dev" {
 		u, err := url.Parse(c.Chain)

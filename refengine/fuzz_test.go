@@ -21,7 +21,7 @@ func FuzzPrompt(f *testing.F) {
 	e := New()
 	f.Fuzz(func(t *testing.T, prompt string, seed uint64) {
 		spec := fractal.Spec{Prompt: prompt, Seed: seed, Frames: 2, Width: 64, Height: 64, FPS: 8, Steps: 2}
-		if spec.Validate() != nil {
+		if e.Profile().Check(spec) != nil {
 			return
 		}
 		a := MustGenerate(t, e, spec, fractal.GenerateOptions{})

@@ -130,6 +130,42 @@ func TestPickNoMiner(t *testing.T) {
 	}
 }
 
+// TestPickOnlyMinersServingTheProfile: during an upgrade window a job goes
+// only to miners whose last probe said they serve its profile.
+func TestPickOnlyMinersServingTheProfile(t *testing.T) {
+	grid := MustGrid(t, 4)
+	serves := map[string][]string{"m00": {"ref@4"}, "m01": {"ref@4", "ref@5"}, "m02": {"ref@5"}}
+	for id, ps := range serves {
+		grid.Probed(id, gridmap.Probe{RTT: 20 * time.Millisecond, Slots: 1, Profiles: ps})
+	}
+	r := New(grid, nil, rand.New(rand.NewPCG(1, 2)))
+	for _, tc := range []struct {
+		profile string
+		want    []string
+	}{{"ref@4", []string{"m00", "m01"}}, {"ref@5", []string{"m01", "m02"}}, {"", []string{"m00", "m01", "m02", "m03"}}} {
+		got := map[string]bool{}
+		for range 60 {
+			l, err := r.Pick(Request{Profile: tc.profile, Cost: 1})
+			if err != nil {
+				t.Fatalf("%q: %v", tc.profile, err)
+			}
+			got[l.Miner] = true
+			l.Done(gridmap.Outcome{Result: gridmap.Released})
+		}
+		var ids []string
+		for id := range got {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("profile %q went to %v, want %v", tc.profile, ids, tc.want)
+		}
+	}
+	if _, err := r.Pick(Request{Profile: "ref@6", Cost: 1}); !errors.Is(err, ErrNoMiner) {
+		t.Errorf("a profile nobody serves: got %v, want ErrNoMiner", err)
+	}
+}
+
 func TestPickReservesTheMiner(t *testing.T) {
 	grid := MustGrid(t, 3)
 	r := New(grid, nil, rand.New(rand.NewPCG(1, 2)))

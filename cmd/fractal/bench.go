@@ -22,6 +22,8 @@ func runBench(ctx context.Context, rio IO, args []string) error {
 		return runBenchVerify(ctx, rio, rest)
 	case "up":
 		return runBenchUp(ctx, rio, rest)
+	case "upgrade":
+		return runBenchUpgrade(ctx, rio, rest)
 	case "help", "-h", "--help":
 		printBenchUsage(rio.Stdout)
 		return nil
@@ -38,6 +40,7 @@ Benchmarks:
   load        flood a gateway with create requests at a bounded rate (open loop)
   verify      run the adversarial suite: cheats against a real validator, false positives, cost
   up          time 'fractal up' to ready, and a default job through the API against the engine alone
+  upgrade     rehearse a model upgrade on a local grid: jobs failed, p99 before/during/after the window
 
 Run 'fractal bench <benchmark> -h' for a benchmark's flags.
 `)

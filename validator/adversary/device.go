@@ -32,7 +32,7 @@ func NewDevice(perCost time.Duration) *Device {
 }
 
 // run holds the device for fn and then stays busy for fn's work share.
-func (d *Device) run(ctx context.Context, spec fractal.Spec, fn func() (float64, error)) error {
+func (d *Device) run(ctx context.Context, cost float64, fn func() (float64, error)) error {
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -42,7 +42,7 @@ func (d *Device) run(ctx context.Context, spec fractal.Spec, fn func() (float64,
 	start := time.Now()
 	work, err := fn()
 	took := time.Since(start)
-	busy := time.Duration(work * spec.Cost() * float64(d.PerCost))
+	busy := time.Duration(work * cost * float64(d.PerCost))
 	d.mu.Lock()
 	d.busy += busy
 	d.cpu += took
@@ -97,11 +97,11 @@ func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.St
 // Generate runs the strategy on the device and reports every step once it
 // is done (cheats report progress like anyone else).
 func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
-	if err := spec.Validate(); err != nil {
+	if err := e.Base.Profile().Check(spec); err != nil {
 		return nil, err
 	}
 	var res *fractal.Result
-	err := e.Device.run(ctx, spec, func() (float64, error) {
+	err := e.Device.run(ctx, e.Base.Profile().CostOf(spec), func() (float64, error) {
 		var work float64
 		var err error
 		res, work, err = e.Strategy.Produce(ctx, e.Base, spec)
