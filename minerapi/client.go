@@ -162,16 +162,24 @@ func decodeFrames(spec fractal.Spec, res *Result, payload []byte, limit int64) (
 	return f, nil
 }
 
-// Open asks t to open committed steps of a job.
+// Open asks t to open committed steps of a job, reading states up to the
+// hard caps' size. A verifier opens through an Opener, bounded by its
+// profile's limits.
 func (c *Client) Open(ctx context.Context, t Target, req OpenRequest) (*OpenResponse, error) {
+	return c.open(ctx, t, req, fractal.HardLimits().MaxStateElems())
+}
+
+// open asks t to open committed steps, reading at most what states of
+// maxElems elements take on the wire.
+func (c *Client) open(ctx context.Context, t Target, req OpenRequest, maxElems int) (*OpenResponse, error) {
 	resp, err := c.post(ctx, t, PathOpen, req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
 	var out OpenResponse
-	// Each opening holds two states; bound the read by the largest shape.
-	limit := int64(len(req.Steps))*2*4*fractal.MaxFrames*fractal.MaxSide*fractal.MaxSide*2 + 1<<20
+	// Each opening holds two states of 4-byte elements, base64 in JSON.
+	limit := int64(len(req.Steps))*2*4*int64(maxElems)*2 + 1<<20
 	if err := json.NewDecoder(io.LimitReader(resp.Body, limit)).Decode(&out); err != nil {
 		return nil, fmt.Errorf("miner %s: open: %w: %v", t.URL, ErrStream, err)
 	}

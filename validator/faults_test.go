@@ -18,6 +18,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
@@ -98,8 +99,8 @@ func wrongShape(hot *sr25519.Keypair) http.Handler {
 	})
 }
 
-// tamperOpen proxies to a real miner and corrupts the proofs it opens.
-func tamperOpen(t *testing.T, target string) http.Handler {
+// tamperOpen proxies to a real miner and lets tamper corrupt what it opens.
+func tamperOpen(t *testing.T, target string, tamper func(*minerapi.OpenResponse)) http.Handler {
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -115,11 +116,7 @@ func tamperOpen(t *testing.T, target string) http.Handler {
 			return err
 		}
 		resp.Body.Close()
-		for i := range open.Openings {
-			if sib := open.Openings[i].Proof.Siblings; len(sib) > 0 {
-				sib[0][0] ^= 0xff
-			}
-		}
+		tamper(&open)
 		b, err := json.Marshal(open)
 		if err != nil {
 			return err
@@ -135,20 +132,36 @@ func tamperOpen(t *testing.T, target string) http.Handler {
 func TestFaultyMinersFailWithReasons(t *testing.T) {
 	g := gridtest.New(t)
 	honest := g.AddMiner(t, refengine.New(), nil)
+	// Two real miners whose hotkeys point at tampering proxies: one breaks
+	// the proofs it opens, the other sends states that do not decode.
 	proofMiner := g.AddMiner(t, refengine.New(), nil)
-	// The real miner's hotkey now points at the tampering proxy.
-	var proxyAddr string
-	{
+	blobMiner := g.AddMiner(t, refengine.New(), nil)
+	for _, m := range []struct {
+		miner  *miner.Miner
+		tamper func(*minerapi.OpenResponse)
+	}{
+		{proofMiner, func(open *minerapi.OpenResponse) {
+			for i := range open.Openings {
+				if sib := open.Openings[i].Proof.Siblings; len(sib) > 0 {
+					sib[0][0] ^= 0xff
+				}
+			}
+		}},
+		{blobMiner, func(open *minerapi.OpenResponse) {
+			for i := range open.Openings {
+				open.Openings[i].State.Data = open.Openings[i].State.Data[:3]
+			}
+		}},
+	} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := &http.Server{Handler: tamperOpen(t, "http://"+proofMiner.Addr()), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: tamperOpen(t, "http://"+m.miner.Addr(), m.tamper), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		t.Cleanup(func() { srv.Close() })
-		proxyAddr = ln.Addr().String()
+		serveAxon(t, g, m.miner.Hotkey, ln.Addr().String(), false)
 	}
-	serveAxon(t, g, proofMiner.Hotkey, proxyAddr, false)
 
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -201,13 +214,13 @@ func TestFaultyMinersFailWithReasons(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	v := newValidator(t, g, st)
-	v.Config.PerRound = len(cases) + 2
-	v.Config.Parallel = len(cases) + 2
+	v.Config.PerRound = len(cases) + 3
+	v.Config.Parallel = len(cases) + 3
 	v.Config.ChallengeTimeout = 2 * time.Second
 	v.Config.Policy = verify.Policy{OpenSteps: 2, DecodeProb: 1}
 	start := time.Now()
-	if n := v.Round(context.Background()); n != len(cases)+2 {
-		t.Fatalf("round sent %d challenges, want %d", n, len(cases)+2)
+	if n := v.Round(context.Background()); n != len(cases)+3 {
+		t.Fatalf("round sent %d challenges, want %d", n, len(cases)+3)
 	}
 	if took := time.Since(start); took > 8*time.Second {
 		t.Errorf("round took %s: a faulty miner held it up", took)
@@ -221,6 +234,9 @@ func TestFaultyMinersFailWithReasons(t *testing.T) {
 	}
 	if s := stats[proofMiner.Hotkey.SS58()]; s.Failed != 1 || s.LastReason != verify.ReasonProof || s.Cheats != 1 {
 		t.Errorf("invalid proof: %+v, want a failed check for %q", s, verify.ReasonProof)
+	}
+	if s := stats[blobMiner.Hotkey.SS58()]; s.Failed != 1 || s.LastReason != verify.ReasonProof || s.Cheats != 1 {
+		t.Errorf("states that do not decode: %+v, want a failed check for %q", s, verify.ReasonProof)
 	}
 	for hot, name := range hotkeys {
 		c := cases[name]
@@ -236,8 +252,8 @@ func TestFaultyMinersFailWithReasons(t *testing.T) {
 	}
 	// Every verdict is in the audit log with its reason.
 	recs, err := st.Audit().Read(context.Background(), "", 1, 100)
-	if err != nil || len(recs) != len(cases)+2 {
-		t.Fatalf("audit holds %d records (%v), want %d", len(recs), err, len(cases)+2)
+	if err != nil || len(recs) != len(cases)+3 {
+		t.Fatalf("audit holds %d records (%v), want %d", len(recs), err, len(cases)+3)
 	}
 	for _, r := range recs {
 		var rec validator.Record

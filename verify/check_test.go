@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/verify"
@@ -17,14 +16,21 @@ import (
 // job is a generation as a miner would deliver it, with an opener serving
 // its states. Tests tamper with it to play cheats.
 type job struct {
-	req    minerapi.GenerateRequest
-	out    *minerapi.Outcome
+	claim  fractal.Claim
 	states []fractal.State
+}
+
+func testSpec(seed uint64) fractal.Spec {
+	return fractal.Spec{Prompt: "two yellow stars spinning in a purple sky", Seed: seed, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 8}
 }
 
 func honestJob(t *testing.T, eng fractal.Engine, key fractal.Signer, seed uint64) *job {
 	t.Helper()
-	spec := fractal.Spec{Prompt: "two yellow stars spinning in a purple sky", Seed: seed, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 8}
+	return jobFor(t, eng, key, testSpec(seed))
+}
+
+func jobFor(t *testing.T, eng fractal.Engine, key fractal.Signer, spec fractal.Spec) *job {
+	t.Helper()
 	res, err := eng.Generate(context.Background(), spec, fractal.GenerateOptions{KeepStates: true})
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +40,7 @@ func honestJob(t *testing.T, eng fractal.Engine, key fractal.Signer, seed uint64
 		t.Fatal(err)
 	}
 	return &job{
-		req:    minerapi.GenerateRequest{RequestID: "j1", Spec: spec},
-		out:    &minerapi.Outcome{Result: &minerapi.Result{Profile: res.Profile, Receipt: r}, Frames: res.Frames},
+		claim:  fractal.Claim{RequestID: "j1", Miner: key.SS58(), Spec: spec, Profile: res.Profile, Receipt: r, Frames: res.Frames},
 		states: res.States,
 	}
 }
@@ -45,46 +50,55 @@ func (j *job) recommit(t *testing.T, key fractal.Signer) {
 	for i, s := range j.states {
 		digests[i] = s.Digest()
 	}
-	r := &j.out.Result.Receipt
-	r.Commitment = fractal.Commitment{FramesDigest: j.out.Frames.Digest(), FramesRoot: j.out.Frames.FrameTree().Root(), TrajectoryRoot: fractal.MerkleRoot(digests)}
+	r := &j.claim.Receipt
+	r.Commitment = fractal.Commitment{FramesDigest: j.claim.Frames.Digest(), FramesRoot: j.claim.Frames.FrameTree().Root(), TrajectoryRoot: fractal.MerkleRoot(digests)}
 	if err := r.Sign(key); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (j *job) opener() verify.Opener {
-	return func(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
+func (j *job) opener() fractal.Opener {
+	return fractal.OpenerFunc(func(ctx context.Context, steps []int) (*fractal.Openings, error) {
 		digests := make([]fractal.Digest, len(j.states))
 		for i, s := range j.states {
 			digests[i] = s.Digest()
 		}
 		tree := fractal.NewMerkleTree(digests)
-		resp := &minerapi.OpenResponse{RequestID: j.req.RequestID, TrajectoryRoot: tree.Root()}
+		resp := &fractal.Openings{TrajectoryRoot: tree.Root()}
 		for _, k := range steps {
 			pp, _ := tree.Proof(k - 1)
 			p, _ := tree.Proof(k)
-			resp.Openings = append(resp.Openings, minerapi.Opening{Step: k, Prev: minerapi.Blob(j.states[k-1]), PrevProof: pp, State: minerapi.Blob(j.states[k]), Proof: p})
+			resp.Openings = append(resp.Openings, fractal.Opening{Step: k, Prev: j.states[k-1], PrevProof: pp, State: j.states[k], Proof: p})
 		}
 		return resp, nil
-	}
+	})
 }
 
-func checker(eng fractal.Engine, p verify.Policy, seed uint64) *verify.Checker {
-	return &verify.Checker{Engine: eng, Verifier: &sr25519.Verifier{}, Policy: p, Rand: rand.New(rand.NewPCG(seed, 1))}
+func failing(err error) fractal.Opener {
+	return fractal.OpenerFunc(func(context.Context, []int) (*fractal.Openings, error) { return nil, err })
+}
+
+// checker checks for engines pinned from block 0 with no end.
+func checker(p verify.Policy, seed uint64, engines ...fractal.Engine) *verify.Checker {
+	pins := make(fractal.Pins, len(engines))
+	for i, e := range engines {
+		pins[i] = fractal.Pin{Profile: e.Profile()}
+	}
+	return &verify.Checker{Engines: verify.EnginesOf(engines...), Pins: pins, Verifier: &sr25519.Verifier{}, Policy: p, Rand: rand.New(rand.NewPCG(seed, 1))}
 }
 
 func TestHonestPasses(t *testing.T) {
 	eng := refengine.New()
 	key, _ := sr25519.FromURI("//Alice//miner")
 	j := honestJob(t, eng, key, 5)
-	c := checker(eng, verify.Policy{OpenSteps: 3, DecodeProb: 1, RegenProb: 1}, 1)
+	c := checker(verify.Policy{OpenSteps: 3, DecodeProb: 1, RegenProb: 1}, 1, eng)
 	for i := range 5 {
-		v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener())
+		v := c.Check(context.Background(), 7, j.claim, j.opener())
 		if !v.OK {
 			t.Fatalf("check %d: honest result failed: %+v", i, v)
 		}
-		if len(v.Opened) != 3 || !v.Decoded || !v.Regen {
-			t.Errorf("check %d: did not run every stage: %+v", i, v)
+		if len(v.Opened) != 3 || !v.Decoded || !v.Regen || v.Profile != eng.Profile().String() {
+			t.Errorf("check %d: did not run every stage under %s: %+v", i, eng.Profile(), v)
 		}
 	}
 }
@@ -100,8 +114,8 @@ func TestCheatsFail(t *testing.T) {
 		reason string
 	}{
 		{"random frames", func(t *testing.T, j *job) {
-			for i := range j.out.Frames.Pix {
-				j.out.Frames.Pix[i] = byte(i * 31)
+			for i := range j.claim.Frames.Pix {
+				j.claim.Frames.Pix[i] = byte(i * 31)
 			}
 			j.recommit(t, key)
 		}, verify.ReasonDecode},
@@ -113,22 +127,24 @@ func TestCheatsFail(t *testing.T) {
 		}, verify.ReasonStep},
 		{"wrong seed", func(t *testing.T, j *job) {
 			replay := honestJob(t, eng, key, 6)
-			j.states, j.out.Frames = replay.states, replay.out.Frames
+			j.states, j.claim.Frames = replay.states, replay.claim.Frames
 			j.recommit(t, key)
 		}, verify.ReasonInitialState},
-		{"receipt by another key", func(t *testing.T, j *job) { j.out.Result.Receipt.Sign(other) }, verify.ReasonReceipt},
-		{"forged receipt", func(t *testing.T, j *job) { j.out.Result.Receipt.Commitment.TrajectoryRoot[0] ^= 1 }, verify.ReasonReceipt},
+		{"receipt by another key", func(t *testing.T, j *job) { j.claim.Receipt.Sign(other) }, verify.ReasonReceipt},
+		{"forged receipt", func(t *testing.T, j *job) { j.claim.Receipt.Commitment.TrajectoryRoot[0] ^= 1 }, verify.ReasonReceipt},
 		{"other profile", func(t *testing.T, j *job) {
-			j.out.Result.Profile.Version = "0"
-			j.out.Result.Receipt.Profile = j.out.Result.Profile.String()
-			j.out.Result.Receipt.Sign(key)
+			j.claim.Profile.Version = "0"
+			j.claim.Receipt.Profile = j.claim.Profile.String()
+			j.claim.Receipt.Sign(key)
 		}, verify.ReasonProfile},
-		{"spec swapped", func(t *testing.T, j *job) { j.req.Spec.Seed++ }, verify.ReasonReceipt},
+		{"stated profile differs from the receipt's", func(t *testing.T, j *job) { j.claim.Profile.Digest[0] ^= 1 }, verify.ReasonProfile},
+		{"spec swapped", func(t *testing.T, j *job) { j.claim.Spec.Seed++ }, verify.ReasonReceipt},
+		{"no frames", func(t *testing.T, j *job) { j.claim.Frames = nil }, verify.ReasonFrames},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := honestJob(t, eng, key, 5)
 			tc.cheat(t, j)
-			v := checker(eng, all, 2).Check(context.Background(), key.SS58(), j.req, j.out, j.opener())
+			v := checker(all, 2, eng).Check(context.Background(), 0, j.claim, j.opener())
 			if v.OK || v.Reason != tc.reason {
 				t.Errorf("got %+v, want failure %q", v, tc.reason)
 			}
@@ -136,11 +152,16 @@ func TestCheatsFail(t *testing.T) {
 	}
 	t.Run("refuses to open", func(t *testing.T) {
 		j := honestJob(t, eng, key, 5)
-		v := checker(eng, all, 3).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
-			return nil, errors.New("gone")
-		})
+		v := checker(all, 3, eng).Check(context.Background(), 0, j.claim, failing(errors.New("gone")))
 		if v.OK || v.Reason != verify.ReasonOpen {
 			t.Errorf("got %+v, want %q", v, verify.ReasonOpen)
+		}
+	})
+	t.Run("opening that is not a state", func(t *testing.T) {
+		j := honestJob(t, eng, key, 5)
+		v := checker(all, 3, eng).Check(context.Background(), 0, j.claim, failing(fmt.Errorf("step 2: %w", fractal.ErrBadOpening)))
+		if v.OK || v.Reason != verify.ReasonProof || !v.Cheat() {
+			t.Errorf("got %+v, want a cheat for %q", v, verify.ReasonProof)
 		}
 	})
 }
@@ -158,8 +179,8 @@ func TestTolerantEngine(t *testing.T) {
 	}
 	key, _ := sr25519.FromURI("//Alice//miner")
 	j := honestJob(t, noisy, key, 5)
-	c := checker(ref, verify.Policy{OpenSteps: 8, DecodeProb: 1, RegenProb: 1}, 4)
-	if v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener()); !v.OK {
+	c := checker(verify.Policy{OpenSteps: 8, DecodeProb: 1, RegenProb: 1}, 4, ref)
+	if v := c.Check(context.Background(), 0, j.claim, j.opener()); !v.OK {
 		t.Fatalf("honest noisy miner failed: %+v", v)
 	}
 	s := j.states[3].Clone()
@@ -168,7 +189,7 @@ func TestTolerantEngine(t *testing.T) {
 	}
 	j.states[3] = s
 	j.recommit(t, key)
-	if v := c.Check(context.Background(), key.SS58(), j.req, j.out, j.opener()); v.OK || v.Reason != verify.ReasonStep {
+	if v := c.Check(context.Background(), 0, j.claim, j.opener()); v.OK || v.Reason != verify.ReasonStep {
 		t.Errorf("faked step on a tolerant profile: got %+v, want %q", v, verify.ReasonStep)
 	}
 }
@@ -209,16 +230,12 @@ func TestLateOpeningIsNotACheat(t *testing.T) {
 	key, _ := sr25519.FromURI("//Alice//miner")
 	j := honestJob(t, eng, key, 5)
 	for _, err := range []error{context.DeadlineExceeded, fmt.Errorf("dial: %w", fractal.ErrUnavailable)} {
-		v := checker(eng, verify.Policy{OpenSteps: 2}, 5).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
-			return nil, err
-		})
+		v := checker(verify.Policy{OpenSteps: 2}, 5, eng).Check(context.Background(), 0, j.claim, failing(err))
 		if v.OK || v.Reason != verify.ReasonOpenLate || v.Cheat() {
 			t.Errorf("opening failed with %v: got %+v (cheat %v), want a late failure that is no cheat", err, v, v.Cheat())
 		}
 	}
-	v := checker(eng, verify.Policy{OpenSteps: 2}, 5).Check(context.Background(), key.SS58(), j.req, j.out, func(context.Context, []int) (*minerapi.OpenResponse, error) {
-		return nil, fmt.Errorf("job is not retained: %w", fractal.ErrNotFound)
-	})
+	v := checker(verify.Policy{OpenSteps: 2}, 5, eng).Check(context.Background(), 0, j.claim, failing(fmt.Errorf("job is not retained: %w", fractal.ErrNotFound)))
 	if v.Reason != verify.ReasonOpen || !v.Cheat() {
 		t.Errorf("a miner that lost its commitment: got %+v, want a cheat", v)
 	}

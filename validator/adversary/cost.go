@@ -118,17 +118,17 @@ func MeasureCost(ctx context.Context, cfg CostConfig) (*CostReport, error) {
 	noRegen := rep.Policy
 	noRegen.RegenProb = 0
 	eng := &cpuEngine{Engine: e}
-	c := &verify.Checker{Engine: eng, Verifier: &sr25519.Verifier{}, Policy: noRegen, Rand: rand.New(rand.NewPCG(1, 2))}
+	c := newChecker(eng, noRegen, rand.New(rand.NewPCG(1, 2)))
 	var check time.Duration
 	for _, d := range videos {
 		for range cfg.Checks {
 			start := processCPU()
 			// All a validator does for a challenge: the frames digest the
 			// client checks on receipt, then the checks.
-			if d.out.Frames.Digest() != d.out.Result.Receipt.Commitment.FramesDigest {
+			if d.claim.Frames.Digest() != d.claim.Receipt.Commitment.FramesDigest {
 				return nil, fmt.Errorf("cost run: frames digest: %w", fractal.ErrMismatch)
 			}
-			v := c.Check(ctx, key.SS58(), d.req, d.out, d.open)
+			v := c.Check(ctx, 0, d.claim, d)
 			check += processCPU() - start
 			if !v.OK {
 				return nil, fmt.Errorf("cost run: an honest video failed its check: %s: %s", v.Reason, v.Detail)

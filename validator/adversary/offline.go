@@ -9,19 +9,17 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
 )
 
-// delivery is a result as a miner delivers it: the request, the outcome
-// with a signed receipt, and the committed states with their tree, so it
-// can be opened like a miner opens it. No HTTP: the checks are the same.
+// delivery is a result as a miner delivers it: the claim with a signed
+// receipt, and the committed states with their tree, so it can be opened
+// like a miner opens it. No HTTP: the checks are the same.
 type delivery struct {
-	req    minerapi.GenerateRequest
-	out    *minerapi.Outcome
+	claim  fractal.Claim
 	states []fractal.State
 	tree   *fractal.MerkleTree
 }
@@ -32,15 +30,15 @@ func deliver(res *fractal.Result, spec fractal.Spec, key fractal.Signer, jobID s
 		return nil, err
 	}
 	return &delivery{
-		req:    minerapi.GenerateRequest{RequestID: jobID, Spec: spec},
-		out:    &minerapi.Outcome{Result: &minerapi.Result{Profile: res.Profile, Receipt: r}, Frames: res.Frames},
+		claim:  fractal.Claim{RequestID: jobID, Miner: key.SS58(), Spec: spec, Profile: res.Profile, Receipt: r, Frames: res.Frames},
 		states: res.States,
 		tree:   fractal.NewMerkleTree(res.StateDigests),
 	}, nil
 }
 
-func (d *delivery) open(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
-	resp := &minerapi.OpenResponse{RequestID: d.req.RequestID, TrajectoryRoot: d.tree.Root()}
+// Open opens steps of the delivery like its miner would.
+func (d *delivery) Open(ctx context.Context, steps []int) (*fractal.Openings, error) {
+	resp := &fractal.Openings{TrajectoryRoot: d.tree.Root()}
 	for _, k := range steps {
 		if k < 1 || k >= len(d.states) {
 			return nil, fmt.Errorf("step %d: %w", k, fractal.ErrNotFound)
@@ -53,11 +51,19 @@ func (d *delivery) open(ctx context.Context, steps []int) (*minerapi.OpenRespons
 		if err != nil {
 			return nil, err
 		}
-		resp.Openings = append(resp.Openings, minerapi.Opening{
-			Step: k, Prev: minerapi.Blob(d.states[k-1]), PrevProof: pp, State: minerapi.Blob(d.states[k]), Proof: p,
+		resp.Openings = append(resp.Openings, fractal.Opening{
+			Step: k, Prev: d.states[k-1], PrevProof: pp, State: d.states[k], Proof: p,
 		})
 	}
 	return resp, nil
+}
+
+var _ fractal.Opener = (*delivery)(nil)
+
+// newChecker returns a checker that verifies with eng alone, its profile
+// pinned from block 0 for good.
+func newChecker(eng fractal.Engine, p verify.Policy, r *rand.Rand) *verify.Checker {
+	return &verify.Checker{Engines: verify.EnginesOf(eng), Pins: fractal.PinsOf(eng.Profile()), Verifier: &sr25519.Verifier{}, Policy: p, Rand: r}
 }
 
 // HonestConfig sets up the false-positive run.
@@ -196,10 +202,10 @@ func checkResult(ctx context.Context, miner, checker fractal.Engine, spec fracta
 	if err != nil {
 		return nil, err
 	}
-	c := &verify.Checker{Engine: checker, Verifier: &sr25519.Verifier{}, Policy: p, Rand: rand.New(rand.NewPCG(seed, 3))}
+	c := newChecker(checker, p, rand.New(rand.NewPCG(seed, 3)))
 	out := make([]verify.Verdict, 0, n)
 	for range n {
-		out = append(out, c.Check(ctx, key.SS58(), d.req, d.out, d.open))
+		out = append(out, c.Check(ctx, 0, d.claim, d))
 	}
 	return out, nil
 }
@@ -241,7 +247,7 @@ func DetectOffline(ctx context.Context, cfg Config, trials int) (map[string]Offl
 	}
 	for _, name := range VerificationCheats() {
 		strat := newStrategy(name, cfg)
-		c := &verify.Checker{Engine: checker, Verifier: &sr25519.Verifier{}, Policy: cfg.Policy, Rand: rand.New(rand.NewPCG(r.Uint64(), 5))}
+		c := newChecker(checker, cfg.Policy, rand.New(rand.NewPCG(r.Uint64(), 5)))
 		var od OfflineDetection
 		for i := range trials {
 			if err := ctx.Err(); err != nil {
@@ -263,7 +269,7 @@ func DetectOffline(ctx context.Context, cfg Config, trials int) (map[string]Offl
 			if err != nil {
 				return nil, err
 			}
-			v := c.Check(ctx, key.SS58(), d.req, d.out, d.open)
+			v := c.Check(ctx, 0, d.claim, d)
 			if v.Internal {
 				return nil, fmt.Errorf("%s trial %d: verifier error: %s", name, i, v.Detail)
 			}

@@ -393,7 +393,7 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fiel
 					}
 					continue
 				}
-				if sr.Detected++; isVerification(rec.Reason) {
+				if sr.Detected++; verify.IsCheck(rec.Reason) {
 					sr.Caught++
 				}
 				sr.Reasons[rec.Reason]++
@@ -435,17 +435,6 @@ func summarise(sr *StrategyReport, firsts []float64) {
 	for _, f := range firsts {
 		sr.FirstDetection += f / float64(len(firsts))
 	}
-}
-
-// isVerification reports whether reason is a failed check rather than an
-// error or a timeout.
-func isVerification(reason string) bool {
-	switch reason {
-	case verify.ReasonReceipt, verify.ReasonProfile, verify.ReasonFrames, verify.ReasonOpen, verify.ReasonProof,
-		verify.ReasonInitialState, verify.ReasonStep, verify.ReasonDecode, verify.ReasonRegenerate:
-		return true
-	}
-	return false
 }
 
 // shares adds each strategy's share of the weights the validator would set.
