@@ -36,6 +36,8 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/videos/{id}/cancel", g.authed(g.handleCancel))
 	mux.HandleFunc("DELETE /v1/videos/{id}", g.authed(g.handleDelete))
 	mux.HandleFunc("GET /v1/grid", g.handleGrid)
+	mux.HandleFunc("GET /v1/models", g.handleModels)
+	mux.HandleFunc("GET /v1/models/{id}", g.handleModel)
 	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openapiJSON)
@@ -102,7 +104,13 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 		apierr.Write(w, err)
 		return
 	}
-	spec, err := req.Spec(randomSeed())
+	pins, block := g.pinsAndBlock()
+	profile, err := pins.Resolve(req.Model, block)
+	if err != nil {
+		apierr.Write(w, err)
+		return
+	}
+	spec, err := req.Spec(profile, randomSeed())
 	if err != nil {
 		apierr.Write(w, err)
 		return

@@ -325,6 +325,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", `{"prompt": "x", "colour": "red"}`, 400, "colour"},
 		{"wrong type", `{"prompt": "x", "frames": "four"}`, 400, "frames"},
 		{"private webhook", `{"prompt": "x", "webhook_url": "ftp://x"}`, 400, "webhook_url"},
+		{"unknown model", `{"prompt": "x", "model": "sora-2"}`, 400, "model"},
+		{"model not a string", `{"prompt": "x", "model": 4}`, 400, "model"},
 		{"not json", `prompt=x`, 400, "body"},
 		{"too large", `{"prompt": "` + strings.Repeat("a", 20<<10) + `"}`, 413, ""},
 	} {

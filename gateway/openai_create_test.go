@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/refengine"
 )
 
 // multipartBody writes fields, then files (name → content), as a form.
@@ -34,12 +35,13 @@ func multipartBody(t *testing.T, fields [][2]string, files map[string]string) (s
 // TestOpenAICreateMultipart creates a video from a form as the SDKs send it.
 func TestOpenAICreateMultipart(t *testing.T) {
 	e := start(t)
-	body, ctype := multipartBody(t, [][2]string{{"prompt", "a kite"}, {"model", gateway.ServedModel}, {"seconds", "2"}, {"size", "64x64"}, {"steps", "3"}, {"seed", "7"}}, nil)
+	model := refengine.New().Profile().String()
+	body, ctype := multipartBody(t, [][2]string{{"prompt", "a kite"}, {"model", model}, {"seconds", "2"}, {"size", "64x64"}, {"steps", "3"}, {"seed", "7"}}, nil)
 	resp, b := e.do(t, "POST", "/v1/videos", body, map[string]string{"Content-Type": ctype})
 	var v gateway.Video
 	json.Unmarshal(b, &v)
-	if resp.StatusCode != http.StatusAccepted || v.Frames != 16 || v.Seconds != "2" || v.Size != "64x64" || v.Seed != 7 || v.Model != gateway.ServedModel || v.Error != nil {
-		t.Fatalf("got %d %s, want 202 with 16 frames of 64x64, seconds \"2\", seed 7", resp.StatusCode, b)
+	if resp.StatusCode != http.StatusAccepted || v.Frames != 16 || v.Seconds != "2" || v.Size != "64x64" || v.Seed != 7 || v.Model != model || v.Error != nil {
+		t.Fatalf("got %d %s, want 202 with 16 frames of 64x64, seconds \"2\", seed 7, model %s", resp.StatusCode, b, model)
 	}
 }
 
@@ -66,12 +68,12 @@ func TestOpenAICreateRefused(t *testing.T) {
 		field  string
 		says   string
 	}{
-		{"unknown model json", jsonBody(`{"prompt": "x", "model": "sora-2"}`), 400, "model", gateway.ServedModel},
-		{"unknown model form", form("prompt", "x", "model", "sora-2"), 400, "model", gateway.ServedModel},
-		{"seconds over the frames", form("prompt", "x", "seconds", "12"), 400, "seconds", "1, 2, 3"},
+		{"unknown model json", jsonBody(`{"prompt": "x", "model": "sora-2"}`), 400, "model", "one of fractal-ref, fractal-ref@4"},
+		{"unknown model form", form("prompt", "x", "model", "sora-2"), 400, "model", "one of fractal-ref, fractal-ref@4"},
+		{"seconds over the frames", form("prompt", "x", "seconds", "12"), 400, "seconds", "whole seconds 1, 2, 3, 4, 5, 6, 7, 8"},
 		{"seconds between frames", jsonBody(`{"prompt": "x", "seconds": "0.3"}`), 400, "seconds", "1/8"},
 		{"seconds not a number", form("prompt", "x", "seconds", "four"), 400, "seconds", ""},
-		{"size not served", form("prompt", "x", "size", "1280x720"), 400, "size", "multiple of 8"},
+		{"size not served", form("prompt", "x", "size", "1280x720"), 400, "size", "a multiple of 8 between 64 and 1024"},
 		{"input reference", func(t *testing.T) (string, string) {
 			return multipartBody(t, [][2]string{{"prompt", "x"}}, map[string]string{"input_reference": "\x89PNG"})
 		}, 400, "input_reference", "unsupported"},

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -31,8 +30,9 @@ func openaiNodeModules(t *testing.T) string {
 }
 
 // TestOpenAINodeSDK drives the gateway with the official npm SDK, unchanged:
-// create (sent as multipart), retrieve until completed, list,
-// downloadContent, delete, and an APIError for a size not served.
+// models.list and models.retrieve, create (sent as multipart), retrieve
+// until completed, list, downloadContent, delete, and an APIError for a
+// size not served.
 func TestOpenAINodeSDK(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -54,7 +54,7 @@ func TestOpenAINodeSDK(t *testing.T) {
 	e := start(t, refengine.New())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "sdk.mjs"), e.url+"/v1", e.key, gateway.ServedModel)
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "sdk.mjs"), e.url+"/v1", e.key, refengine.New().Profile().String())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the SDK script failed: %v\n%s", err, out)

@@ -9,6 +9,11 @@ function check(ok, what) {
   if (!ok) throw new Error(what);
 }
 
+const models = await client.models.list();
+check(models.data.some((m) => m.id === model && m.object === 'model' && m.default === true), 'models.list: ' + JSON.stringify(models.data));
+const served = await client.models.retrieve(model);
+check(served.id === model && served.limits.frames.max > 0, 'models.retrieve: ' + JSON.stringify(served));
+
 const created = await client.videos.create({ prompt: 'a red kite over a grey sea', model, seconds: '1', size: '64x64' });
 check(created.object === 'video' && created.status === 'queued', 'create: ' + JSON.stringify(created));
 
