@@ -138,12 +138,12 @@ type Record struct {
 
 // Failure reasons that are not verification results.
 const (
-	ReasonTimeout     = "timeout"
-	ReasonUnavailable = "unavailable"
-	ReasonOverloaded  = "overloaded"
-	ReasonStream      = "stream"
-	ReasonRefused     = "refused"
-	ReasonJobFailed   = "job_failed"
+	ReasonTimeout     = verify.ReasonTimeout
+	ReasonUnavailable = verify.ReasonUnavailable
+	ReasonOverloaded  = verify.ReasonOverloaded
+	ReasonStream      = verify.ReasonStream
+	ReasonRefused     = verify.ReasonRefused
+	ReasonJobFailed   = verify.ReasonJobFailed
 )
 
 // Challenge sends req to miner, verifies the answer and records it.
@@ -162,7 +162,8 @@ type attempt struct {
 	rec    Record
 	out    *minerapi.Outcome
 	cheat  bool
-	scored bool // false: no verdict (a shutdown, the verifier's own failure)
+	scored bool   // false: no verdict (a shutdown, the verifier's own failure)
+	block  uint64 // when the challenge was sent: its profile must be pinned then
 }
 
 // attempt sends req to miner and verifies the answer.
@@ -172,8 +173,9 @@ func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req miner
 	deadline := v.Config.ChallengeTimeout + time.Duration(req.Spec.Cost()*float64(v.Config.SecsPerCost))
 	cctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
+	block := v.block()
 	out, err := v.client.Generate(cctx, target, req, nil)
-	a := attempt{miner: miner, req: req}
+	a := attempt{miner: miner, req: req, block: block}
 	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -188,15 +190,16 @@ func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req miner
 
 // verify checks an outcome and returns the verdict.
 func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attempt, out *minerapi.Outcome) attempt {
-	miner, req, rec := a.miner, a.req, a.rec
+	rec, claim := a.rec, out.Claim(a.miner.Hotkey, a.req)
 	a.out = out
-	rec.AcceptMs, rec.FirstProgress, rec.TotalMs = out.Accepted.Milliseconds(), out.FirstProgress.Milliseconds(), out.Total.Milliseconds()
-	open := func(ctx context.Context, steps []int) (*minerapi.OpenResponse, error) {
-		octx, cancel := context.WithTimeout(ctx, v.Config.ChallengeTimeout)
-		defer cancel()
-		return v.client.Open(octx, target, minerapi.OpenRequest{RequestID: req.RequestID, Steps: steps})
+	rec.AcceptMs, rec.FirstProgress, rec.TotalMs = claim.Accepted.Milliseconds(), claim.FirstProgress.Milliseconds(), claim.Total.Milliseconds()
+	block := a.block
+	if rec.Organic {
+		block = v.block() // a user's job reaches us finished: check it under the pins of now
 	}
-	verdict := v.newChecker().Check(ctx, miner.Hotkey, req, out, open)
+	open := &minerapi.Opener{Client: v.client, Target: target, RequestID: claim.RequestID,
+		MaxStateElems: v.maxStateElems(claim.Receipt.Profile), Timeout: v.Config.ChallengeTimeout}
+	verdict := v.newChecker().Check(ctx, block, claim, open)
 	if ctx.Err() != nil {
 		return a // shutting down: an opening cut short is no verdict on the miner
 	}
@@ -209,6 +212,16 @@ func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attemp
 	}
 	a.cheat, a.scored = verdict.Cheat(), true
 	return a
+}
+
+// maxStateElems bounds the states a miner may open for a receipt naming
+// profile: the pinned profile's largest state. A profile we do not pin is
+// refused before anything is opened.
+func (v *Validator) maxStateElems(profile string) int {
+	if p, ok := v.pins().Lookup(profile); ok {
+		return p.WithDefaults().Limits.MaxStateElems()
+	}
+	return 0
 }
 
 // classify names the reason a challenge failed before verification.

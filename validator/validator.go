@@ -98,7 +98,7 @@ func (v *Validator) newChecker() *verify.Checker {
 	v.randMu.Lock()
 	a, b := v.rand.Uint64(), v.rand.Uint64()
 	v.randMu.Unlock()
-	return &verify.Checker{Engine: v.Engine, Verifier: &v.keys, Policy: v.Config.Policy, Rand: rand.New(rand.NewPCG(a, b))}
+	return &verify.Checker{Engines: verify.EnginesOf(v.engines()...), Pins: v.pins(), Verifier: &v.keys, Policy: v.Config.Policy, Rand: rand.New(rand.NewPCG(a, b))}
 }
 
 // Start runs challenge rounds and the weight setter until Close.
