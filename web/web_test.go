@@ -22,11 +22,13 @@ func get(t *testing.T, path string) (*http.Response, string) {
 
 func TestPageAndAssets(t *testing.T) {
 	tests := []struct {
-		path, contentType, contains string
+		path, contentType string
+		contains          []string
 	}{
-		{"/", "text/html", `id="map"`},
-		{"/assets/app.js", "javascript", "/v1/grid"},
-		{"/assets/app.css", "text/css", "--accent"},
+		{"/", "text/html", []string{`id="map"`, `id="model"`, `id="size"`, `id="frames"`, `id="steps"`}},
+		// The controls are built from the models the grid serves.
+		{"/assets/app.js", "javascript", []string{"/v1/grid", "fetch('/v1/models')", "m.limits", "m.sizes"}},
+		{"/assets/app.css", "text/css", []string{"--accent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -40,8 +42,10 @@ func TestPageAndAssets(t *testing.T) {
 			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 				t.Errorf("got Content-Security-Policy %q, want default-src 'self'", csp)
 			}
-			if !strings.Contains(body, tt.contains) {
-				t.Errorf("body lacks %q", tt.contains)
+			for _, c := range tt.contains {
+				if !strings.Contains(body, c) {
+					t.Errorf("body lacks %q", c)
+				}
 			}
 		})
 	}

@@ -6,7 +6,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 const HISTORY = 90; // grid samples kept for the latency plot (3 minutes at 2 s)
 const COLORS = ['#4aa3ff', '#3ecf8e', '#f5b942', '#ff8c42', '#c77dff', '#2ec4b6', '#ff6392', '#a0c4ff'];
 
-const state = { job: null, blobs: {}, samples: [] };
+const state = { job: null, blobs: {}, samples: [], models: [] };
 
 function key() { return $('key').value.trim(); }
 
@@ -35,12 +35,66 @@ function el(tag, attrs = {}, text) {
 
 function short(hotkey) { return hotkey.slice(0, 6) + '…' + hotkey.slice(-4); }
 
+// ---- the models the grid serves ----
+
+// loadModels fills the model picker from GET /v1/models (no key needed),
+// the default model selected, and sets the other controls from it.
+async function loadModels() {
+  try {
+    const r = await fetch('/v1/models');
+    if (!r.ok) throw new Error(await apiError(r));
+    state.models = (await r.json()).data;
+  } catch (e) {
+    $('error').textContent = 'models: ' + e.message;
+    return;
+  }
+  const sel = $('model');
+  sel.replaceChildren(...state.models.map((m) => el('option', { value: m.id }, m.id + (m.default ? ' (default)' : ''))));
+  const def = state.models.find((m) => m.default) || state.models[0];
+  if (def) sel.value = def.id;
+  applyModel();
+}
+
+// rangeText says what a range allows, as the API's messages do.
+function rangeText(r) {
+  if (r.values && r.values.length) return r.values.join(', ');
+  const step = r.step || 1;
+  const top = r.min + Math.floor((r.max - r.min) / step) * step;
+  return step === 1 ? r.min + '–' + r.max : r.min + '–' + top + ' in steps of ' + step;
+}
+
+// limitInput bounds a number input by a range and sets its default value.
+function limitInput(input, r, value) {
+  const vals = r.values && r.values.length ? r.values : null;
+  input.min = vals ? Math.min(...vals) : r.min;
+  input.max = vals ? Math.max(...vals) : r.max;
+  input.step = vals ? 'any' : (r.step || 1);
+  input.value = value;
+  input.title = 'allowed: ' + rangeText(r);
+}
+
+// applyModel sets the size, frames and steps controls from the chosen model.
+function applyModel() {
+  const m = state.models.find((x) => x.id === $('model').value);
+  if (!m) return;
+  const l = m.limits;
+  const size = $('size');
+  size.replaceChildren(...m.sizes.map((s) => el('option', {}, s)));
+  size.value = m.sizes[0];
+  limitInput($('frames'), l.frames, l.default.frames);
+  limitInput($('steps'), l.steps, l.default.steps);
+  $('limits').textContent = m.id + ': frames ' + rangeText(l.frames) + ' at ' + l.default.fps + ' fps · width ' +
+    rangeText(l.width) + ' · height ' + rangeText(l.height) + ' · steps ' + rangeText(l.steps) +
+    (m.until_block ? ' · served until block ' + m.until_block : '');
+}
+
 // ---- making a video ----
 
 async function submit(ev) {
   ev.preventDefault();
   $('error').textContent = '';
-  const body = { prompt: $('prompt').value.trim(), size: $('size').value };
+  const body = { prompt: $('prompt').value.trim(), model: $('model').value, size: $('size').value };
+  if (!body.model) delete body.model;
   for (const f of ['seed', 'frames', 'steps']) {
     const v = $(f).value.trim();
     if (v !== '') body[f] = Number(v);
@@ -136,7 +190,7 @@ function show(v) {
   st.className = 'status ' + v.status;
   $('cancel').hidden = terminal(v.status);
   $('bar').style.width = (v.status === 'completed' ? 100 : v.progress) + '%';
-  const parts = [v.size + ', ' + v.frames + ' frames @ ' + v.fps + ' fps, ' + v.steps + ' steps, seed ' + v.seed];
+  const parts = [v.model + ': ' + v.size + ', ' + v.frames + ' frames @ ' + v.fps + ' fps, ' + v.steps + ' steps, seed ' + v.seed];
   if (v.miner) parts.push('miner uid ' + v.miner.uid);
   if (v.timings) parts.push('total ' + (v.timings.total_ms / 1000).toFixed(2) + ' s (generate ' + (v.timings.generate_ms / 1000).toFixed(2) + ' s)');
   if (v.attempts > 1) parts.push(v.attempts + ' attempts');
@@ -343,10 +397,12 @@ async function start() {
   $('cancel').addEventListener('click', cancel);
   $('metric').addEventListener('change', drawPlot);
   $('key').addEventListener('change', loadHistory);
+  $('model').addEventListener('change', applyModel);
   try {
     const r = await fetch('/v1/local/key');
     if (r.ok && !key()) $('key').value = (await r.json()).key;
   } catch (_) { /* not a local grid: the user pastes a key */ }
+  await loadModels();
   document.body.dataset.ready = 'true';
   loadHistory();
   pollGrid();
