@@ -96,9 +96,12 @@ type KV interface {
 	Delete(ctx context.Context, key string) error
 	// Keys lists the keys under prefix, sorted.
 	Keys(ctx context.Context, prefix string) ([]string, error)
-	// Watch sends the current entry of every key under prefix, then every
-	// change (deletions with Deleted set), until ctx is done; then it closes
-	// the channel.
+	// Watch sends the current entry of every key under prefix, then its
+	// changes (deletions with Deleted set), until ctx is done; then it closes
+	// the channel. Each key's entries come in revision order and the latest
+	// always comes, but a replicated store whose watcher is re-created (a
+	// node lost, a missed heartbeat) may send only a key's latest value in
+	// place of several changes: a watcher tracks state, not a log.
 	Watch(ctx context.Context, prefix string) (<-chan Entry, error)
 }
 

@@ -94,11 +94,54 @@ func testKVWatch(t *testing.T, kv fractal.KV) {
 	_, err = kv.Put(ctx, "grid.1", []byte("c"))
 	must(t, err)
 	must(t, kv.Delete(ctx, "grid.2"))
-	wantEntry(t, ch, "grid.2", "b", false)
-	wantEntry(t, ch, "grid.1", "c", false)
-	wantEntry(t, ch, "grid.2", "", true)
+	wantChanges(t, ch, map[string][]string{"grid.1": {"c"}, "grid.2": {"b", ""}})
 	stop()
 	for range ch { // drains until the watcher closes the channel
+	}
+}
+
+// wantChanges reads entries until every key in want has reached the last of
+// its values ("" is a deletion). A key's entries must be a subsequence of its
+// values ending with the last, with rising revisions: a watcher may collapse
+// changes into the latest, but never reorders, invents or loses the latest.
+func wantChanges(t *testing.T, ch <-chan fractal.Entry, want map[string][]string) {
+	t.Helper()
+	next := map[string]int{} // index into want[key] of the next allowed value
+	revs := map[string]uint64{}
+	done := func() bool {
+		for k, vs := range want {
+			if next[k] < len(vs) {
+				return false
+			}
+		}
+		return true
+	}
+	timeout := time.After(5 * time.Second)
+	for !done() {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("got a closed channel, want %v", want)
+			}
+			vs, known := want[e.Key]
+			if !known {
+				t.Fatalf("got %s=%q, a key outside the prefix or never changed", e.Key, e.Value)
+			}
+			if e.Revision <= revs[e.Key] {
+				t.Fatalf("got %s=%q deleted=%v at revision %d after revision %d", e.Key, e.Value, e.Deleted, e.Revision, revs[e.Key])
+			}
+			revs[e.Key] = e.Revision
+			i := next[e.Key]
+			for i < len(vs) && (vs[i] != string(e.Value) || (vs[i] == "") != e.Deleted) {
+				i++
+			}
+			if i == len(vs) {
+				t.Fatalf("got %s=%q deleted=%v, want one of %q in order after %d", e.Key, e.Value, e.Deleted, vs, next[e.Key])
+			}
+			next[e.Key] = i + 1
+		case <-timeout:
+			t.Fatalf("after 5s the watch reached %v of %v", next, want)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
 	"github.com/fractal-grid/fractal/internal/testenv"
+	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/video"
 )
 
@@ -140,7 +141,7 @@ func TestGenerateJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := fractal.Spec{Prompt: "a red ball bouncing over the ocean at night", Seed: 7, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 2}
+	want := fractal.Spec{Profile: refengine.New().Profile().String(), Prompt: "a red ball bouncing over the ocean at night", Seed: 7, Frames: 4, Width: 64, Height: 64, FPS: 8, Steps: 2}
 	if rep.Spec != want {
 		t.Errorf("got spec %+v, want %+v", rep.Spec, want)
 	}
