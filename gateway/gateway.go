@@ -63,6 +63,7 @@ type Gateway struct {
 
 	mu     sync.Mutex
 	graph  *fractal.Metagraph
+	block  uint64 // the newest block watchBlocks saw
 	bg     context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -114,10 +115,11 @@ func (g *Gateway) Open(ctx context.Context) error {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); g.dispatchLoop(bg) }()
 	}
-	g.wg.Add(3)
+	g.wg.Add(4)
 	go func() { defer g.wg.Done(); g.feedLoop(bg) }()
 	go func() { defer g.wg.Done(); g.gridLoop(bg) }()
 	go func() { defer g.wg.Done(); g.activeLoop(bg) }()
+	go func() { defer g.wg.Done(); g.watchBlocks(bg) }()
 	return nil
 }
 

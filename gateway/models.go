@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -40,15 +42,41 @@ type modelList struct {
 	Data   []Model `json:"data"`
 }
 
-// pinsAndBlock returns the pinned profiles and the block of the last
-// metagraph (0 before the first).
+// pinsAndBlock returns the pinned profiles and the current block: the
+// newest of the last metagraph's and the one watchBlocks saw (0 before
+// either).
 func (g *Gateway) pinsAndBlock() (fractal.Pins, uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.graph == nil {
-		return g.Config.Pins, 0
+	block := g.block
+	if g.graph != nil {
+		block = max(block, g.graph.Block)
 	}
-	return g.Config.Pins, g.graph.Block
+	return g.Config.Pins, block
+}
+
+// watchBlocks follows the chain's blocks, so that a pin's window opens and
+// closes for creates on the block it names rather than at the next
+// metagraph sync. Without a block stream the metagraph's block serves.
+func (g *Gateway) watchBlocks(ctx context.Context) {
+	blocks, err := g.Chain.WatchBlocks(ctx)
+	if err != nil {
+		g.logger.Warn("no block stream; pins follow the metagraph's block", slog.Any(logKeyError, err))
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b, ok := <-blocks:
+			if !ok {
+				return
+			}
+			g.mu.Lock()
+			g.block = max(g.block, b)
+			g.mu.Unlock()
+		}
+	}
 }
 
 // models returns the profiles pinned at block, newest first, marking the
