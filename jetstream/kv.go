@@ -24,6 +24,13 @@ var (
 	_ fractal.KVUpdater = (*KV)(nil)
 )
 
+// SharedKV is the KV bucket a validator and the gateways routing for it
+// share: the validator's scores and published standings, API keys,
+// idempotency keys and the grid map. Every entry point ('fractal
+// validator', 'fractal gateway', 'fractal up') opens this one bucket. Its
+// name is the one stores have held these records under from the start.
+const SharedKV = "validator"
+
 // KV opens the bucket name ([A-Za-z0-9_-]), creating it when missing. With
 // ttl > 0 a key disappears ttl after its last write.
 func (s *Store) KV(ctx context.Context, name string, ttl time.Duration) (*KV, error) {

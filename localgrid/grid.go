@@ -127,7 +127,7 @@ func (g *Grid) startMiner(ctx context.Context, i int) error {
 // startValidator opens the validator, challenges every miner once so the
 // gateway can route to verified miners from the start, then starts rounds.
 func (g *Grid) startValidator(ctx context.Context) error {
-	kv, err := g.store.KV(ctx, "validator", 0)
+	kv, err := g.store.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (g *Grid) startValidator(ctx context.Context) error {
 // validator's hotkey, takes its standings and hands it users' jobs to
 // sample for verification.
 func (g *Grid) startGateway(ctx context.Context) error {
-	kv, err := g.store.KV(ctx, "gateway", 0)
+	kv, err := g.store.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (c *GatewayCommand) Open(ctx context.Context) error {
 
 // openGateway wires a gateway to its store and chain and opens it.
 func openGateway(ctx context.Context, g *gateway.Gateway, st *jetstream.Store, chain fractal.Chain, hot fractal.Signer) error {
-	kv, err := st.KV(ctx, "validator", 0)
+	kv, err := st.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		return err
 	}

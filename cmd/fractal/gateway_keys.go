@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/jetstream"
 )
 
 // runGatewayKeys manages API keys in the store a gateway uses: --nats for a
@@ -52,7 +53,7 @@ func runGatewayKeys(ctx context.Context, rio IO, args []string) error {
 		return err
 	}
 	defer st.Close()
-	kv, err := st.KV(ctx, "validator", 0)
+	kv, err := st.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	if c.store, err = openSharedStore(ctx, c.DataDir, c.NATS, c.Replicas, c.Logger); err != nil {
 		return err
 	}
-	kv, err := c.store.KV(ctx, "validator", 0)
+	kv, err := c.store.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		c.Close()
 		return err
