@@ -199,12 +199,8 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	}
 	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted})
 	v, err := g.complete(ctx, d, claimed, reqID, out, file)
-	if v == jobEnded && err == nil && g.Organic != nil {
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			g.Organic(context.WithoutCancel(ctx), n, req, out)
-		}()
+	if v == jobEnded && err == nil {
+		g.sample(ctx, n, req, out)
 	}
 	return v, nil, err
 }

@@ -21,24 +21,22 @@ import (
 	"github.com/fractal-grid/fractal/video"
 )
 
-// Organic receives finished users' jobs so the validator can verify a
-// sample of them while the miner still holds the states.
-type Organic func(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome)
-
 // Gateway serves the video API and dispatches jobs to miners.
 type Gateway struct {
 	Config Config
 	Jobs   fractal.JobStore
 	Queue  fractal.JobQueue
 	Blobs  fractal.BlobStore
-	KV     fractal.KV // API keys, idempotency keys, the shared grid map, validator scores
+	KV     fractal.KV // API keys, idempotency keys, the shared grid map, the validator's standings
 	Chain  fractal.ChainReader
 	Hotkey fractal.Signer // signs requests to miners (a validator's hotkey)
-	// Organic, when set, gets every completed job (the validator samples).
-	Organic Organic
-	// Standings, when set, gives each miner's verification standing by
-	// hotkey; otherwise the gateway reads the validator's scores from KV.
-	Standings func() map[string]gridmap.Standing
+	// Sampler, when set, gets every completed job: the validator in this
+	// process verifies a sample of them.
+	Sampler fractal.Sampler
+	// Standings gives the validator's verdict on each miner, which routing
+	// follows: the validator itself when it runs in this process. Nil: what
+	// the validator published to KV (fractal.KVStandings over KV).
+	Standings fractal.StandingSource
 	Logger    *slog.Logger
 	Now       func() time.Time
 	// Transport carries signed requests to miners; nil: the default.
@@ -56,6 +54,8 @@ type Gateway struct {
 	active   *active
 	feed     feed
 	metrics  *metrics
+
+	standings fractal.StandingSource // Standings, or the one over KV
 
 	encOnce sync.Once
 	enc     *video.Encoder
@@ -102,6 +102,10 @@ func (g *Gateway) Open(ctx context.Context) error {
 		return err
 	}
 	g.grid = grid
+	g.standings = g.Standings
+	if g.standings == nil {
+		g.standings = &fractal.KVStandings{KV: g.KV, NetUID: g.Config.NetUID}
+	}
 	seed := uint64(g.now().UnixNano())
 	g.router = router.New(grid, nil, rand.New(rand.NewPCG(seed, seed>>1|1)))
 	g.keys = &Keys{KV: g.KV, Now: g.Now}
@@ -164,6 +168,21 @@ func (g *Gateway) Close() error {
 	}
 	g.wg.Wait()
 	return nil
+}
+
+// sample hands a user's job that miner n finished to the Sampler, if any,
+// in the background: the validator may take a while to verify it, and
+// Close waits for it.
+func (g *Gateway) sample(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
+	if g.Sampler == nil {
+		return
+	}
+	claim := out.Claim(n.Hotkey, req)
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.Sampler.Sample(context.WithoutCancel(ctx), n, claim)
+	}()
 }
 
 // Log keys.

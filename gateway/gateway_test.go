@@ -18,7 +18,6 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
@@ -40,9 +39,9 @@ func start(t testing.TB, engines ...fractal.Engine) *env {
 }
 
 // startWith is start with an organic hand-over.
-func startWith(t testing.TB, organic gateway.Organic, engines ...fractal.Engine) *env {
+func startWith(t testing.TB, organic fractal.Sampler, engines ...fractal.Engine) *env {
 	t.Helper()
-	return startHook(t, func(gw *gateway.Gateway) { gw.Organic = organic }, engines...)
+	return startHook(t, func(gw *gateway.Gateway) { gw.Sampler = organic }, engines...)
 }
 
 // startHook is start with a change to the gateway before it opens.
@@ -68,13 +67,13 @@ func startHook(t testing.TB, hook func(*gateway.Gateway), engines ...fractal.Eng
 	gw.Config.Dispatchers = 4
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
 	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
-	gw.Standings = func() map[string]gridmap.Standing {
-		out := map[string]gridmap.Standing{}
+	gw.Standings = fractal.StandingFunc(func(context.Context) (map[string]fractal.Standing, error) {
+		out := map[string]fractal.Standing{}
 		for _, m := range g.Miners {
-			out[m.Hotkey.SS58()] = gridmap.Standing{Verified: true, Tier: 1, Score: 1}
+			out[m.Hotkey.SS58()] = fractal.Standing{Hotkey: m.Hotkey.SS58(), Passed: 1, Success: 1, Tier: 1}
 		}
-		return out
-	}
+		return out, nil
+	})
 	hook(gw)
 	if err := gw.Open(ctx); err != nil {
 		t.Fatal(err)

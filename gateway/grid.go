@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -115,62 +114,30 @@ func (g *Gateway) probeAll(ctx context.Context) {
 	wg.Wait()
 }
 
-// validatorStats is the part of the validator's per-miner record (stored in
-// the shared KV) that routing uses.
-type validatorStats struct {
-	Hotkey        string    `json:"hotkey"`
-	Passed        int64     `json:"passed"`
-	Success       float64   `json:"success"`
-	Tier          int       `json:"tier"`
-	CooldownUntil time.Time `json:"cooldown_until"`
-}
-
-// applyStandings marks miners verified by the validator: from Standings
-// when the gateway runs inside the validator, else from the validator's
-// scores in the shared KV.
+// applyStandings marks miners verified by the validator, as the
+// standings source says: the validator itself when the gateway runs in its
+// process, else what it published to the shared KV. When the source fails
+// the grid map keeps the standings it has.
 func (g *Gateway) applyStandings(ctx context.Context) {
-	var st map[string]gridmap.Standing
-	if g.Standings != nil {
-		st = g.Standings()
-	} else {
-		st = g.standingsFromKV(ctx)
+	st, err := g.standings.Standings(ctx)
+	if err != nil {
+		g.logger.Warn("reading the validator's standings failed; routing on the last ones", slog.Any(logKeyError, err))
+		return
 	}
+	now := g.now()
 	// Only miners the metagraph admitted (setGraph): a standing must not
 	// bring back one that left or moved its axon where it may not be called.
 	for _, v := range g.grid.Views(nil) {
 		if s, ok := st[v.ID]; ok {
-			g.grid.SetStanding(v.ID, s)
+			g.grid.SetStanding(v.ID, routingStanding(s, now))
 		}
 	}
 }
 
-func (g *Gateway) standingsFromKV(ctx context.Context) map[string]gridmap.Standing {
-	prefix := fmt.Sprintf("validator.%d.stats.", g.Config.NetUID)
-	keys, err := g.KV.Keys(ctx, prefix)
-	if err != nil {
-		return nil
-	}
-	out := map[string]gridmap.Standing{}
-	now := g.now()
-	for _, k := range keys {
-		e, err := g.KV.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		var s validatorStats
-		if json.Unmarshal(e.Value, &s) != nil {
-			continue
-		}
-		out[s.Hotkey] = StandingOf(s.Passed, s.Success, s.Tier, s.CooldownUntil, now)
-	}
-	return out
-}
-
-// StandingOf turns a validator's record of a miner into its routing
-// standing: verified once it passed a check and is not cooling down after
-// a failed one.
-func StandingOf(passed int64, success float64, tier int, cooldownUntil, now time.Time) gridmap.Standing {
-	return gridmap.Standing{Verified: passed > 0 && !now.Before(cooldownUntil), Tier: tier, Score: success}
+// routingStanding turns the validator's verdict on a miner into its
+// standing in the grid map; the one place the gateway reads a Standing.
+func routingStanding(s fractal.Standing, now time.Time) gridmap.Standing {
+	return gridmap.Standing{Verified: s.Verified(now), Tier: s.Tier, Score: s.Success}
 }
 
 // shareGrid publishes this replica's snapshot and merges the others'.

@@ -16,7 +16,6 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -69,12 +68,12 @@ func verifySignature(header, apiKey string, body []byte) bool {
 // the job records both attempts in order, with the request ids the miners
 // saw and their outcomes, and one Started, the first attempt's.
 func TestAttemptHistory(t *testing.T) {
-	handed := make(chan minerapi.GenerateRequest, 8)
-	organic := func(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
-		handed <- req
-	}
+	handed := make(chan fractal.Claim, 8)
+	organic := fractal.SamplerFunc(func(ctx context.Context, n fractal.Neuron, c fractal.Claim) {
+		handed <- c
+	})
 	e := startHook(t, func(gw *gateway.Gateway) {
-		gw.Organic = organic
+		gw.Sampler = organic
 	}, failing{refengine.New()}, refengine.New())
 	for i := range 6 { // until one job met the failing miner first
 		v := e.create(t, fmt.Sprintf(`{"prompt": "a brown horse running %d", %s}`, i, small))

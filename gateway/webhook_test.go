@@ -17,7 +17,6 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -66,12 +65,12 @@ func TestWebhookSignedAndRetried(t *testing.T) {
 }
 
 func TestOrganicHandOver(t *testing.T) {
-	handed := make(chan minerapi.GenerateRequest, 1)
-	organic := func(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
-		if out.Frames.Digest() == out.Result.Receipt.Commitment.FramesDigest {
-			handed <- req
+	handed := make(chan fractal.Claim, 1)
+	organic := fractal.SamplerFunc(func(ctx context.Context, n fractal.Neuron, c fractal.Claim) {
+		if c.Frames.Digest() == c.Receipt.Commitment.FramesDigest && c.Miner == n.Hotkey {
+			handed <- c
 		}
-	}
+	})
 	e := startWith(t, organic, refengine.New())
 	v := e.create(t, `{"prompt": "a white cloud drifting", `+small+`}`)
 	e.wait(t, v.ID)

@@ -13,12 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/miner"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/validator"
@@ -172,18 +169,7 @@ func (g *Grid) startGateway(ctx context.Context) error {
 	gw.Chain, gw.Hotkey = g.chain, g.validatorKey
 	gw.Logger = g.logger.With(slog.String(logKeyPart, "gateway"))
 	gw.Registry = g.registry
-	v := g.validator
-	gw.Standings = func() map[string]gridmap.Standing {
-		now := time.Now()
-		out := map[string]gridmap.Standing{}
-		for _, s := range v.Stats() {
-			out[s.Hotkey] = gateway.StandingOf(s.Passed, s.Success, s.Tier, s.CooldownUntil, now)
-		}
-		return out
-	}
-	gw.Organic = func(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
-		v.Organic(ctx, n, req, out)
-	}
+	gw.Standings, gw.Sampler = g.validator, g.validator
 	if err := gw.Open(ctx); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

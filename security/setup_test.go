@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/jetstream"
 )
@@ -30,13 +30,13 @@ func startGateway(t *testing.T, g *gridtest.Grid, allowPrivate bool) (*gateway.G
 	gw.Config.ProbeInterval = 100 * time.Millisecond
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
 	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
-	gw.Standings = func() map[string]gridmap.Standing {
-		out := map[string]gridmap.Standing{}
+	gw.Standings = fractal.StandingFunc(func(context.Context) (map[string]fractal.Standing, error) {
+		out := map[string]fractal.Standing{}
 		for _, m := range g.Miners {
-			out[m.Hotkey.SS58()] = gridmap.Standing{Verified: true, Tier: 1, Score: 1}
+			out[m.Hotkey.SS58()] = fractal.Standing{Hotkey: m.Hotkey.SS58(), Passed: 1, Success: 1, Tier: 1}
 		}
-		return out
-	}
+		return out, nil
+	})
 	if err := gw.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

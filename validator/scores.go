@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/fractal-grid/fractal"
 )
 
 // Tiers rank miners by a sustained record. A new miner starts in tier 0
@@ -46,6 +48,18 @@ type Stats struct {
 	WindowPassed  int       `json:"window_passed"` // of which passed
 	CooldownUntil time.Time `json:"cooldown_until,omitzero"`
 	LastChallenge time.Time `json:"last_challenge,omitzero"`
+	// Profiles are the profiles ("id@version") the miner passed checks on,
+	// sorted.
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// Standing returns the validator's verdict on the miner as gateways route
+// by it.
+func (s *Stats) Standing() fractal.Standing {
+	return fractal.Standing{
+		Hotkey: s.Hotkey, Passed: s.Passed, Success: s.Success, Tier: s.Tier,
+		CooldownUntil: s.CooldownUntil, Profiles: slices.Clone(s.Profiles), Updated: s.LastChallenge,
+	}
 }
 
 // ScoreConfig sets the scoring rules.
@@ -93,6 +107,7 @@ type Observation struct {
 	OK            bool
 	Cheat         bool // a failed verification, not just an error
 	Reason        string
+	Profile       string  // the spec's profile ("id@version"); a pass adds it to Stats.Profiles
 	Cost          float64 // spec cost
 	Accept        time.Duration
 	FirstProgress time.Duration
@@ -115,6 +130,7 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 	if o.OK {
 		s.Passed++
 		s.WindowPassed++
+		s.addProfile(o.Profile)
 		s.Success = ewma(s.Success, 1)
 		s.AcceptSecs = ewma(s.AcceptSecs, o.Accept.Seconds())
 		s.FirstProgress = ewma(s.FirstProgress, o.FirstProgress.Seconds())
@@ -144,6 +160,17 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 			s.Tier--
 		}
 		s.WindowCount, s.WindowPassed = 0, 0
+	}
+}
+
+// addProfile adds profile ("id@version") to the set the miner passed
+// checks on; a spec that names no full profile adds nothing.
+func (s *Stats) addProfile(profile string) {
+	if id, version := fractal.ParseProfileRef(profile); id == "" || version == "" {
+		return
+	}
+	if i, found := slices.BinarySearch(s.Profiles, profile); !found {
+		s.Profiles = slices.Insert(s.Profiles, i, profile)
 	}
 }
 

@@ -191,3 +191,35 @@ func TestPickCompletesOperators(t *testing.T) {
 		}
 	}
 }
+
+// A pass adds the spec's profile to the miner's set, once; a failure adds
+// nothing. The standing carries the set and the verdict.
+func TestObserveProfiles(t *testing.T) {
+	cfg := DefaultScoreConfig()
+	at := time.Unix(1_700_000_000, 0)
+	s := &Stats{Hotkey: "5M"}
+	for _, o := range []Observation{
+		{At: at, OK: true, Profile: "ref@2", Cost: 1, Total: time.Second},
+		{At: at, OK: true, Profile: "ref@1", Cost: 1, Total: time.Second},
+		{At: at, OK: true, Profile: "ref@2", Cost: 1, Total: time.Second},
+		{At: at, OK: false, Profile: "wan@2.1", Reason: "timeout"},
+		{At: at, OK: true, Cost: 1, Total: time.Second},                 // a spec of no profile
+		{At: at, OK: true, Profile: "ref", Cost: 1, Total: time.Second}, // nor of a full one
+	} {
+		s.Observe(cfg, o)
+	}
+	if want := []string{"ref@1", "ref@2"}; !slices.Equal(s.Profiles, want) {
+		t.Fatalf("profiles %q, want %q", s.Profiles, want)
+	}
+	st := s.Standing()
+	if st.Hotkey != "5M" || st.Passed != 5 || st.Success != s.Success || st.Tier != s.Tier || !st.Updated.Equal(at) || !slices.Equal(st.Profiles, s.Profiles) {
+		t.Errorf("standing %+v, want the stats' verdict %+v", st, s)
+	}
+	if err := st.Validate(); err != nil {
+		t.Errorf("standing of observed stats: %v", err)
+	}
+	st.Profiles[0] = "changed"
+	if s.Profiles[0] != "ref@1" {
+		t.Error("the standing shares its profiles with the stats")
+	}
+}

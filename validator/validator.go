@@ -101,11 +101,12 @@ func (v *Validator) newChecker() *verify.Checker {
 	return &verify.Checker{Engines: verify.EnginesOf(v.engines()...), Pins: v.pins(), Verifier: &v.keys, Policy: v.Config.Policy, Rand: rand.New(rand.NewPCG(a, b))}
 }
 
-// Start runs challenge rounds and the weight setter until Close.
+// Start runs challenge rounds, the weight setter and the standings
+// publisher until Close.
 func (v *Validator) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
-	v.wg.Add(2)
+	v.wg.Add(3)
 	go func() {
 		defer v.wg.Done()
 		t := time.NewTicker(v.Config.Round)
@@ -128,6 +129,7 @@ func (v *Validator) Close() error {
 		v.cancel()
 	}
 	v.wg.Wait()
+	go func() { defer v.wg.Done(); v.publishLoop(ctx) }()
 	return nil
 }
 

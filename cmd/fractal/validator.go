@@ -8,15 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/jetstream"
-	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 )
@@ -139,11 +136,11 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	if c.APIAddr == "" {
 		return nil
 	}
+	// The gateway in this process routes by the validator's standings and
+	// hands it users' jobs to sample; replicas elsewhere read the standings
+	// it publishes to the shared KV.
 	g := c.Gateway
-	g.Standings = func() map[string]gridmap.Standing { return standings(v) }
-	g.Organic = func(ctx context.Context, n fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) {
-		v.Organic(ctx, n, req, out)
-	}
+	g.Standings, g.Sampler = v, v
 	if err := openGateway(ctx, g, c.store, c.chain, hot); err != nil {
 		c.Close()
 		return err
@@ -153,16 +150,6 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// standings turns the validator's scores into routing standings.
-func standings(v *validator.Validator) map[string]gridmap.Standing {
-	now := time.Now()
-	out := map[string]gridmap.Standing{}
-	for _, s := range v.Stats() {
-		out[s.Hotkey] = gateway.StandingOf(s.Passed, s.Success, s.Tier, s.CooldownUntil, now)
-	}
-	return out
 }
 
 // Close stops the rounds and releases the store and chain.

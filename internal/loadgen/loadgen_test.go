@@ -10,7 +10,6 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/loadgen"
 	"github.com/fractal-grid/fractal/jetstream"
@@ -101,9 +100,10 @@ func startGateway(t *testing.T, rate float64, active int) (url, key string) {
 	gw.Config.ProbeInterval = 100 * time.Millisecond
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
 	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
-	gw.Standings = func() map[string]gridmap.Standing {
-		return map[string]gridmap.Standing{g.Miners[0].Hotkey.SS58(): {Verified: true, Tier: 1, Score: 1}}
-	}
+	gw.Standings = fractal.StandingFunc(func(context.Context) (map[string]fractal.Standing, error) {
+		hotkey := g.Miners[0].Hotkey.SS58()
+		return map[string]fractal.Standing{hotkey: {Hotkey: hotkey, Passed: 1, Success: 1, Tier: 1}}, nil
+	})
 	if err := gw.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
