@@ -75,23 +75,6 @@ def test_out_of_limits_names_the_field(field: str, change: dict[str, object]) ->
     assert info.value.field == field
 
 
-def test_real_profile_limits() -> None:
-    from fractal_diffusers.profiles import lookup
-
-    wan = lookup("wan2.1-t2v-1.3b").limits
-    ok = spec_for(WAN, frames=81, width=832, height=480, fps=16, steps=50)
-    wan.check(ok)
-    for field, change in [("frames", {"frames": 80}), ("width", {"width": 640}), ("fps", {"fps": 8})]:
-        with pytest.raises(Invalid) as info:
-            wan.check(spec_for(WAN, **{**ok.to_json(), **change}))
-        assert info.value.field == field
-    ltx = lookup("ltx-video-2b-distilled").limits
-    ltx.check(spec_for(LTX, frames=121, width=704, height=480, fps=24, steps=8))
-    with pytest.raises(Invalid) as info:
-        ltx.check(spec_for(LTX, frames=121, width=700, height=480, fps=24, steps=8))
-    assert info.value.field == "width"
-
-
 def test_step_refuses_bad_t_and_state() -> None:
     e = tiny_engine(WAN)
     spec = spec_for(WAN)

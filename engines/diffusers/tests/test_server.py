@@ -55,10 +55,20 @@ def test_profile(server: tuple[str, App]) -> None:
     status, headers, body = call(url, "GET", "/v1/profile")
     assert status == 200 and headers["content-type"] == "application/json"
     p = json.loads(body)
-    assert p["id"] == WAN and p["protocol"] == "fractal-engine/1" and p["determinism"] == "exact"
+    assert p["id"] == WAN and p["protocol"] == "fractal-engine/2" and p["determinism"] == "exact"
     assert p["digest"] == app.engine.digest and p["digest"].startswith("sha256:")
     assert p["capabilities"] == ["decode_frame"]
-    assert p["limits"]["steps"] == {"min": 1, "max": 50}
+    assert p["frame_tolerance"] == 0
+    assert p["limits"] == {
+        "frames": {"min": 1, "max": 64},
+        "width": {"min": 64, "max": 256, "step": 16},
+        "height": {"min": 64, "max": 256, "step": 16},
+        "fps": {"min": 1, "max": 60},
+        "steps": {"min": 1, "max": 50},
+        "prompt_bytes": 1000,
+        "default": {"frames": 5, "width": 96, "height": 64, "fps": 8, "steps": 4},
+    }
+    assert p["cost"] == app.engine.profile.cost.to_json() and p["cost"]["per_step"] > 0
     assert {"device", "torch", "diffusers"} <= set(p["execution_class"])
 
 
@@ -75,7 +85,7 @@ def test_routes(server: tuple[str, App]) -> None:
 def test_generate_stream(server: tuple[str, App]) -> None:
     url, app = server
     ready(app)
-    spec = spec_for(WAN)
+    spec = spec_for(WAN, profile=f"{WAN}@1")  # a spec that names the profile gets it back
     status, headers, body = call(
         url,
         "POST",
@@ -88,7 +98,9 @@ def test_generate_stream(server: tuple[str, App]) -> None:
     assert types == ["progress"] * spec.steps + ["result", "frames"] + ["state"] * (spec.steps + 1) + ["end"]
     assert [h["step"] for h, _ in recs[: spec.steps]] == list(range(1, spec.steps + 1))
     result = recs[spec.steps][0]
-    assert result["spec"] == spec.to_json() and result["profile"]["digest"] == app.engine.digest
+    assert result["spec"] == spec.to_json() and result["spec"]["profile"] == f"{WAN}@1"
+    assert result["profile"] == app.engine.profile_core() and result["profile"]["digest"] == app.engine.digest
+    assert result["profile"]["limits"] == app.engine.profile.limits.to_json()
     frames, pix = recs[spec.steps + 1]
     assert (frames["frames"], frames["height"], frames["width"], frames["fps"]) == (5, 64, 96, 8)
     assert frames["digest"] == result["frames_digest"] and len(pix) == frames["bytes"] == 5 * 64 * 96 * 3
@@ -145,11 +157,17 @@ def test_step_and_decode(server: tuple[str, App]) -> None:
 def test_invalid_spec_is_400_naming_the_field(server: tuple[str, App]) -> None:
     url, app = server
     ready(app)
-    for field, change in [("width", {"width": 100}), ("steps", {"steps": 500}), ("prompt", {"prompt": ""})]:
+    for field, change, message in [
+        ("width", {"width": 100}, "must be a multiple of 16 between 64 and 256, got 100"),
+        ("steps", {"steps": 500}, "must be between 1 and 50, got 500"),
+        ("prompt", {"prompt": ""}, "must not be empty (1–1000 bytes of UTF-8)"),
+        ("profile", {"profile": "wan2.1-t2v-1.3b@1"}, f"this engine serves {WAN}@1, got wan2.1-t2v-1.3b@1"),
+    ]:
         spec = {**spec_for(WAN).to_json(), **change}
-        status, _, body = call(url, "POST", "/v1/generate", encode_record({"type": "generate", "spec": spec}))
-        err = json.loads(body)["error"]
-        assert (status, err["code"], err["field"]) == (400, "invalid", field)
+        for path, typ in (("/v1/generate", "generate"), ("/v1/step", "step")):
+            status, _, body = call(url, "POST", path, encode_record({"type": typ, "spec": spec, "t": 0}))
+            err = json.loads(body)["error"]
+            assert (status, err["code"], err["field"], err["message"]) == (400, "invalid", field, message)
     status, _, body = call(url, "POST", "/v1/step", b"not json\n")
     assert status == 400 and json.loads(body)["error"]["code"] == "invalid"
 

@@ -3,4 +3,4 @@
 # CODE_VERSION enters every profile digest: bump it on any change that can
 # change a state or a frame.
 CODE_VERSION = "fractal-diffusers/0.1.0"
-PROTOCOL = "fractal-engine/1"
+PROTOCOL = "fractal-engine/2"  # docs/engine-protocol.md

@@ -53,7 +53,33 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--dir", type=Path, required=True)
     f.add_argument("--revision", default=None, help="only for a profile whose manifest pins none yet")
     f.set_defaults(run=fetch)
+
+    r = sub.add_parser("profiles", help="print every profile's rules (limits, cost model) as JSON")
+    r.set_defaults(run=profiles)
     return p
+
+
+def profiles(args: argparse.Namespace) -> int:
+    """Prints a JSON array: per profile, the fields of fractal.Profile but the digest (which needs
+    the weights), its family and licence."""
+    import json
+
+    from .profiles import PROFILES
+
+    out = [
+        {
+            "id": p.id,
+            "version": p.version,
+            "determinism": "exact",
+            **p.rules(),
+            "family": p.family,
+            "tiny": p.tiny,
+            "licence": p.licence,
+        }
+        for p in PROFILES.values()
+    ]
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -136,14 +162,9 @@ def build_engine(args: argparse.Namespace) -> object:
 def warm_up(engine: object) -> None:
     """One step and one decode of the smallest spec, so the first caller meets warm kernels."""
     from .engine import Engine
-    from .spec import Spec
 
     assert isinstance(engine, Engine)
-    lim = engine.profile.limits
-    frames = lim.frames_min + (lim.frames_remainder - lim.frames_min) % lim.frames_modulus
-    w, h = lim.sizes[0] if lim.sizes else (lim.side_min, lim.side_min)
-    spec = Spec("warm up", 0, frames, w, h, lim.fps_min, lim.steps_min)
-    engine.generate(spec)
+    engine.generate(engine.profile.limits.smallest("warm up"))
 
 
 def fetch(args: argparse.Namespace) -> int:

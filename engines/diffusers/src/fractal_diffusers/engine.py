@@ -73,21 +73,21 @@ class Engine:
     # -- profile ---------------------------------------------------------------------------------
 
     def profile_core(self) -> dict[str, Any]:
-        """The fields of fractal.Profile."""
+        """The fields of fractal.Profile: identity, determinism and the model's rules."""
         return {
             "id": self.profile.id,
             "version": self.profile.version,
             "digest": self.digest,
             "determinism": "exact",
+            **self.profile.rules(),
         }
 
     def profile_reply(self) -> dict[str, Any]:
-        """GET /v1/profile: the core fields, the protocol, and optional fields a v1 client ignores."""
+        """GET /v1/profile: the profile, the protocol, and optional fields a client may ignore."""
         return {
             **self.profile_core(),
             "protocol": PROTOCOL,
             "capabilities": ["decode_frame"],
-            "limits": self.profile.limits.to_json(),
             "execution_class": self.execution,
             "engine": CODE_VERSION,
             "family": self.profile.family,
@@ -99,6 +99,9 @@ class Engine:
     # -- trajectory ------------------------------------------------------------------------------
 
     def check(self, spec: Spec) -> None:
+        """Raises Invalid naming the first field of spec this profile does not serve."""
+        if spec.profile and spec.profile != self.profile.ref:
+            raise Invalid(f"this engine serves {self.profile.ref}, got {spec.profile}", field="profile")
         self.profile.limits.check(spec)
 
     def state_shape(self, spec: Spec) -> tuple[int, ...]:

@@ -5,71 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Invalid
-from .spec import Spec, validate_prompt
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The shapes and step counts a profile can make. frames % frames_modulus == frames_remainder."""
-
-    frames_min: int
-    frames_max: int
-    frames_modulus: int
-    frames_remainder: int
-    side_min: int
-    side_max: int
-    side_multiple: int
-    fps_min: int
-    fps_max: int
-    steps_min: int
-    steps_max: int
-    sizes: tuple[tuple[int, int], ...] = ()  # allowed (width, height); empty: any within the sides
-
-    def check(self, spec: Spec) -> None:
-        """Raises Invalid naming the first field of spec outside these limits."""
-        validate_prompt(spec.prompt)
-        if not self.frames_min <= spec.frames <= self.frames_max or (
-            spec.frames % self.frames_modulus != self.frames_remainder
-        ):
-            raise Invalid(f"must be {self._frames_rule()}, got {spec.frames}", field="frames")
-        for name, v in (("width", spec.width), ("height", spec.height)):
-            if not self.side_min <= v <= self.side_max or v % self.side_multiple:
-                rule = f"a multiple of {self.side_multiple} between {self.side_min} and {self.side_max}"
-                raise Invalid(f"must be {rule}, got {v}", field=name)
-        if self.sizes and (spec.width, spec.height) not in self.sizes:
-            allowed = ", ".join(f"{w}×{h}" for w, h in self.sizes)
-            raise Invalid(
-                f"width×height must be one of {allowed}, got {spec.width}×{spec.height}", field="width"
-            )
-        if not self.fps_min <= spec.fps <= self.fps_max:
-            raise Invalid(f"must be between {self.fps_min} and {self.fps_max}, got {spec.fps}", field="fps")
-        if not self.steps_min <= spec.steps <= self.steps_max:
-            raise Invalid(
-                f"must be between {self.steps_min} and {self.steps_max}, got {spec.steps}", field="steps"
-            )
-
-    def _frames_rule(self) -> str:
-        if self.frames_modulus == 1:
-            return f"between {self.frames_min} and {self.frames_max}"
-        k = self.frames_modulus
-        return f"{k}k+{self.frames_remainder} between {self.frames_min} and {self.frames_max}"
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "frames": {
-                "min": self.frames_min,
-                "max": self.frames_max,
-                "modulus": self.frames_modulus,
-                "remainder": self.frames_remainder,
-            },
-            "side": {"min": self.side_min, "max": self.side_max, "multiple": self.side_multiple},
-            "fps": {"min": self.fps_min, "max": self.fps_max},
-            "steps": {"min": self.steps_min, "max": self.steps_max},
-        }
-        if self.sizes:
-            out["sizes"] = [{"width": w, "height": h} for w, h in self.sizes]
-        return out
+from .limits import CostModel, Limits, Range, Shape
+from .spec import MAX_PROMPT_BYTES
 
 
 @dataclass(frozen=True)
@@ -80,6 +17,7 @@ class ProfileDef:
     version: str
     family: str  # "wan" or "ltx"
     limits: Limits
+    cost: CostModel  # estimates for the GPU profiles until measured (docs/engines.md)
     scheduler: dict[str, Any]  # FlowMatchEulerDiscreteScheduler config
     guidance: float
     max_sequence_length: int
@@ -95,6 +33,27 @@ class ProfileDef:
     decode_noise_scale: float = 0.0
     repo_id: str = ""
     tolerance: dict[str, float] = field(default_factory=dict)  # cross-class thresholds, once measured
+    frame_tolerance: int = 0  # levels of 255; 0 for an exact profile
+
+    @property
+    def ref(self) -> str:
+        """The profile as a spec names it: id@version."""
+        return f"{self.id}@{self.version}"
+
+    def rules(self) -> dict[str, Any]:
+        """The fields of fractal.Profile that carry the model's rules."""
+        return {
+            "frame_tolerance": self.frame_tolerance,
+            "limits": self.limits.to_json(),
+            "cost": self.cost.to_json(),
+        }
+
+    def problems(self) -> list[str]:
+        """What fractal.Profile.Validate would refuse in the rules."""
+        out = self.limits.problems() + self.cost.problems()
+        if self.frame_tolerance != 0:
+            out.append("frame_tolerance: must be 0 for an exact profile")
+        return out
 
     def pinned(self) -> dict[str, Any]:
         """The fields that enter the profile digest (with the weights' hashes and the code version)."""
@@ -102,7 +61,7 @@ class ProfileDef:
             "id": self.id,
             "version": self.version,
             "family": self.family,
-            "limits": self.limits.to_json(),
+            **self.rules(),
             "scheduler": {"class": "FlowMatchEulerDiscreteScheduler", **self.scheduler},
             "sigmas": list(self.sigmas),
             "guidance": self.guidance,
@@ -140,24 +99,39 @@ LTX_DISTILLED_SIGMAS = (1.0, 0.993, 0.987, 0.981, 0.975, 0.909, 0.725, 0.00003)
 WAN_LICENCE = "Apache-2.0 (Wan-AI/Wan2.1-T2V-1.3B-Diffusers)"
 LTX_LICENCE = "LTX-Video Open Weights License (Lightricks); read the licence at the pinned revision"
 
+# Sides and frames follow the latent grids: Wan's VAE is 4× in time and 8× in space with 2×2
+# patches (frames 4k+1, sides multiples of 16); LTX's is 8× in time and 32× in space (frames 8k+1,
+# sides multiples of 32). The default shapes are the models' own: Wan 1.3B at 480p, LTX at 768×512.
+WAN_LIMITS = Limits(
+    frames=Range(5, 81, 4),
+    width=Range(256, 1280, 16),
+    height=Range(256, 1280, 16),
+    fps=Range(16, 16),
+    steps=Range(1, 50),
+    prompt_bytes=MAX_PROMPT_BYTES,
+    default=Shape(frames=33, width=832, height=480, fps=16, steps=30),
+)
+LTX_LIMITS = Limits(
+    frames=Range(9, 257, 8),
+    width=Range(256, 1280, 32),
+    height=Range(256, 1280, 32),
+    fps=Range.of(24, 25, 30),
+    steps=Range(len(LTX_DISTILLED_SIGMAS), len(LTX_DISTILLED_SIGMAS)),
+    prompt_bytes=MAX_PROMPT_BYTES,
+    default=Shape(frames=121, width=768, height=512, fps=30, steps=len(LTX_DISTILLED_SIGMAS)),
+)
+
+# Cost models of the GPU profiles: ESTIMATES from the architectures' FLOPs and public speed figures,
+# in seconds of one H100 (docs/engines.md, "Cost models"), to be replaced by gpu_check.py measurements.
+WAN_COST = CostModel(fixed=0.5, per_step=0.015, attention=0.0011, decode=0.13)
+LTX_COST = CostModel(fixed=0.3, per_step=0.0015, attention=0.0000125, decode=0.015)
+
 WAN_13B = ProfileDef(
     id="wan2.1-t2v-1.3b",
     version="1",
     family="wan",
-    limits=Limits(
-        frames_min=1,
-        frames_max=81,
-        frames_modulus=4,
-        frames_remainder=1,
-        side_min=480,
-        side_max=832,
-        side_multiple=16,
-        fps_min=16,
-        fps_max=16,
-        steps_min=1,
-        steps_max=50,
-        sizes=((832, 480), (480, 832), (480, 480)),
-    ),
+    limits=WAN_LIMITS,
+    cost=WAN_COST,
     scheduler=WAN_SCHEDULER,
     guidance=5.0,
     max_sequence_length=512,
@@ -173,19 +147,8 @@ LTX_2B_DISTILLED = ProfileDef(
     id="ltx-video-2b-distilled",
     version="1",
     family="ltx",
-    limits=Limits(
-        frames_min=9,
-        frames_max=161,
-        frames_modulus=8,
-        frames_remainder=1,
-        side_min=256,
-        side_max=1024,
-        side_multiple=32,
-        fps_min=8,
-        fps_max=60,
-        steps_min=len(LTX_DISTILLED_SIGMAS),
-        steps_max=len(LTX_DISTILLED_SIGMAS),
-    ),
+    limits=LTX_LIMITS,
+    cost=LTX_COST,
     scheduler=LTX_SCHEDULER,
     sigmas=LTX_DISTILLED_SIGMAS,
     guidance=1.0,
@@ -202,16 +165,25 @@ LTX_2B_DISTILLED = ProfileDef(
 
 # Tiny random-weight variants for CI: the same code paths on constructor-built
 # components. Their frames are any count (the VAE's output is cut to it) and
-# their sides small, so the contract suite's shapes fit.
-TINY_LIMITS = dict(
-    frames_min=1, frames_max=64, frames_modulus=1, frames_remainder=0, side_min=64, side_max=256
-)
+# their sides small, so the contract suite's shapes fit and tests stay fast.
+# Their cost models are CPU measurements in units of the reference engine's default video
+# on the same machines (docs/engines.md).
+TINY_FRAMES, TINY_FPS = Range(1, 64), Range(1, 60)
 
 WAN_TINY = ProfileDef(
     id="wan2.1-t2v-1.3b-tiny",
     version="1",
     family="wan",
-    limits=Limits(**TINY_LIMITS, side_multiple=16, fps_min=1, fps_max=60, steps_min=1, steps_max=50),
+    limits=Limits(
+        frames=TINY_FRAMES,
+        width=Range(64, 256, 16),
+        height=Range(64, 256, 16),
+        fps=TINY_FPS,
+        steps=Range(1, 50),
+        prompt_bytes=MAX_PROMPT_BYTES,
+        default=Shape(frames=5, width=96, height=64, fps=8, steps=4),
+    ),
+    cost=CostModel(fixed=0.03, per_step=0.1, attention=0.0, decode=6.0),
     scheduler=WAN_SCHEDULER,
     guidance=5.0,
     max_sequence_length=32,
@@ -228,13 +200,15 @@ LTX_TINY = ProfileDef(
     version="1",
     family="ltx",
     limits=Limits(
-        **TINY_LIMITS,
-        side_multiple=32,
-        fps_min=1,
-        fps_max=60,
-        steps_min=len(LTX_DISTILLED_SIGMAS),
-        steps_max=len(LTX_DISTILLED_SIGMAS),
+        frames=TINY_FRAMES,
+        width=Range(64, 256, 32),
+        height=Range(64, 256, 32),
+        fps=TINY_FPS,
+        steps=Range(len(LTX_DISTILLED_SIGMAS), len(LTX_DISTILLED_SIGMAS)),
+        prompt_bytes=MAX_PROMPT_BYTES,
+        default=Shape(frames=9, width=64, height=64, fps=8, steps=len(LTX_DISTILLED_SIGMAS)),
     ),
+    cost=CostModel(fixed=0.05, per_step=0.012, attention=0.0, decode=0.8),
     scheduler=LTX_SCHEDULER,
     sigmas=LTX_DISTILLED_SIGMAS,
     guidance=1.0,
