@@ -121,6 +121,7 @@ func (v *Validator) Start() {
 		}
 	}()
 	go func() { defer v.wg.Done(); v.followBlocks(ctx) }()
+	go func() { defer v.wg.Done(); v.publishLoop(ctx) }()
 }
 
 // Close stops the rounds and waits for them.
@@ -129,7 +130,6 @@ func (v *Validator) Close() error {
 		v.cancel()
 	}
 	v.wg.Wait()
-	go func() { defer v.wg.Done(); v.publishLoop(ctx) }()
 	return nil
 }
 
