@@ -90,7 +90,7 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 		if faults >= g.Config.MaxAttempts {
 			break
 		}
-		lease, err := g.router.Pick(router.Request{Cost: job.Spec.Cost(), Exclude: append(faulty, gone...)})
+		lease, err := g.router.Pick(router.Request{Profile: job.Spec.Profile, Cost: g.costOf(job.Spec), Exclude: append(faulty, gone...)})
 		if errors.Is(err, router.ErrNoMiner) {
 			if len(faulty)+len(gone) > 0 || g.now().Sub(job.Created) > g.Config.MaxQueueTime || d.Attempt() >= g.Config.MaxDeliveries {
 				break
@@ -168,7 +168,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 		lease.Done(gridmap.Outcome{Result: gridmap.Released})
 		return verdictOf(ctx, err), nil, err
 	}
-	actx, cancel := context.WithTimeout(ctx, g.Config.AttemptTimeout+time.Duration(job.Spec.Cost()*float64(g.Config.SecsPerCost)))
+	actx, cancel := context.WithTimeout(ctx, g.Config.AttemptTimeout+time.Duration(g.costOf(job.Spec)*float64(g.Config.SecsPerCost)))
 	defer cancel()
 	var cancelled atomic.Bool
 	stop := g.watchJob(actx, d, job.ID, func() { cancelled.Store(true); cancel() })
@@ -518,4 +518,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// costOf returns a spec's cost under its pinned profile's cost model; a spec
+// that names no pinned profile (a job from before profiles were named) costs
+// what the legacy model says.
+func (g *Gateway) costOf(spec fractal.Spec) float64 {
+	if p, ok := g.Config.Pins.Lookup(spec.Profile); ok {
+		return p.CostOf(spec)
+	}
+	return fractal.LegacyCost().Of(spec)
 }

@@ -107,7 +107,7 @@ func (g *Gateway) probeAll(ctx context.Context) {
 			}
 			g.grid.Probed(n.Hotkey, gridmap.Probe{
 				RTT: g.now().Sub(start), Queue: h.QueueDepth + h.InFlight, Slots: h.Concurrency,
-				ETA: time.Duration(h.ETAMillis) * time.Millisecond, Sent: start,
+				ETA: time.Duration(h.ETAMillis) * time.Millisecond, Sent: start, Profiles: h.Serves(),
 			})
 		}()
 	}

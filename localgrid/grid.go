@@ -38,6 +38,7 @@ type Grid struct {
 	registry     *prometheus.Registry
 	apiKey       string
 	ln           net.Listener
+	upgrade      *upgrade
 	closers      []func() error // run in reverse order by Close
 }
 
@@ -74,6 +75,9 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 	if err := g.setupSubnet(ctx); err != nil {
 		return err
 	}
+	if err := g.planUpgrade(ctx); err != nil {
+		return err
+	}
 	for i := range g.Config.Miners {
 		if err := g.startMiner(ctx, i); err != nil {
 			return err
@@ -88,7 +92,16 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 	if g.apiKey, err = g.demoKey(ctx); err != nil {
 		return err
 	}
-	return g.listen()
+	if err := g.listen(); err != nil {
+		return err
+	}
+	if g.upgrade != nil {
+		uctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); g.followUpgrade(uctx) }()
+		g.closers = append(g.closers, func() error { cancel(); <-done; return nil })
+	}
+	return nil
 }
 
 func (g *Grid) openStore(ctx context.Context) (*jetstream.Store, error) {
@@ -137,6 +150,7 @@ func (g *Grid) startValidator(ctx context.Context) error {
 	v.Config.Parallel = 2
 	v.Config.ChallengeTimeout = 10 * time.Second
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), g.validatorKey, g.chain, kv, g.store.Audit()
+	v.Engines, v.Config.Pins = g.extraEngines(), g.pins()
 	v.Words = refengine.Words()
 	v.Logger = g.logger.With(slog.String(logKeyPart, "validator"))
 	g.registry = prometheus.NewRegistry()
@@ -165,6 +179,9 @@ func (g *Grid) startGateway(ctx context.Context) error {
 	gw.Config.NetUID = g.Config.NetUID
 	gw.Config.AllowPrivateAxons = true
 	gw.Config.AllowPrivateHooks = true
+	if pins := g.pins(); pins != nil {
+		gw.Config.Pins = pins
+	}
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = g.store.Jobs(), g.store.Queue(), g.store.Blobs(), kv
 	gw.Chain, gw.Hotkey = g.chain, g.validatorKey
 	gw.Logger = g.logger.With(slog.String(logKeyPart, "gateway"))

@@ -33,32 +33,46 @@ func (v *Validator) Round(ctx context.Context) int {
 		v.mu.Unlock()
 		v.metrics.synced(g.Block, v.now())
 	}
-	picked := v.pick()
-	if len(picked) == 0 {
+	all := v.pick()
+	if len(all) == 0 {
 		v.logger.Debug("round skipped", slog.Any(logKeyError, errNoMiners))
 		return 0
 	}
-	var jobs []job
-	shapes := map[int]Shape{} // one per operator: its burst's times compare like with like
-	for i := 0; i < len(picked); i++ {
-		shape, ok := shapes[picked[i].group]
-		if !ok {
-			shape = v.challenger.shape()
-			shapes[picked[i].group] = shape
+	v.assignProfiles(ctx, all)
+	var picked []picked
+	for _, p := range all {
+		if p.none {
+			v.record(ctx, v.noActiveProfile(p), 0)
+			continue
 		}
-		req := v.challenger.nextShaped(shape)
+		picked = append(picked, p)
+	}
+	type groupProfile struct {
+		group   int
+		profile string
+	}
+	var jobs []job
+	shapes := map[groupProfile]Shape{} // one per operator and model: its burst's times compare like with like
+	for i := 0; i < len(picked); i++ {
+		key := groupProfile{picked[i].group, picked[i].profile.String()}
+		shape, ok := shapes[key]
+		if !ok {
+			shape = v.challenger.shape(picked[i].profile)
+			shapes[key] = shape
+		}
+		req := v.challenger.nextShaped(shape, picked[i].profile)
 		jobs = append(jobs, job{picked[i].n, req, picked[i].group})
 		// Now and then the same challenge goes to the next miner too, to
 		// cross-check: honest miners of one model agree exactly. Its shape
 		// becomes that of the next miner's operator, if it has none yet.
-		if i+1 < len(picked) && v.challenger.rand.Float64() < v.Config.SharedProb {
-			next := picked[i+1].group
+		if i+1 < len(picked) && picked[i+1].profile.String() == key.profile && v.challenger.rand.Float64() < v.Config.SharedProb {
+			next := groupProfile{picked[i+1].group, key.profile}
 			if _, ok := shapes[next]; !ok {
 				shapes[next] = shape
 			}
 			if shapes[next] == shape {
 				i++
-				jobs = append(jobs, job{picked[i].n, req, next})
+				jobs = append(jobs, job{picked[i].n, req, next.group})
 			}
 		}
 	}
@@ -66,10 +80,15 @@ func (v *Validator) Round(ctx context.Context) int {
 	return len(jobs)
 }
 
-// picked is a miner chosen for a round and its operator group.
+// picked is a miner chosen for a round, its operator group and the profile
+// it is challenged on (none: it serves no active profile; claimed: what it
+// says it serves).
 type picked struct {
-	n     fractal.Neuron
-	group int
+	n       fractal.Neuron
+	group   int
+	profile fractal.Profile
+	none    bool
+	claimed []string
 }
 
 // pick chooses this round's miners round-robin over the serving ones,
@@ -104,7 +123,7 @@ func (v *Validator) pick() []picked {
 		if len(out) >= k && (i == 0 || groups[i] != groups[i-1]) {
 			break
 		}
-		out = append(out, picked{serving[i], groups[i]})
+		out = append(out, picked{n: serving[i], group: groups[i]})
 		v.cursor++
 	}
 	return out
@@ -122,6 +141,7 @@ type Record struct {
 	Miner         string  `json:"miner"`
 	UID           uint16  `json:"uid"`
 	Organic       bool    `json:"organic,omitempty"`
+	Profile       string  `json:"profile,omitempty"` // the spec's model, "id@version"
 	Prompt        string  `json:"prompt"`
 	Seed          uint64  `json:"seed"`
 	Steps         int     `json:"steps"`
@@ -170,13 +190,13 @@ type attempt struct {
 func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) attempt {
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	v.metrics.challenges.Inc()
-	deadline := v.Config.ChallengeTimeout + time.Duration(req.Spec.Cost()*float64(v.Config.SecsPerCost))
+	deadline := v.Config.ChallengeTimeout + time.Duration(v.costOf(req.Spec)*float64(v.Config.SecsPerCost))
 	cctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	block := v.block()
 	out, err := v.client.Generate(cctx, target, req, nil)
 	a := attempt{miner: miner, req: req, block: block}
-	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
+	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Profile: req.Spec.Profile, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if err != nil {
 		if ctx.Err() != nil {
 			return a // shutting down: no verdict
@@ -248,7 +268,7 @@ func classify(err error) string {
 // burst, when that took longer than the miner's own answer.
 func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duration) {
 	miner, req, rec, out := a.miner, a.req, a.rec, a.out
-	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Cost: req.Spec.Cost()}
+	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Profile: req.Spec.Profile, Cost: v.costOf(req.Spec)}
 	if out != nil {
 		obs.Accept, obs.FirstProgress, obs.Total = out.Accepted, out.FirstProgress, out.Total
 		if rec.OK && makespan > out.Total {

@@ -25,6 +25,9 @@ import (
 type Validator struct {
 	Config Config
 	Engine fractal.Engine // the subnet's model, to recompute steps
+	// Engines are engines of further pinned profiles (an upgrade window pins
+	// two models): one per profile.
+	Engines []fractal.Engine
 	Hotkey fractal.Signer
 	Chain  fractal.Chain
 	KV     fractal.KV  // scores survive restarts here
@@ -47,6 +50,7 @@ type Validator struct {
 
 	mu          sync.Mutex
 	stats       map[string]*Stats // by hotkey
+	turns       map[string]int    // by hotkey: challenges drawn, to take its profiles in turn
 	graph       *fractal.Metagraph
 	cursor      int
 	weightsAt   uint64 // block of the last successful set_weights
@@ -72,10 +76,14 @@ func (v *Validator) Open(ctx context.Context) error {
 	if v.Engine == nil || v.Hotkey == nil || v.Chain == nil || v.KV == nil || v.Audit == nil || v.Words == nil {
 		return fmt.Errorf("validator: Engine, Hotkey, Chain, KV, Audit and Words must be set: %w", fractal.ErrInvalid)
 	}
+	if err := v.checkPins(); err != nil {
+		return err
+	}
 	v.logger = v.Logger
 	if v.logger == nil {
 		v.logger = slog.New(slog.DiscardHandler)
 	}
+	v.turns = map[string]int{}
 	corpus, err := NewCorpus(v.Words, v.Config.CorpusSize)
 	if err != nil {
 		return err
