@@ -28,13 +28,13 @@ type Validator struct {
 	// Engines are engines of further pinned profiles (an upgrade window pins
 	// two models): one per profile.
 	Engines []fractal.Engine
-	Hotkey fractal.Signer
-	Chain  fractal.Chain
-	KV     fractal.KV  // scores survive restarts here
-	Audit  fractal.Log // every verification is appended here
-	Words  map[string][]string
-	Logger *slog.Logger
-	Now    func() time.Time
+	Hotkey  fractal.Signer
+	Chain   fractal.Chain
+	KV      fractal.KV  // scores survive restarts here
+	Audit   fractal.Log // every verification is appended here
+	Words   map[string][]string
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// Transport carries signed requests to miners; nil: the default.
 	Transport http.RoundTripper
 	// Registry receives the validator's metrics; nil: a registry of its own.
