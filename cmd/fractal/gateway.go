@@ -20,6 +20,7 @@ type GatewayCommand struct {
 	NATS     string
 	Replicas int // of every stream on the NATS cluster
 	Addr     string
+	PinsFile string
 	Wallet   *walletFlags
 	Gateway  *gateway.Gateway
 	Logger   *slog.Logger
@@ -54,6 +55,7 @@ func (c *GatewayCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Func("netuid", "subnet `N` (default 1)", uintFlag(16, func(v uint64) { cfg.NetUID = uint16(v) }))
 	c.Wallet = addWalletFlags(fs)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "`HOST:PORT` of the API")
+	fs.StringVar(&c.PinsFile, "pins", "", "`FILE` of the models the subnet serves and their block windows (JSON, the validator's --pins file; default: the reference model)")
 	fs.StringVar(&c.NATS, "nats", "", "`URL` of the NATS JetStream server or cluster shared with the validator and other replicas")
 	addNATSReplicasFlag(fs, &c.Replicas)
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` for an embedded store (a single replica without --nats)")
@@ -70,6 +72,13 @@ func (c *GatewayCommand) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("gateway: unexpected arguments %q", fs.Args())
+	}
+	pins, err := loadPins(c.PinsFile)
+	if err != nil {
+		return err
+	}
+	if pins != nil {
+		cfg.Pins = pins
 	}
 	return cfg.Validate()
 }

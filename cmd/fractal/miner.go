@@ -17,7 +17,7 @@ import (
 // MinerCommand runs a miner (prover) until its context ends.
 type MinerCommand struct {
 	ChainURL string
-	Engine   string // "builtin" or the URL of an engine-protocol server
+	Engines  engineList // "builtin" or URLs of engine-protocol servers, one per profile
 	MinStake string // TAO
 	Wallet   *walletFlags
 	Miner    *miner.Miner
@@ -31,7 +31,7 @@ func NewMinerCommand(logger *slog.Logger) *MinerCommand {
 	m := miner.New()
 	m.Config.NetUID = 1
 	m.Logger = logger
-	return &MinerCommand{ChainURL: chainURLFromEnv(), Engine: "builtin", MinStake: "0", Miner: m, Logger: logger}
+	return &MinerCommand{ChainURL: chainURLFromEnv(), MinStake: "0", Miner: m, Logger: logger}
 }
 
 // ParseFlags reads the command line.
@@ -43,7 +43,7 @@ func (c *MinerCommand) ParseFlags(args []string, stderr io.Writer) error {
 	c.Wallet = addWalletFlags(fs)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "`HOST:PORT` to listen on")
 	fs.StringVar(&cfg.ExternalAddr, "external-addr", "", "`IP:PORT` to publish with serve_axon (default: the listen address)")
-	fs.StringVar(&c.Engine, "engine", c.Engine, "`builtin` for the reference engine, or http://HOST:PORT of an engine-protocol server (a GPU engine)")
+	addEngineFlag(fs, &c.Engines, "the model to serve")
 	fs.StringVar(&c.MinStake, "min-stake", c.MinStake, "`TAO` a validator must stake to be served")
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "generations run at once")
 	fs.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, "accepted jobs that may wait for a slot; more get 429")
@@ -79,7 +79,7 @@ func (c *MinerCommand) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eng, err := openEngine(ctx, c.Engine)
+	engines, err := openEngines(ctx, c.Engines.names())
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,8 @@ func (c *MinerCommand) Open(ctx context.Context) error {
 		return err
 	}
 	c.chain = chain
-	c.Miner.Engine, c.Miner.Hotkey, c.Miner.Chain = eng, hot, chain
+	c.Miner.Engine, c.Miner.Engines = engines[0], engines[1:]
+	c.Miner.Hotkey, c.Miner.Chain = hot, chain
 	if err := c.Miner.Open(ctx); err != nil {
 		closeChain(chain)
 		return err

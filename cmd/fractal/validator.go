@@ -21,7 +21,8 @@ import (
 // ValidatorCommand runs a validator (verifier) until its context ends.
 type ValidatorCommand struct {
 	ChainURL  string
-	Engine    string
+	Engines   engineList
+	PinsFile  string
 	DataDir   string
 	NATS      string
 	Replicas  int // of every stream on the NATS cluster
@@ -41,7 +42,7 @@ func NewValidatorCommand(logger *slog.Logger) *ValidatorCommand {
 	v.Logger = logger
 	g := gateway.New()
 	g.Logger = logger
-	return &ValidatorCommand{ChainURL: chainURLFromEnv(), Engine: "builtin", DataDir: defaultDataDir("validator"), Validator: v, Gateway: g, Logger: logger}
+	return &ValidatorCommand{ChainURL: chainURLFromEnv(), DataDir: defaultDataDir("validator"), Validator: v, Gateway: g, Logger: logger}
 }
 
 // defaultDataDir is ~/.fractal/NAME (or ./.fractal/NAME without a home).
@@ -66,7 +67,8 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "`DIR` for the embedded NATS JetStream store (scores, audit log)")
 	fs.StringVar(&c.NATS, "nats", "", "`URL` of an external NATS JetStream server or cluster (instead of the embedded one)")
 	addNATSReplicasFlag(fs, &c.Replicas)
-	fs.StringVar(&c.Engine, "engine", c.Engine, "the subnet's model to verify with: `builtin`, or http://HOST:PORT of an engine server")
+	addEngineFlag(fs, &c.Engines, "the model to verify with")
+	fs.StringVar(&c.PinsFile, "pins", "", "`FILE` of the models the subnet serves and their block windows (JSON; default: each engine's model for good); each pinned model needs an --engine")
 	fs.DurationVar(&cfg.Round, "round", cfg.Round, "time between challenge rounds")
 	fs.DurationVar(&cfg.BlockTime, "block-time", cfg.BlockTime, "the chain's block time (spreads challenges over a tempo)")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "challenges in flight at once")
@@ -88,6 +90,11 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("validator: unexpected arguments %q", fs.Args())
 	}
+	pins, err := loadPins(c.PinsFile)
+	if err != nil {
+		return err
+	}
+	cfg.Pins = pins
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("validator: %v", err)
 	}
@@ -107,10 +114,11 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	eng, err := openEngine(ctx, c.Engine)
+	engines, err := openEngines(ctx, c.Engines.names())
 	if err != nil {
 		return err
 	}
+
 	if c.store, err = openSharedStore(ctx, c.DataDir, c.NATS, c.Replicas, c.Logger); err != nil {
 		return err
 	}
@@ -124,7 +132,8 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		return err
 	}
 	v := c.Validator
-	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = eng, hot, c.chain, kv, c.store.Audit(), refengine.Words()
+	v.Engine, v.Engines = engines[0], engines[1:]
+	v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = hot, c.chain, kv, c.store.Audit(), refengine.Words()
 	// The validator's metrics are served with the gateway's at --api-addr/metrics.
 	reg := prometheus.NewRegistry()
 	v.Registry, c.Gateway.Registry = reg, reg
@@ -141,6 +150,14 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	// it publishes to the shared KV.
 	g := c.Gateway
 	g.Standings, g.Sampler = v, v
+	g.Config.Pins = v.Config.Pins
+	if len(g.Config.Pins) == 0 {
+		var ps []fractal.Profile
+		for _, e := range engines {
+			ps = append(ps, e.Profile())
+		}
+		g.Config.Pins = fractal.PinsOf(ps...)
+	}
 	if err := openGateway(ctx, g, c.store, c.chain, hot); err != nil {
 		c.Close()
 		return err
