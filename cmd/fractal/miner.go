@@ -18,7 +18,7 @@ import (
 type MinerCommand struct {
 	ChainURL string
 	Engines  engineList // "builtin" or URLs of engine-protocol servers, one per profile
-	MinStake string // TAO
+	MinStake string     // TAO
 	Wallet   *walletFlags
 	Miner    *miner.Miner
 	Logger   *slog.Logger
