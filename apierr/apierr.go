@@ -31,15 +31,30 @@ type Protocol struct {
 	kinds      []Kind
 	fieldOnly  bool  // a field error's message is its reason alone
 	flat       bool  // the body is {"error": message, "code": code}
+	openai     bool  // the body is OpenAI's: {"error": {message, type, param, code}}
 	unknown5xx error // what a 5xx of no known code or status reads as
 }
 
-// Body is the error object of a reply.
+// Body is the error object of a reply. Type and Param are those of the
+// OpenAI shape (see TypeOf); Param is the field, "" when none.
 type Body struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
+	Type      string `json:"type,omitempty"`
+	Param     string `json:"param,omitempty"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// openaiBody is Body as the OpenAI API writes it: message, type, param
+// (null when no field is named) and code, then Fractal's own.
+type openaiBody struct {
+	Message   string  `json:"message"`
+	Type      string  `json:"type"`
+	Param     *string `json:"param"`
+	Code      string  `json:"code"`
+	Field     string  `json:"field,omitempty"`
+	RequestID string  `json:"request_id,omitempty"`
 }
 
 // Reply is the JSON of an error reply: {"error": {...}}.
@@ -95,15 +110,26 @@ func (p *Protocol) Sentinel(code string, status int) error {
 func (p *Protocol) Body(w http.ResponseWriter, err error) Body {
 	_, code := p.Status(err)
 	if code == CodeInternal {
-		return Body{Code: code, Message: internalMessage, RequestID: logInternal(w, err)}
+		b := Body{Code: code, Message: internalMessage, RequestID: logInternal(w, err)}
+		if p.openai {
+			b.Type = TypeOf(http.StatusInternalServerError)
+		}
+		return b
 	}
 	b := Body{Code: code, Message: err.Error()}
 	var fe *fractal.FieldError
 	if errors.As(err, &fe) {
 		b.Field = fe.Field
+		if p.openai {
+			b.Param = fe.Field
+		}
 		if p.fieldOnly {
 			b.Message = fe.Reason
 		}
+	}
+	if p.openai {
+		status, _ := p.Status(err)
+		b.Type = TypeOf(status)
 	}
 	return b
 }
@@ -124,14 +150,44 @@ func (p *Protocol) Write(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	var v any = Reply{Error: b}
-	if p.flat {
+	switch {
+	case p.flat:
 		v = flatReply{Error: b.Message, Code: b.Code, RequestID: b.RequestID}
+	case p.openai:
+		ob := openaiBody{Message: b.Message, Type: b.Type, Code: b.Code, Field: b.Field, RequestID: b.RequestID}
+		if b.Param != "" {
+			ob.Param = &b.Param
+		}
+		v = struct {
+			Error openaiBody `json:"error"`
+		}{ob}
 	}
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Write answers err on the video API (or the miner protocol, which answers
-// alike).
+// TypeOf is the OpenAI error type of an HTTP status, as the OpenAI SDKs
+// tell errors apart: invalid_request_error (400, 405, 410, 413, 422),
+// authentication_error (401), permission_error (403), not_found_error
+// (404), conflict_error (409), rate_limit_error (429), server_error (5xx).
+func TypeOf(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "authentication_error"
+	case status == http.StatusForbidden:
+		return "permission_error"
+	case status == http.StatusNotFound:
+		return "not_found_error"
+	case status == http.StatusConflict:
+		return "conflict_error"
+	case status == http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case status >= 500:
+		return "server_error"
+	}
+	return "invalid_request_error"
+}
+
+// Write answers err on the video API.
 func Write(w http.ResponseWriter, err error) { API.Write(w, err) }
 
 // RetryAfterError is an error reply that says when to retry (an overloaded

@@ -17,7 +17,7 @@ import (
 var sentinels = []error{
 	fractal.ErrInvalid, fractal.ErrUnauthorized, fractal.ErrForbidden, fractal.ErrNotFound,
 	fractal.ErrConflict, fractal.ErrTooLarge, fractal.ErrMismatch, fractal.ErrOverloaded,
-	fractal.ErrUnavailable, apierr.ErrMethodNotAllowed, context.Canceled, context.DeadlineExceeded,
+	fractal.ErrUnavailable, apierr.ErrMethodNotAllowed, apierr.ErrGone, context.Canceled, context.DeadlineExceeded,
 }
 
 // row is one documented mapping: err is answered with status and code.
@@ -27,7 +27,7 @@ type row struct {
 	code   string
 }
 
-// httpRows are docs/api.md's and docs/protocol.md's tables.
+// httpRows are docs/protocol.md's table.
 var httpRows = []row{
 	{fractal.ErrInvalid, 400, "invalid"},
 	{fractal.ErrUnauthorized, 401, "unauthorized"},
@@ -39,6 +39,23 @@ var httpRows = []row{
 	{fractal.ErrOverloaded, 429, "overloaded"},
 	{fractal.ErrUnavailable, 503, "unavailable"},
 	{apierr.ErrMethodNotAllowed, 500, "internal"},
+	{apierr.ErrGone, 500, "internal"},
+	{context.Canceled, 500, "internal"},
+}
+
+// apiRows are docs/api.md's table: the miner protocol's, with 405 and 410.
+var apiRows = []row{
+	{fractal.ErrInvalid, 400, "invalid"},
+	{fractal.ErrUnauthorized, 401, "unauthorized"},
+	{fractal.ErrForbidden, 403, "forbidden"},
+	{fractal.ErrNotFound, 404, "not_found"},
+	{apierr.ErrMethodNotAllowed, 405, "method_not_allowed"},
+	{fractal.ErrConflict, 409, "conflict"},
+	{apierr.ErrGone, 410, "gone"},
+	{fractal.ErrTooLarge, 413, "too_large"},
+	{fractal.ErrMismatch, 422, "mismatch"},
+	{fractal.ErrOverloaded, 429, "overloaded"},
+	{fractal.ErrUnavailable, 503, "unavailable"},
 	{context.Canceled, 500, "internal"},
 }
 
@@ -48,7 +65,7 @@ var documented = []struct {
 	p    *apierr.Protocol
 	rows []row
 }{
-	{"api", apierr.API, httpRows},
+	{"api", apierr.API, apiRows},
 	{"miner", apierr.Miner, httpRows},
 	{"engine", apierr.Engine, []row{ // docs/engine-protocol.md
 		{fractal.ErrInvalid, 400, "invalid"},

@@ -49,7 +49,7 @@ func TestInternalHidden(t *testing.T) {
 	if !requestID.MatchString(id) {
 		t.Fatalf("got request id %q, want req_ and 24 hex digits", id)
 	}
-	want := `{"error":{"code":"internal","message":"internal error","request_id":"` + id + `"}}` + "\n"
+	want := `{"error":{"message":"internal error","type":"server_error","param":null,"code":"internal","request_id":"` + id + `"}}` + "\n"
 	if body.String() != want {
 		t.Errorf("got body %s, want %s", body.String(), want)
 	}
@@ -113,7 +113,7 @@ func TestKnownKindNotLogged(t *testing.T) {
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/videos", nil))
-	want := `{"error":{"code":"invalid","message":"width: too wide","field":"width"}}` + "\n"
+	want := `{"error":{"message":"width: too wide","type":"invalid_request_error","param":"width","code":"invalid","field":"width"}}` + "\n"
 	if rec.Code != 400 || rec.Body.String() != want {
 		t.Errorf("got %d %s, want 400 %s", rec.Code, rec.Body.String(), want)
 	}

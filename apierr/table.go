@@ -16,6 +16,7 @@ const (
 	CodeNotFound     = "not_found"
 	CodeMethod       = "method_not_allowed"
 	CodeConflict     = "conflict"
+	CodeGone         = "gone"
 	CodeTooLarge     = "too_large"
 	CodeMismatch     = "mismatch"
 	CodeOverloaded   = "overloaded"
@@ -31,6 +32,10 @@ const StatusClientClosed = 499
 // ErrMethodNotAllowed is a request for a known path with the wrong method.
 var ErrMethodNotAllowed = errors.New("method not allowed")
 
+// ErrGone is a request for something that existed and was removed for
+// good: a video's content past its retention.
+var ErrGone = errors.New("gone")
+
 // Kind is one row of a protocol's table: an error kind (a sentinel that
 // errors.Is finds), its wire code and its HTTP status.
 type Kind struct {
@@ -39,8 +44,8 @@ type Kind struct {
 	Status int
 }
 
-// httpKinds is the table of the video API (docs/api.md) and of the miner
-// protocol (docs/protocol.md), which answer alike.
+// httpKinds is the table of the miner protocol (docs/protocol.md), which
+// the video API extends.
 var httpKinds = []Kind{
 	{fractal.ErrInvalid, CodeInvalid, http.StatusBadRequest},
 	{fractal.ErrUnauthorized, CodeUnauthorized, http.StatusUnauthorized},
@@ -53,12 +58,22 @@ var httpKinds = []Kind{
 	{fractal.ErrUnavailable, CodeUnavailable, http.StatusServiceUnavailable},
 }
 
+// apiKinds is the video API's table (docs/api.md): the miner protocol's,
+// and content past its retention (410) and a path served with other
+// methods (405).
+var apiKinds = append(httpKinds[:len(httpKinds):len(httpKinds)],
+	Kind{ErrGone, CodeGone, http.StatusGone},
+	Kind{ErrMethodNotAllowed, CodeMethod, http.StatusMethodNotAllowed},
+)
+
 // The protocols. Each maps error kinds to statuses and codes in both
 // directions; the first matching row wins either way, so a row placed after
 // another with the same kind only serves reading.
 var (
-	// API is the video API a gateway serves to users.
-	API = &Protocol{kinds: httpKinds}
+	// API is the video API a gateway serves to users. Its body is
+	// OpenAI's, {"error": {"message", "type", "param", "code"}}, with the
+	// field and request id beside them, so the OpenAI SDKs read it.
+	API = &Protocol{kinds: apiKinds, openai: true}
 
 	// Miner is the protocol a miner serves to validators and gateways.
 	Miner = &Protocol{kinds: httpKinds}
