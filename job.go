@@ -99,6 +99,7 @@ type Job struct {
 	Error          string      `json:"error,omitempty"`
 	WebhookURL     string      `json:"webhook_url,omitempty"`
 	IdempotencyKey string      `json:"idempotency_key,omitempty"`
+	RemixedFrom    string      `json:"remixed_from,omitempty"` // the job whose seed and shape this one took with a new prompt
 	Created        time.Time   `json:"created"`
 	Updated        time.Time   `json:"updated"`
 	Started        time.Time   `json:"started,omitzero"`
@@ -142,6 +143,8 @@ func (j *Job) Validate() error {
 		return Errorf("webhook_url", "must be at most %d bytes, got %d", MaxWebhookURLBytes, len(j.WebhookURL))
 	case len(j.IdempotencyKey) > MaxIdempotencyKeyBytes:
 		return Errorf("idempotency_key", "must be at most %d bytes, got %d", MaxIdempotencyKeyBytes, len(j.IdempotencyKey))
+	case j.RemixedFrom != "" && ValidateToken("remixed_from", j.RemixedFrom) != nil:
+		return ValidateToken("remixed_from", j.RemixedFrom)
 	case j.Created.IsZero():
 		return Errorf("created", "must be set")
 	case j.Updated.Before(j.Created):
@@ -163,6 +166,8 @@ func (j *Job) ValidateChange(prev *Job) error {
 		return fmt.Errorf("job %s: spec changed: %w", prev.ID, ErrConflict)
 	case j.IdempotencyKey != prev.IdempotencyKey:
 		return fmt.Errorf("job %s: idempotency key changed: %w", prev.ID, ErrConflict)
+	case j.RemixedFrom != prev.RemixedFrom:
+		return fmt.Errorf("job %s: remixed_from changed: %w", prev.ID, ErrConflict)
 	case !j.Created.Equal(prev.Created):
 		return fmt.Errorf("job %s: created time changed: %w", prev.ID, ErrConflict)
 	case len(j.Attempts) < len(prev.Attempts):

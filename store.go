@@ -84,6 +84,14 @@ type BlobStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// BlobLister is a BlobStore capability: the keys it holds, so that a sweep
+// can remove blobs before the store's own retention would.
+type BlobLister interface {
+	// BlobKeys returns the keys that start with prefix ("" for all),
+	// sorted.
+	BlobKeys(ctx context.Context, prefix string) ([]string, error)
+}
+
 // KV keeps small records (JSON) under keys: scores, API keys, idempotency
 // keys, the grid map. Keys are validated with ValidateKey; prefixes are ""
 // (every key) or end with ".".

@@ -2,8 +2,11 @@ package jetstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -24,7 +27,10 @@ type BlobStore struct {
 	chunk int
 }
 
-var _ fractal.BlobStore = (*BlobStore)(nil)
+var (
+	_ fractal.BlobStore  = (*BlobStore)(nil)
+	_ fractal.BlobLister = (*BlobStore)(nil)
+)
 
 func openBlobStore(ctx context.Context, s *Store) (*BlobStore, error) {
 	obs, err := s.openObjectStore(ctx, jetstream.ObjectStoreConfig{
@@ -98,6 +104,27 @@ func (b *BlobStore) Delete(ctx context.Context, key string) error {
 	return b.s.do(ctx, "delete blob "+key, func(ctx context.Context) error {
 		return b.obs.Delete(ctx, key)
 	})
+}
+
+// BlobKeys lists the keys under prefix, sorted. It reads the description
+// of every object in the store (not their data).
+func (b *BlobStore) BlobKeys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	err := b.s.do(ctx, "list blobs", func(ctx context.Context) error {
+		infos, err := b.obs.List(ctx)
+		if errors.Is(err, jetstream.ErrNoObjectsFound) {
+			infos, err = nil, nil
+		}
+		keys = keys[:0]
+		for _, oi := range infos {
+			if strings.HasPrefix(oi.Name, prefix) {
+				keys = append(keys, oi.Name)
+			}
+		}
+		return err
+	})
+	slices.Sort(keys)
+	return keys, err
 }
 
 // fullReader fills p completely unless the underlying reader ends or fails.

@@ -75,7 +75,7 @@ func DefaultConfig(dataDir string) Config {
 		AckWait:       30 * time.Second,
 		MaxDeliver:    20,
 		JobTTL:        30 * 24 * time.Hour,
-		BlobTTL:       24 * time.Hour,
+		BlobTTL:       8 * 24 * time.Hour, // a backstop a day past the gateway's default retention, whose sweep removes blobs first
 		AuditMaxAge:   30 * 24 * time.Hour,
 		AuditMaxBytes: 1 << 30,
 		Logger:        slog.New(slog.DiscardHandler),

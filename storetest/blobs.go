@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -64,6 +65,31 @@ func BlobStore(t *testing.T, newStore func(t *testing.T) fractal.BlobStore) {
 		must(t, st.Delete(ctx, "k"))
 		_, err := st.Get(ctx, "k")
 		wantErr(t, err, fractal.ErrNotFound)
+	})
+	t.Run("Keys", func(t *testing.T) {
+		st, ctx := newStore(t), Context(t, 30*time.Second)
+		lister, ok := st.(fractal.BlobLister)
+		if !ok {
+			t.Fatalf("%T is not a fractal.BlobLister", st)
+		}
+		if keys, err := lister.BlobKeys(ctx, ""); err != nil || len(keys) != 0 {
+			t.Fatalf("empty store: got %q, %v, want no keys", keys, err)
+		}
+		for _, k := range []string{"video.b.mp4", "frames.b", "frames.a.2", "frames.a.1", "framesx"} {
+			must(t, st.Put(ctx, k, bytes.NewReader([]byte(k))))
+		}
+		must(t, st.Delete(ctx, "frames.b"))
+		for _, tc := range []struct{ prefix, want string }{
+			{"frames.", "frames.a.1 frames.a.2"},
+			{"", "frames.a.1 frames.a.2 framesx video.b.mp4"},
+			{"none.", ""},
+		} {
+			keys, err := lister.BlobKeys(ctx, tc.prefix)
+			must(t, err)
+			if got := strings.Join(keys, " "); got != tc.want {
+				t.Errorf("prefix %q: got %q, want %q", tc.prefix, got, tc.want)
+			}
+		}
 	})
 	t.Run("FailedReaderStoresNothing", func(t *testing.T) {
 		st, ctx := newStore(t), Context(t, 30*time.Second)
