@@ -53,6 +53,14 @@ type Harness struct {
 	AxonIP netip.Addr
 	// Timeout bounds each step; 0 means 30 s.
 	Timeout time.Duration
+
+	// SetCommitReveal turns commit-reveal on or off on netuid, with no rate
+	// limit on weights and a tempo short enough to step through epochs;
+	// RunCommitReveal needs it.
+	SetCommitReveal func(ctx context.Context, tb testing.TB, netuid uint16, on bool)
+	// PublishPulse, if set, makes the chain hold the beacon signature of
+	// round (a chain whose beacon signs its own rounds leaves it nil).
+	PublishPulse func(ctx context.Context, tb testing.TB, round uint64)
 }
 
 func (h *Harness) defaults(t *testing.T) {

@@ -17,7 +17,7 @@ func fullSubnet(b *testing.B) *devchain.Chain {
 	ctx := b.Context()
 	alice := mustKey(b, "//Alice")
 	p := devchain.DefaultSubnetParams()
-	p.WeightsRateLimit, p.Tempo = 0, 10
+	p.WeightsRateLimit, p.Tempo, p.CommitReveal = 0, 10, false
 	if err := c.SetSubnetParams(ctx, alice, 1, p); err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func BenchmarkMetagraph256(b *testing.B) {
 func BenchmarkEpoch256(b *testing.B) {
 	c := fullSubnet(b)
 	p := devchain.DefaultSubnetParams()
-	p.WeightsRateLimit, p.Tempo = 0, 1
+	p.WeightsRateLimit, p.Tempo, p.CommitReveal = 0, 1, false
 	if err := c.SetSubnetParams(b.Context(), mustKey(b, "//Alice"), 1, p); err != nil {
 		b.Fatal(err)
 	}

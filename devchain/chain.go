@@ -28,6 +28,7 @@ const (
 	logURL       = "url"
 	logPrevious  = "previous"
 	logPath      = "path"
+	logRound     = "round"
 )
 
 // MaxAdvance bounds the blocks one Advance call produces.
@@ -187,14 +188,20 @@ func (c *Chain) Advance(n int) (uint64, error) {
 		return 0, fractal.Errorf("blocks", "%d is outside 1-%d", n, MaxAdvance)
 	}
 	var block uint64
+	var events []revealEvent
 	err := c.update(func(st *state) error {
 		st.Block += uint64(n)
 		for _, sn := range sortedSubnets(st) {
 			// Nothing changes between the blocks of one call and an epoch
 			// overwrites what the previous one computed, so only the last
 			// epoch due needs to run: the work is bounded whatever n is.
+			// Timelocked commits are revealed first, as subtensor reveals
+			// them before the block's epoch, so they count at once.
 			tempo := uint64(sn.Params.Tempo)
-			if due := (st.Block - sn.LastEpoch) / tempo; due > 0 {
+			due := (st.Block - sn.LastEpoch) / tempo
+			sn.EpochIndex += due
+			events = append(events, st.revealTimelocked(sn)...)
+			if due > 0 {
 				last := sn.LastEpoch + due*tempo
 				sn.LastEpoch = last - tempo
 				epoch(sn, last)
@@ -208,8 +215,20 @@ func (c *Chain) Advance(n int) (uint64, error) {
 	})
 	if err == nil {
 		c.Logger.Debug("block", logBlock, block)
+		c.logReveals(block, events)
 	}
 	return block, err
+}
+
+// logReveals reports the timelocked commits revealed at block.
+func (c *Chain) logReveals(block uint64, events []revealEvent) {
+	for _, e := range events {
+		if e.Err != nil {
+			c.Logger.Warn("timelocked weights not applied", logBlock, block, logNetUID, e.NetUID, logHotkey, e.Hotkey, logRound, e.Round, logErr, e.Err)
+			continue
+		}
+		c.Logger.Info("timelocked weights revealed", logBlock, block, logNetUID, e.NetUID, logHotkey, e.Hotkey, logRound, e.Round)
+	}
 }
 
 // update applies fn to the state under the write lock and persists the

@@ -37,6 +37,7 @@ func newFixture(t *testing.T, n int, mod func(*devchain.SubnetParams)) *fixture 
 	f.netuid = id
 	p := devchain.DefaultSubnetParams()
 	p.WeightsRateLimit = 0
+	p.CommitReveal = false // the set_weights tests; commits_test.go turns it on
 	if mod != nil {
 		mod(&p)
 	}

@@ -84,7 +84,21 @@ type SubnetParams struct {
 	// EmissionPerBlock is the rao the subnet emits per block, paid out each
 	// tempo by consensus.
 	EmissionPerBlock uint64 `json:"emission_per_block"`
+	// CommitReveal is CommitRevealWeightsEnabled: set_weights is refused
+	// and validators commit weights, hashed or timelocked to the devchain's
+	// stand-in beacon, as on a new Bittensor subnet.
+	CommitReveal bool `json:"commit_reveal"`
+	// RevealPeriodEpochs is the epochs between a commit and its reveal.
+	RevealPeriodEpochs uint64 `json:"reveal_period_epochs"`
+	// CommitRevealVersion is what timelocked commits must name; 4 and later
+	// carry the hotkey in the payload.
+	CommitRevealVersion uint16 `json:"commit_reveal_version"`
+	// StakeThreshold is the stake (rao) a validator needs to set weights.
+	StakeThreshold uint64 `json:"stake_threshold"`
 }
+
+// maxRevealPeriod bounds a subnet's reveal period, in epochs.
+const maxRevealPeriod = 100
 
 // MaxUIDsLimit is the largest subnet Bittensor allows.
 const MaxUIDsLimit = 256
@@ -101,6 +115,10 @@ func DefaultSubnetParams() SubnetParams {
 		ActivityCutoff:   5000,
 		Burn:             fractal.RaoPerTAO,
 		EmissionPerBlock: fractal.RaoPerTAO,
+		// New Bittensor subnets start with commit-reveal on.
+		CommitReveal:        true,
+		RevealPeriodEpochs:  1,
+		CommitRevealVersion: 4,
 	}
 }
 
@@ -115,11 +133,13 @@ func (p SubnetParams) Validate() error {
 		return fractal.Errorf("max_validators", "%d is outside 1-max_uids (%d)", p.MaxValidators, p.MaxUIDs)
 	case p.ActivityCutoff == 0:
 		return fractal.Errorf("activity_cutoff", "must be at least 1 block")
+	case p.RevealPeriodEpochs > maxRevealPeriod:
+		return fractal.Errorf("reveal_period_epochs", "%d is over %d epochs", p.RevealPeriodEpochs, maxRevealPeriod)
 	}
 	return nil
 }
 
 func (p SubnetParams) String() string {
-	return fmt.Sprintf("tempo=%d max_uids=%d max_validators=%d immunity=%d weights_rate_limit=%d",
-		p.Tempo, p.MaxUIDs, p.MaxValidators, p.ImmunityPeriod, p.WeightsRateLimit)
+	return fmt.Sprintf("tempo=%d max_uids=%d max_validators=%d immunity=%d weights_rate_limit=%d commit_reveal=%t reveal_period=%d",
+		p.Tempo, p.MaxUIDs, p.MaxValidators, p.ImmunityPeriod, p.WeightsRateLimit, p.CommitReveal, p.revealPeriod())
 }

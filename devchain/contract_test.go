@@ -91,7 +91,13 @@ func harness(tb testing.TB, chain interface {
 			if err != nil {
 				tb.Fatalf("create subnet: %v", err)
 			}
+			// The suite sets weights with set_weights, which a subnet with
+			// commit-reveal refuses; RunCommitReveal turns it back on.
+			setCommitReveal(ctx, tb, chain, id, false)
 			return id
+		},
+		SetCommitReveal: func(ctx context.Context, tb testing.TB, netuid uint16, on bool) {
+			setCommitReveal(ctx, tb, chain, netuid, on)
 		},
 		SetStake: func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string, rao uint64) {
 			if err := chain.AddStake(ctx, alice, netuid, hotkey, rao); err != nil {
@@ -106,12 +112,41 @@ func harness(tb testing.TB, chain interface {
 	}
 }
 
+// setCommitReveal turns commit-reveal on netuid on or off.
+func setCommitReveal(ctx context.Context, tb testing.TB, chain devchain.Admin, netuid uint16, on bool) {
+	tb.Helper()
+	subnets, err := chain.Subnets(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, s := range subnets {
+		if s.NetUID == netuid {
+			p := s.Params
+			p.CommitReveal, p.WeightsRateLimit, p.Tempo = on, 0, 5
+			if err := chain.SetSubnetParams(ctx, mustKey(tb, "//Alice"), netuid, p); err != nil {
+				tb.Fatalf("set commit-reveal %t: %v", on, err)
+			}
+			return
+		}
+	}
+	tb.Fatalf("subnet %d not found", netuid)
+}
+
 func TestContract(t *testing.T) {
 	t.Run("InProcess", func(t *testing.T) {
 		chaintest.Run(t, harness(t, mustOpen(t, nil)))
 	})
 	t.Run("Served", func(t *testing.T) {
 		chaintest.Run(t, harness(t, mustServe(t, mustOpen(t, nil))))
+	})
+}
+
+func TestCommitRevealContract(t *testing.T) {
+	t.Run("InProcess", func(t *testing.T) {
+		chaintest.RunCommitReveal(t, harness(t, mustOpen(t, nil)))
+	})
+	t.Run("Served", func(t *testing.T) {
+		chaintest.RunCommitReveal(t, harness(t, mustServe(t, mustOpen(t, nil))))
 	})
 }
 

@@ -158,38 +158,55 @@ func (s *state) setWeights(hotkey string, netuid uint16, uids, ws []uint16, vers
 	if err != nil {
 		return err
 	}
-	if err := fractal.CheckWeights(uids, ws); err != nil {
-		return fmt.Errorf("set_weights: %w", err)
+	if sn.Params.CommitReveal {
+		return chainErr(callSetWeights, fractal.ErrNameCommitRevealEnabled, fractal.ErrConflict,
+			"subnet %d has commit-reveal on; commit the weights (commit_timelocked_weights, or commit_weights then reveal_weights)", netuid)
 	}
-	n, _, err := sn.neuronOf(hotkey, "set_weights")
+	if n, _, err := sn.neuronOf(hotkey, callSetWeights); err == nil {
+		if lim := sn.Params.WeightsRateLimit; n.WeightsSet && s.Block-n.WeightsAt < lim {
+			return chainErr(callSetWeights, fractal.ErrNameTooFast, fractal.ErrConflict,
+				"last set at block %d, rate limit %d blocks, next allowed at block %d (now %d)", n.WeightsAt, lim, n.WeightsAt+lim, s.Block)
+		}
+	}
+	return sn.applyWeights(callSetWeights, hotkey, uids, ws, versionKey, s.Block)
+}
+
+// applyWeights checks and records hotkey's weights at block: what
+// set_weights and every reveal do.
+func (sn *subnet) applyWeights(call, hotkey string, uids, ws []uint16, versionKey, block uint64) error {
+	netuid := sn.NetUID
+	if err := fractal.CheckWeights(uids, ws); err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	n, _, err := sn.neuronOf(hotkey, call)
 	if err != nil {
 		return err
 	}
 	if !n.Permit {
-		return fmt.Errorf("set_weights: hotkey %s has no validator permit on subnet %d (the top %d by stake hold one; add stake): %w",
-			hotkey, netuid, sn.Params.MaxValidators, fractal.ErrForbidden)
+		return fmt.Errorf("%s: hotkey %s has no validator permit on subnet %d (the top %d by stake hold one; add stake): %w",
+			call, hotkey, netuid, sn.Params.MaxValidators, fractal.ErrForbidden)
+	}
+	if n.Stake < sn.Params.StakeThreshold {
+		return chainErr(call, fractal.ErrNameNotEnoughStake, fractal.ErrForbidden,
+			"hotkey %s holds %d rao of stake, the subnet's threshold is %d", hotkey, n.Stake, sn.Params.StakeThreshold)
 	}
 	if versionKey < sn.Params.WeightsVersionKey {
-		return fmt.Errorf("set_weights: %w", fractal.Errorf("version_key", "%d is below the subnet's weights version key %d", versionKey, sn.Params.WeightsVersionKey))
+		return fmt.Errorf("%s: %w", call, fractal.Errorf("version_key", "%d is below the subnet's weights version key %d", versionKey, sn.Params.WeightsVersionKey))
 	}
 	row := make([]weight, 0, len(uids))
 	for i, uid := range uids {
 		if int(uid) >= len(sn.Neurons) {
-			return fmt.Errorf("set_weights: %w", fractal.Errorf("uids", "uid %d does not exist on subnet %d (it has uids 0-%d)", uid, netuid, len(sn.Neurons)-1))
+			return fmt.Errorf("%s: %w", call, fractal.Errorf("uids", "uid %d does not exist on subnet %d (it has uids 0-%d)", uid, netuid, len(sn.Neurons)-1))
 		}
 		if ws[i] > 0 {
 			row = append(row, weight{UID: uid, Value: ws[i]})
 		}
 	}
 	if len(row) == 0 {
-		return fmt.Errorf("set_weights: %w", fractal.Errorf("weights", "all weights are zero"))
-	}
-	if lim := sn.Params.WeightsRateLimit; n.WeightsSet && s.Block-n.WeightsAt < lim {
-		return fmt.Errorf("set_weights: too fast: last set at block %d, rate limit %d blocks, next allowed at block %d (now %d): %w",
-			n.WeightsAt, lim, n.WeightsAt+lim, s.Block, fractal.ErrConflict)
+		return fmt.Errorf("%s: %w", call, fractal.Errorf("weights", "all weights are zero"))
 	}
 	slices.SortFunc(row, func(a, b weight) int { return cmp.Compare(a.UID, b.UID) })
-	n.Weights, n.WeightsSet, n.WeightsAt, n.LastUpdate = row, true, s.Block, s.Block
+	n.Weights, n.WeightsSet, n.WeightsAt, n.LastUpdate = row, true, block, block
 	return nil
 }
 

@@ -42,6 +42,8 @@ const (
 //	GET  /v1/blocks?after=N&wait=25s     long-poll: returns once block > N
 //	GET  /v1/subnets                     [SubnetInfo]
 //	GET  /v1/subnets/{netuid}/metagraph  fractal.Metagraph, with an ETag (304 when unchanged)
+//	GET  /v1/subnets/{netuid}/weights-policy  fractal.WeightsPolicy
+//	GET  /v1/subnets/{netuid}/weights    fractal.SubnetWeights (pending commits, weights)
 //	POST /v1/calls/{call}                signed envelope → result
 type Server struct {
 	Chain  *Chain
@@ -75,6 +77,8 @@ func NewServer(c *Chain) *Server {
 	s.mux.HandleFunc("GET /v1/blocks", s.handleWaitBlock)
 	s.mux.HandleFunc("GET /v1/subnets", s.handleSubnets)
 	s.mux.HandleFunc("GET /v1/subnets/{netuid}/metagraph", s.handleMetagraph)
+	s.mux.HandleFunc("GET /v1/subnets/{netuid}/weights-policy", s.handleWeightsPolicy)
+	s.mux.HandleFunc("GET /v1/subnets/{netuid}/weights", s.handleSubnetWeights)
 	s.mux.HandleFunc("POST /v1/calls/{call}", s.handleCall)
 	return s
 }
@@ -223,6 +227,9 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 func (s *Server) dispatch(env *envelope) (*callResult, error) {
 	c, who := s.Chain, env.Signer
 	var res callResult
+	if ok, err := s.dispatchCommit(env); ok {
+		return &res, err
+	}
 	var err error
 	switch env.Call {
 	case callServeAxon:

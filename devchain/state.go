@@ -1,6 +1,8 @@
 package devchain
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/tlock"
 )
 
 // snapshotVersion is bumped when the snapshot layout changes incompatibly.
@@ -24,6 +27,11 @@ type state struct {
 	// Owners maps a hotkey to the coldkey that first registered it.
 	Owners  map[string]string  `json:"owners"`
 	Subnets map[uint16]*subnet `json:"subnets"`
+	// BeaconSeed (hex) derives the stand-in beacon that signs round r in
+	// block r and so reveals timelocked commits.
+	BeaconSeed string `json:"beacon_seed,omitempty"`
+
+	beacon *tlock.Beacon
 }
 
 type subnet struct {
@@ -33,6 +41,9 @@ type subnet struct {
 	CreatedAt uint64       `json:"created_at"`
 	LastEpoch uint64       `json:"last_epoch"`
 	Neurons   []*neuron    `json:"neurons"` // index is the uid
+	// EpochIndex counts the epochs run; commits reveal by it.
+	EpochIndex uint64    `json:"epoch_index"`
+	Commits    []*commit `json:"commits,omitempty"` // unrevealed, in commit order
 
 	uids map[string]uint16 // hotkey → uid, rebuilt on load
 }
@@ -50,6 +61,8 @@ type neuron struct {
 	Emission     uint64       `json:"emission"`
 	Axon         fractal.Axon `json:"axon"`
 	Weights      []weight     `json:"weights,omitempty"` // sorted by uid, no zeros
+	Committed    bool         `json:"committed,omitempty"`
+	CommittedAt  uint64       `json:"committed_at,omitempty"` // block of the last commit
 }
 
 type weight struct {
@@ -58,7 +71,9 @@ type weight struct {
 }
 
 func newState() *state {
-	return &state{Version: snapshotVersion, Owners: map[string]string{}, Subnets: map[uint16]*subnet{}}
+	st := &state{Version: snapshotVersion, Owners: map[string]string{}, Subnets: map[uint16]*subnet{}}
+	st.index()
+	return st
 }
 
 // index rebuilds the in-memory lookups after a load.
@@ -69,6 +84,13 @@ func (s *state) index() {
 	if s.Subnets == nil {
 		s.Subnets = map[uint16]*subnet{}
 	}
+	seed, err := hex.DecodeString(s.BeaconSeed)
+	if err != nil || len(seed) != 32 {
+		seed = make([]byte, 32)
+		rand.Read(seed)
+		s.BeaconSeed = hex.EncodeToString(seed)
+	}
+	s.beacon = tlock.NewBeacon([32]byte(seed))
 	for _, sn := range s.Subnets {
 		sn.uids = make(map[string]uint16, len(sn.Neurons))
 		for uid, n := range sn.Neurons {
