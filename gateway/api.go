@@ -34,6 +34,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/videos/{id}/content", g.authed(g.handleContent))
 	mux.HandleFunc("GET /v1/videos/{id}/events", g.authed(g.handleEvents))
 	mux.HandleFunc("POST /v1/videos/{id}/cancel", g.authed(g.handleCancel))
+	mux.HandleFunc("POST /v1/videos/{id}/remix", g.authed(g.handleRemix))
 	mux.HandleFunc("DELETE /v1/videos/{id}", g.authed(g.handleDelete))
 	mux.HandleFunc("GET /v1/grid", g.handleGrid)
 	mux.HandleFunc("GET /v1/models", g.handleModels)
@@ -44,10 +45,11 @@ func (g *Gateway) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /healthz", g.handleHealth)
 	mux.Handle("GET /metrics", g.metrics.handler())
-	mux.Handle("GET /", web.Handler()) // the web page and its assets
+	mux.Handle(webPattern, web.Handler()) // the web page and its assets
 	// Every request gets an id; an internal error answers with it and no
-	// internal text, and its cause is logged under it.
-	return apierr.Middleware(g.logger, mux)
+	// internal text, and its cause is logged under it. A request no route
+	// takes is answered in the API's error shape too.
+	return apierr.Middleware(g.logger, routed(mux))
 }
 
 type keyCtx struct{}
@@ -115,7 +117,14 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 		apierr.Write(w, err)
 		return
 	}
-	if err := validateWebhook(req.WebhookURL, g.Config.AllowPrivateHooks); err != nil {
+	g.submit(w, r, key, spec, req.WebhookURL, "")
+}
+
+// submit stores and queues a job for spec and answers with it: a create,
+// or a remix of the video remixOf. An Idempotency-Key answers a retry with
+// the job the first request stored; Prefer: wait answers once it ended.
+func (g *Gateway) submit(w http.ResponseWriter, r *http.Request, key Key, spec fractal.Spec, webhook, remixOf string) {
+	if err := validateWebhook(webhook, g.Config.AllowPrivateHooks); err != nil {
 		apierr.Write(w, err)
 		return
 	}
@@ -126,7 +135,7 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 	}
 	now := g.now()
 	job := fractal.NewJob(newJobID(now), key.ID, spec, now)
-	job.WebhookURL = req.WebhookURL
+	job.WebhookURL, job.RemixedFrom = webhook, remixOf
 	ctx := r.Context()
 	if ik := r.Header.Get("Idempotency-Key"); ik != "" {
 		existing, err := g.claimIdempotency(ctx, key.ID, ik, job.ID)
@@ -168,11 +177,11 @@ func (g *Gateway) handleCreate(w http.ResponseWriter, r *http.Request, key Key) 
 	g.logger.Info("job accepted", slog.String(logKeyJob, job.ID), slog.String("key", key.ID))
 	if wait > 0 {
 		if done, err := g.waitTerminal(ctx, job.ID, wait); err == nil && done.Status.Terminal() {
-			writeJSON(w, http.StatusOK, videoOf(done))
+			writeJSON(w, http.StatusOK, g.videoOf(done))
 			return
 		}
 	}
-	writeJSON(w, http.StatusAccepted, videoOf(job))
+	writeJSON(w, http.StatusAccepted, g.videoOf(job))
 }
 
 // requeue answers a retried create with the job the first request stored.
@@ -189,7 +198,7 @@ func (g *Gateway) requeue(ctx context.Context, w http.ResponseWriter, job *fract
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, videoOf(job))
+	writeJSON(w, http.StatusOK, g.videoOf(job))
 }
 
 // requeueMargin allows for clocks: the job's creation time is a gateway's,
@@ -296,7 +305,7 @@ func (g *Gateway) handleGet(w http.ResponseWriter, r *http.Request, key Key) {
 		apierr.Write(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, videoOf(j))
+	writeJSON(w, http.StatusOK, g.videoOf(j))
 }
 
 func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) {
@@ -310,7 +319,7 @@ func (g *Gateway) handleCancel(w http.ResponseWriter, r *http.Request, key Key) 
 		apierr.Write(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, videoOf(updated))
+	writeJSON(w, http.StatusOK, g.videoOf(updated))
 }
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -377,7 +386,7 @@ func (g *Gateway) handleList(w http.ResponseWriter, r *http.Request, key Key) {
 	}
 	page := listPage{Object: "list", Data: []Video{}, HasMore: len(jobs) > limit}
 	for _, j := range jobs[:min(limit, len(jobs))] {
-		page.Data = append(page.Data, videoOf(j))
+		page.Data = append(page.Data, g.videoOf(j))
 	}
 	if n := len(page.Data); n > 0 {
 		page.FirstID, page.LastID = &page.Data[0].ID, &page.Data[n-1].ID
@@ -409,60 +418,4 @@ func (g *Gateway) walkJobs(ctx context.Context, owner, cursor string, n int) ([]
 		cursor = next
 	}
 	return out, nil
-}
-
-// deletedKey marks a deleted video: the job store keeps records, so a
-// deleted one is hidden by this mark and its blobs are removed.
-func deletedKey(id string) string { return "deleted." + id }
-
-func (g *Gateway) deleted(ctx context.Context, id string) (bool, error) {
-	_, err := g.KV.Get(ctx, deletedKey(id))
-	switch {
-	case errors.Is(err, fractal.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("video %s: %w", id, err)
-	}
-	return true, nil
-}
-
-// handleDelete cancels an unfinished video, hides it and removes its
-// frames and encodings from the blob store.
-func (g *Gateway) handleDelete(w http.ResponseWriter, r *http.Request, key Key) {
-	j, err := g.ownJob(r, key)
-	if err != nil {
-		apierr.Write(w, err)
-		return
-	}
-	ctx := r.Context()
-	if !j.Status.Terminal() {
-		if _, err := g.end(ctx, j.ID, fractal.JobCancelled, "deleted by its owner", nil); err != nil && !errors.Is(err, fractal.ErrConflict) {
-			apierr.Write(w, err)
-			return
-		}
-	}
-	if _, err := g.KV.Put(ctx, deletedKey(j.ID), []byte("1")); err != nil {
-		apierr.Write(w, err)
-		return
-	}
-	if err := g.removeBlobs(ctx, j); err != nil {
-		apierr.Write(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": j.ID, "object": "video.deleted", "deleted": true})
-}
-
-// removeBlobs deletes every blob a job may have: the frames of each
-// delivery's attempt and every encoding made from them.
-func (g *Gateway) removeBlobs(ctx context.Context, j *fractal.Job) error {
-	keys := contentKeys(j.ID)
-	for a := 0; a <= max(g.Config.MaxDeliveries, j.ResultAttempt); a++ {
-		keys = append(keys, framesKey(j.ID, a))
-	}
-	for _, k := range keys {
-		if err := g.Blobs.Delete(ctx, k); err != nil && !errors.Is(err, fractal.ErrNotFound) {
-			return fmt.Errorf("delete video %s: %w", j.ID, err)
-		}
-	}
-	return nil
 }

@@ -34,6 +34,12 @@ type Config struct {
 	WebhookAttempts   int
 	AllowPrivateAxons bool // route to miners on private/loopback addresses (local grids)
 	AllowPrivateHooks bool // deliver webhooks to private/loopback addresses (local grids)
+	// Retention is how long a video's content (frames, encodings) is kept
+	// after it completed; its record stays. Every SweepInterval each
+	// replica removes expired blobs, SweepBatch at a time.
+	Retention     time.Duration
+	SweepInterval time.Duration
+	SweepBatch    int
 	// Pins are the models the grid serves over time; a create names one of
 	// the pins active at the current block (the newest by default).
 	Pins fractal.Pins
@@ -59,6 +65,9 @@ func DefaultConfig() Config {
 		DefaultActiveJobs: 16,
 		AuthFailuresPerIP: 30,
 		WebhookAttempts:   5,
+		Retention:         7 * 24 * time.Hour,
+		SweepInterval:     10 * time.Minute,
+		SweepBatch:        100,
 		Pins:              fractal.PinsOf(refengine.New().Profile()),
 	}
 }
@@ -80,6 +89,10 @@ func (c Config) Validate() error {
 		return fractal.Errorf("timeouts", "attempt timeout, queue time, store outage and probe interval must be positive")
 	case c.DefaultRate <= 0 || c.DefaultBurst < 1 || c.DefaultActiveJobs < 1:
 		return fractal.Errorf("rate", "rate, burst and active jobs must be positive")
+	case c.Retention < time.Second:
+		return fractal.Errorf("retention", "must be at least 1s, got %v", c.Retention)
+	case c.SweepInterval <= 0 || c.SweepBatch < 1:
+		return fractal.Errorf("sweep", "interval and batch must be positive, got %v and %d", c.SweepInterval, c.SweepBatch)
 	}
 	return c.Pins.Validate()
 }

@@ -69,6 +69,10 @@ func (g *Gateway) handleContent(w http.ResponseWriter, r *http.Request, key Key)
 		apierr.Write(w, fmt.Errorf("video %s is %s; content is available once it is completed: %w", j.ID, j.Status, fractal.ErrConflict))
 		return
 	}
+	if err := g.expired(j, "it was removed"); err != nil {
+		apierr.Write(w, err)
+		return
+	}
 	ctx := r.Context()
 	if image != "" {
 		g.serveImage(w, r, j, image)
@@ -108,7 +112,7 @@ func (g *Gateway) frames(ctx context.Context, j *fractal.Job) (*fractal.Frames, 
 	rc, err := g.Blobs.Get(ctx, framesKey(j.ID, j.ResultAttempt))
 	if err != nil {
 		if errors.Is(err, fractal.ErrNotFound) {
-			err = fmt.Errorf("the frames of video %s are past their retention: %w", j.ID, fractal.ErrNotFound)
+			err = fmt.Errorf("the frames of video %s are no longer stored (past the store's retention): %w", j.ID, apierr.ErrGone)
 		}
 		return nil, err
 	}
@@ -167,6 +171,9 @@ func frameImage(f *fractal.Frames, first, n int) image.Image {
 
 func (g *Gateway) serveBlob(w http.ResponseWriter, r *http.Request, key string, format video.Format, id string) {
 	rc, err := g.Blobs.Get(r.Context(), key)
+	if errors.Is(err, fractal.ErrNotFound) {
+		err = fmt.Errorf("the %s of video %s is no longer stored (past the store's retention): %w", format, id, apierr.ErrGone)
+	}
 	if err != nil {
 		apierr.Write(w, err)
 		return

@@ -40,7 +40,7 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request, key Key) 
 		flusher.Flush()
 		return true
 	}
-	last := videoOf(j)
+	last := g.videoOf(j)
 	if !send(last) || j.Status.Terminal() {
 		return
 	}
@@ -73,7 +73,7 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request, key Key) 
 			continue
 		}
 		j = next
-		if v := videoOf(j); v.Status != last.Status || v.Progress != last.Progress {
+		if v := g.videoOf(j); v.Status != last.Status || v.Progress != last.Progress {
 			last = v
 			if !send(v) || j.Status.Terminal() {
 				return

@@ -56,6 +56,7 @@ type Gateway struct {
 	metrics  *metrics
 
 	standings fractal.StandingSource // Standings, or the one over KV
+	retention time.Duration          // Config.Retention, or the blob store's TTL when shorter
 
 	encOnce sync.Once
 	enc     *video.Encoder
@@ -112,6 +113,7 @@ func (g *Gateway) Open(ctx context.Context) error {
 	g.client = &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Base: g.Transport, Signer: g.Hotkey, Now: g.Now}}, Now: g.Now}
 	g.rate, g.authFail, g.active = newLimiter(100_000), newLimiter(100_000), newActive()
 	g.metrics = newMetrics(g.Registry)
+	g.openRetention(ctx)
 	bg, cancel := context.WithCancel(context.Background())
 	g.bg, g.cancel = bg, cancel
 	g.syncGrid(ctx)
@@ -119,7 +121,8 @@ func (g *Gateway) Open(ctx context.Context) error {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); g.dispatchLoop(bg) }()
 	}
-	g.wg.Add(4)
+	g.wg.Add(5)
+	go func() { defer g.wg.Done(); g.sweepLoop(bg) }()
 	go func() { defer g.wg.Done(); g.feedLoop(bg) }()
 	go func() { defer g.wg.Done(); g.gridLoop(bg) }()
 	go func() { defer g.wg.Done(); g.activeLoop(bg) }()

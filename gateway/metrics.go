@@ -16,6 +16,7 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 	store    *prometheus.CounterVec
 	latency  prometheus.Histogram
+	swept    prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -32,8 +33,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "Store calls on the dispatch path that found the store unavailable, by operation; waited out, never charged to a miner."}, []string{"op"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fractal_gateway_job_seconds", Help: "Time from acceptance to completion.",
 			Buckets: prometheus.ExponentialBuckets(0.1, 2, 12)}),
+		swept: prometheus.NewCounter(prometheus.CounterOpts{Name: "fractal_gateway_swept_blobs_total",
+			Help: "Blobs of expired, deleted or forgotten videos removed by the sweep."}),
 	}
-	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.store, m.latency)
+	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.store, m.latency, m.swept)
 	return m
 }
 

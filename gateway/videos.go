@@ -60,8 +60,9 @@ type TimingsMs struct {
 	Total         int64 `json:"total_ms"`
 }
 
-// videoOf renders a job for the API.
-func videoOf(j *fractal.Job) Video {
+// videoOf renders a job for the API. A completed video's content expires
+// the gateway's retention after it completed.
+func (g *Gateway) videoOf(j *fractal.Job) Video {
 	v := Video{
 		ID: j.ID, Object: "video", Status: string(j.Status), Progress: j.Progress, Model: modelOfSpec(j.Spec),
 		Seconds: formatSeconds(j.Spec.Frames, j.Spec.FPS), Size: fmt.Sprintf("%dx%d", j.Spec.Width, j.Spec.Height),
@@ -79,6 +80,14 @@ func videoOf(j *fractal.Job) Video {
 	if !j.Finished.IsZero() {
 		at := j.Finished.Unix()
 		v.CompletedAt = &at
+	}
+	if at, ok := g.expiresAt(j); ok {
+		unix := at.Unix()
+		v.ExpiresAt = &unix
+	}
+	if j.RemixedFrom != "" {
+		from := j.RemixedFrom
+		v.RemixedFromVideoID = &from
 	}
 	if j.Commitment != nil {
 		v.Digest = j.Commitment.FramesDigest.String()

@@ -48,7 +48,7 @@ func (g *Gateway) notify(j *fractal.Job) {
 	body, _ := json.Marshal(struct {
 		Type string `json:"type"`
 		Data Video  `json:"data"`
-	}{"video." + string(j.Status), videoOf(j)})
+	}{"video." + string(j.Status), g.videoOf(j)})
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()

@@ -44,6 +44,7 @@ func addGatewayFlags(fs *flag.FlagSet, cfg *gateway.Config) {
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "miners tried per job before it fails")
 	fs.Float64Var(&cfg.DefaultRate, "key-rate", cfg.DefaultRate, "default requests per second of a new API key")
 	fs.IntVar(&cfg.DefaultActiveJobs, "key-jobs", cfg.DefaultActiveJobs, "default unfinished jobs of a new API key")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long a video's content is kept after it completed (its record stays; the store's own blob TTL caps it)")
 	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", cfg.AllowPrivateHooks, "deliver webhooks to private or loopback addresses (local grids)")
 }
 
