@@ -28,6 +28,9 @@ type Config struct {
 	// watch incentive move within a minute.
 	Tempo            uint16
 	WeightsRateLimit uint64
+	// NoCommitReveal turns the subnet's commit-reveal off (it is on, as on
+	// a new Bittensor subnet).
+	NoCommitReveal bool
 	// Round is the validator's time between challenge rounds; Shapes are
 	// its challenges, small so that users' jobs keep the CPU.
 	Round  time.Duration
@@ -39,6 +42,15 @@ type Config struct {
 	ServeKey bool
 	// Upgrade, when set, rehearses a move to another model version.
 	Upgrade *Upgrade
+	// Engine, when set, is http://HOST:PORT of an engine-protocol server
+	// (a GPU engine such as engines/diffusers) that every miner and the
+	// validator use instead of the reference engine; the grid pins its
+	// profile. Such a server runs one generation at a time, so the miners
+	// share its one slot and take turns (SharedEngine): with one GPU, one
+	// miner is what a grid needs, and more miners only queue behind each
+	// other. EngineWait bounds the wait for it to load its weights.
+	Engine     string
+	EngineWait time.Duration
 }
 
 // DefaultConfig returns the settings of 'fractal up'.
@@ -56,6 +68,7 @@ func DefaultConfig() Config {
 		Shapes:           []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8}, {Width: 96, Height: 64, Frames: 6, FPS: 8, Steps: 6}},
 		MinerConcurrency: 1,
 		ServeKey:         true,
+		EngineWait:       10 * time.Minute,
 	}
 }
 
@@ -87,11 +100,33 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
+	if c.Engine != "" {
+		if err := c.validateEngine(); err != nil {
+			return err
+		}
+	}
 	if c.Chain != "dev" {
 		u, err := url.Parse(c.Chain)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fractal.Errorf("chain", "must be dev or http://HOST:PORT of a devchain, got %q", c.Chain)
 		}
+	}
+	return nil
+}
+
+// validateEngine checks the settings of a grid on an engine server: the
+// rehearsal and the uneven speeds are the reference engine's.
+func (c Config) validateEngine() error {
+	u, err := url.Parse(c.Engine)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fractal.Errorf("engine", "must be http://HOST:PORT of an engine-protocol server, got %q", c.Engine)
+	case c.EngineWait <= 0:
+		return fractal.Errorf("engine-wait", "must be positive, got %s", c.EngineWait)
+	case c.Upgrade != nil:
+		return fractal.Errorf("engine", "an upgrade rehearsal runs on the reference engine only")
+	case c.Uneven:
+		return fractal.Errorf("uneven", "slows the reference engine only; an engine server runs at its own speed")
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ type Grid struct {
 	apiKey       string
 	ln           net.Listener
 	upgrade      *upgrade
+	engine       *SharedEngine  // nil: the reference engine
 	closers      []func() error // run in reverse order by Close
 }
 
@@ -66,6 +67,9 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 		return err
 	}
 	g.closers = append(g.closers, unlock)
+	if err := g.openEngine(ctx); err != nil {
+		return err
+	}
 	if g.store, err = g.openStore(ctx); err != nil {
 		return err
 	}
@@ -124,6 +128,9 @@ func (g *Grid) startMiner(ctx context.Context, i int) error {
 	m.Config.Concurrency = g.Config.MinerConcurrency
 	m.Config.DrainTimeout = 5 * time.Second
 	m.Engine = &PacedEngine{Engine: refengine.New(), Factor: speedFactor(i, g.Config.Uneven)}
+	if g.engine != nil {
+		m.Engine = g.engine
+	}
 	m.Hotkey, m.Chain = g.minerKeys[i], g.chain
 	m.Logger = g.logger.With(slog.String(logKeyPart, MinerHotkey(i)))
 	if err := m.Open(ctx); err != nil {
@@ -150,7 +157,10 @@ func (g *Grid) startValidator(ctx context.Context) error {
 	v.Config.Parallel = 2
 	v.Config.ChallengeTimeout = 10 * time.Second
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), g.validatorKey, g.chain, kv, g.store.Audit()
-	v.Engines, v.Config.Pins = g.extraEngines(), g.pins()
+	v.Engines, v.Config.Pins = g.extraEngines(), g.gridPins()
+	if g.engine != nil {
+		v.Engine, v.Config.ChallengeTimeout = g.engine, g.challengeTimeout()
+	}
 	v.Words = refengine.Words()
 	v.Logger = g.logger.With(slog.String(logKeyPart, "validator"))
 	g.registry = prometheus.NewRegistry()
@@ -179,7 +189,7 @@ func (g *Grid) startGateway(ctx context.Context) error {
 	gw.Config.NetUID = g.Config.NetUID
 	gw.Config.AllowPrivateAxons = true
 	gw.Config.AllowPrivateHooks = true
-	if pins := g.pins(); pins != nil {
+	if pins := g.gridPins(); pins != nil {
 		gw.Config.Pins = pins
 	}
 	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = g.store.Jobs(), g.store.Queue(), g.store.Blobs(), kv

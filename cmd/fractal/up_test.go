@@ -199,3 +199,40 @@ func TestUpEndToEnd(t *testing.T) {
 	}
 	p2.stop(t)
 }
+
+// With --engine the grid runs one miner unless --miners asks for more: an
+// engine server runs one generation at a time.
+func TestUpEngineFlag(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		miners     int
+		engine     string
+		wantErrSub string
+	}{
+		{"default", nil, 4, "", ""},
+		{"engine", []string{"--engine", "http://127.0.0.1:7070"}, 1, "http://127.0.0.1:7070", ""},
+		{"engine and miners", []string{"--engine", "http://127.0.0.1:7070", "--miners", "3"}, 3, "http://127.0.0.1:7070", ""},
+		{"not a URL", []string{"--engine", "127.0.0.1:7070"}, 0, "", "engine"},
+		{"uneven", []string{"--engine", "http://127.0.0.1:7070", "--uneven"}, 0, "", "uneven"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewUpCommand()
+			var stderr bytes.Buffer
+			err := c.ParseFlags(tt.args, &stderr)
+			if tt.wantErrSub != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErrSub) {
+					t.Fatalf("got %v, want an error naming %s", err, tt.wantErrSub)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Grid.Config; got.Miners != tt.miners || got.Engine != tt.engine {
+				t.Errorf("got %d miners on engine %q, want %d on %q", got.Miners, got.Engine, tt.miners, tt.engine)
+			}
+		})
+	}
+}
