@@ -79,3 +79,33 @@ def test_serve_refuses_a_mismatching_directory(tmp_path: Path) -> None:
     )
     with pytest.raises(ManifestError, match="model_index.json"):
         build_engine(args)
+
+
+def test_serve_command_exits_naming_the_mismatching_file(tmp_path: Path) -> None:
+    """`fractal-diffusers serve` on a directory that does not match its manifest stops with
+    exit status 2 and one line naming the file, instead of serving 503s."""
+    import subprocess
+    import sys
+
+    m = weights(tmp_path)
+    (tmp_path / "fractal-manifest.json").write_text(m.to_json())
+    (tmp_path / "transformer" / "model.safetensors").write_bytes(b"other weights")
+    cmd = [sys.executable, "-m", "fractal_diffusers", "serve", "--profile", "wan2.1-t2v-1.3b"]
+    cmd += ["--model-dir", str(tmp_path), "--allow-unpinned", "--addr", "127.0.0.1:0", "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "listening on http://127.0.0.1:" in proc.stdout
+    want = f"transformer/model.safetensors: sha256 {hashlib.sha256(b'other weights').hexdigest()}"
+    assert want in proc.stderr, proc.stderr
+
+
+def test_serve_command_refuses_an_unpinned_manifest(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    weights(tmp_path)
+    cmd = [sys.executable, "-m", "fractal_diffusers", "serve", "--profile", "wan2.1-t2v-1.3b"]
+    cmd += ["--model-dir", str(tmp_path), "--addr", "127.0.0.1:0", "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "not pinned yet; pass --allow-unpinned" in proc.stderr, proc.stderr

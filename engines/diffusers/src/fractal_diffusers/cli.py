@@ -9,7 +9,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import determinism
 
@@ -82,7 +84,10 @@ def profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, build: Callable[[argparse.Namespace], Any] | None = None) -> int:
+    """Serves the engine that build (default build_engine) makes from args. The server answers
+    503 unavailable while it loads; weights that do not match their manifest stop the process
+    with exit status 2 and the offending file named."""
     determinism.enforce()
     import torch
 
@@ -95,28 +100,43 @@ def serve(args: argparse.Namespace) -> int:
     server = make_server(app, host or "127.0.0.1", int(port))
     bound = server.server_address
     print(f"fractal-diffusers listening on http://{bound[0]}:{bound[1]}", flush=True)
-    loader = threading.Thread(target=_load, args=(app, args), name="load", daemon=True)
-    loader.start()
+    status = [0]
 
     def stop(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    def refuse(err: Exception) -> None:
+        print(f"fractal-diffusers serve: {err}", file=sys.stderr, flush=True)
+        status[0] = 2
+        stop()
+
+    loader = threading.Thread(
+        target=_load, args=(app, args, build or build_engine, refuse), name="load", daemon=True
+    )
+    loader.start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.serve_forever(poll_interval=0.2)
     server.server_close()
     sys.stdout.flush()
-    os._exit(0)  # the loader may still run; torch's threads need no orderly teardown
+    os._exit(status[0])  # the loader may still run; torch's threads need no orderly teardown
 
 
-def _load(app: object, args: argparse.Namespace) -> None:
-    """Loads and warms the engine; the server answers 503 unavailable until it is done."""
+def _load(
+    app: object,
+    args: argparse.Namespace,
+    build: Callable[[argparse.Namespace], Any],
+    refuse: Callable[[Exception], None],
+) -> None:
+    """Loads and warms the engine; the server answers 503 unavailable until it is done.
+    Weights that do not match the manifest, or settings that cannot work, are refused."""
+    from .errors import ManifestError
     from .server import App
 
     assert isinstance(app, App)
     try:
         started = time.monotonic()
-        engine = build_engine(args)
+        engine = build(args)
         warm_up(engine)
         app.engine = engine
         log.info(
@@ -125,6 +145,9 @@ def _load(app: object, args: argparse.Namespace) -> None:
             engine.digest,
             time.monotonic() - started,
         )
+    except (ManifestError, ValueError) as e:
+        app.load_error = f"{type(e).__name__}: {e}"
+        refuse(e)
     except Exception as e:  # noqa: BLE001 — reported on every call as 503 unavailable
         log.exception("engine failed to load")
         app.load_error = f"{type(e).__name__}: {e}"

@@ -46,20 +46,22 @@ def _seeded(seed: int, build: Any) -> torch.nn.Module:
     return module.eval().requires_grad_(False)
 
 
-def build_tiny(profile: ProfileDef) -> Components:
-    """Tiny random-weight components of the profile's family; no file or network access."""
+def build_tiny(profile: ProfileDef, seed: int = TINY_SEED) -> Components:
+    """Tiny random-weight components of the profile's family; no file or network access.
+    The profile's weights are those of TINY_SEED; another seed gives the same architecture
+    with other weights."""
     from transformers import ByT5Tokenizer
 
     tokenizer = ByT5Tokenizer()
     if profile.family == "wan":
-        mods = _tiny_wan(len(tokenizer))
+        mods = _tiny_wan(len(tokenizer), seed)
     else:
-        mods = _tiny_ltx(len(tokenizer))
+        mods = _tiny_ltx(len(tokenizer), seed)
     weights = {name: state_dict_sha256(m) for name, m in mods.items()}
     return Components(mods["transformer"], mods["vae"], mods["text_encoder"], tokenizer, weights)
 
 
-def _tiny_wan(vocab: int) -> dict[str, torch.nn.Module]:
+def _tiny_wan(vocab: int, seed: int) -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKLWan, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
@@ -74,9 +76,9 @@ def _tiny_wan(vocab: int) -> dict[str, torch.nn.Module]:
         dropout_rate=0.0,
     )
     return {
-        "text_encoder": _seeded(TINY_SEED, lambda: UMT5EncoderModel(text_cfg)),
+        "text_encoder": _seeded(seed, lambda: UMT5EncoderModel(text_cfg)),
         "transformer": _seeded(
-            TINY_SEED + 1,
+            seed + 1,
             lambda: WanTransformer3DModel(
                 patch_size=(1, 2, 2),
                 num_attention_heads=2,
@@ -93,7 +95,7 @@ def _tiny_wan(vocab: int) -> dict[str, torch.nn.Module]:
             ),
         ),
         "vae": _seeded(
-            TINY_SEED + 2,
+            seed + 2,
             lambda: AutoencoderKLWan(
                 base_dim=3,
                 z_dim=16,
@@ -105,7 +107,7 @@ def _tiny_wan(vocab: int) -> dict[str, torch.nn.Module]:
     }
 
 
-def _tiny_ltx(vocab: int) -> dict[str, torch.nn.Module]:
+def _tiny_ltx(vocab: int, seed: int) -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKLLTXVideo, LTXVideoTransformer3DModel
     from transformers import T5Config, T5EncoderModel
 
@@ -120,9 +122,9 @@ def _tiny_ltx(vocab: int) -> dict[str, torch.nn.Module]:
         dropout_rate=0.0,
     )
     return {
-        "text_encoder": _seeded(TINY_SEED, lambda: T5EncoderModel(text_cfg)),
+        "text_encoder": _seeded(seed, lambda: T5EncoderModel(text_cfg)),
         "transformer": _seeded(
-            TINY_SEED + 1,
+            seed + 1,
             lambda: LTXVideoTransformer3DModel(
                 in_channels=8,
                 out_channels=8,
@@ -136,7 +138,7 @@ def _tiny_ltx(vocab: int) -> dict[str, torch.nn.Module]:
             ),
         ),
         "vae": _seeded(
-            TINY_SEED + 2,
+            seed + 2,
             lambda: AutoencoderKLLTXVideo(
                 in_channels=3,
                 out_channels=3,
