@@ -77,6 +77,11 @@ func (v *Validator) Round(ctx context.Context) int {
 		}
 	}
 	v.burst(ctx, jobs)
+	// A round's verdicts reach gateway replicas at once, not at the next
+	// tick of the publisher (a validator driven by Round alone has none).
+	if err := v.PublishStandings(ctx); err != nil && ctx.Err() == nil {
+		v.logger.Warn("publishing standings failed", slog.Any(logKeyError, err))
+	}
 	return len(jobs)
 }
 
