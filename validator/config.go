@@ -27,7 +27,12 @@ type Config struct {
 	Policy            verify.Policy
 	Score             ScoreConfig
 	OrganicSample     float64 // share of organic jobs handed over that are verified
-	WeightsVersionKey uint64
+	WeightsVersionKey uint64  // 0: the subnet's WeightsVersionKey
+	// CommitReveal is how weights go to a subnet with commit-reveal on:
+	// fractal.WeightsPathTimelock (a drand-timelocked commit the chain
+	// reveals) or fractal.WeightsPathHash (commit, then reveal in the reveal
+	// epoch). A subnet with it off takes set_weights.
+	CommitReveal      string
 	AllowPrivateAxons bool // challenge miners on loopback/private addresses (local grids)
 	// Pins are the models the subnet serves over time (blocks); empty pins
 	// the validator's engines for good. Each pinned profile needs an engine.
@@ -49,6 +54,7 @@ func DefaultConfig() Config {
 		Policy:           verify.DefaultPolicy(),
 		Score:            DefaultScoreConfig(),
 		OrganicSample:    0.1,
+		CommitReveal:     fractal.WeightsPathTimelock,
 	}
 }
 
@@ -69,6 +75,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("challenge-timeout", "must be positive, got %s", c.ChallengeTimeout)
 	case c.CorpusSize < 1:
 		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
+	case c.CommitReveal != "" && c.CommitReveal != fractal.WeightsPathTimelock && c.CommitReveal != fractal.WeightsPathHash:
+		return fractal.Errorf("commit-reveal", "must be %s or %s, got %q", fractal.WeightsPathTimelock, fractal.WeightsPathHash, c.CommitReveal)
 	case c.OrganicSample < 0 || c.OrganicSample > 1:
 		return fractal.Errorf("organic-sample", "must be in [0, 1], got %g", c.OrganicSample)
 	case c.Score.Alpha <= 0 || c.Score.Alpha > 1 || c.Score.TierWindow < 1:

@@ -55,6 +55,7 @@ type Validator struct {
 	cursor      int
 	weightsAt   uint64 // block of the last successful set_weights
 	weightsSets int
+	commits     commitState // commit-reveal: the pending hash commit, metrics
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -19,9 +19,12 @@ var errNoWeights = errors.New("no miner has earned weight yet")
 func (v *Validator) followBlocks(ctx context.Context) {
 	chainwatch.Follow(ctx, v.Chain, v.logger, "chain unreachable; challenges continue", func(b uint64) {
 		v.metrics.chainBlock.Set(float64(b))
+		if err := v.revealDue(ctx, b); err != nil && ctx.Err() == nil {
+			v.logger.Warn("weights reveal failed; retrying next block", slog.Any(logKeyError, err))
+		}
 		if v.weightsDue(b) {
-			if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) {
-				v.logger.Warn("set_weights failed; retrying next block", slog.Any(logKeyError, err))
+			if err := v.SetWeights(ctx, b); err != nil && ctx.Err() == nil && !errors.Is(err, errNoWeights) && !errors.Is(err, errCommitPending) {
+				v.logger.Warn("weights not submitted; retrying next block", slog.Any(logKeyError, err))
 			}
 		}
 	})
@@ -34,11 +37,20 @@ func (v *Validator) weightsDue(block uint64) bool {
 	if v.graph != nil && v.graph.Tempo > 0 {
 		tempo = uint64(v.graph.Tempo)
 	}
+	cs := v.commitState()
+	cs.mu.Lock()
+	if cs.policy != nil {
+		tempo = max(tempo, cs.policy.RateLimit)
+	}
+	cs.mu.Unlock()
 	return v.weightsSets == 0 || block >= v.weightsAt+tempo // block 0 is a real block
 }
 
-// SetWeights submits the current normalised scores at block.
+// SetWeights submits the current normalised scores at block the way the
+// subnet wants them: set_weights, or a timelocked or hash commit when it
+// has commit-reveal on (Config.CommitReveal picks which).
 func (v *Validator) SetWeights(ctx context.Context, block uint64) error {
+	decided := v.now()
 	v.mu.Lock()
 	w := v.weightsLocked()
 	v.mu.Unlock()
@@ -58,19 +70,20 @@ func (v *Validator) SetWeights(ctx context.Context, block uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := v.Chain.SetWeights(ctx, v.Hotkey, v.Config.NetUID, u16uids, u16w, v.Config.WeightsVersionKey); err != nil {
-		return fmt.Errorf("set_weights at block %d: %w", block, err)
+	path, err := v.submit(ctx, block, u16uids, u16w, decided)
+	if err != nil {
+		return fmt.Errorf("weights (%s) at block %d: %w", path, block, err)
 	}
 	v.mu.Lock()
 	v.weightsAt = block
 	v.weightsSets++
 	v.mu.Unlock()
 	v.metrics.weightsSet.Inc()
-	v.logger.Info("weights set", slog.Uint64("block", block), slog.Int("miners", len(u16uids)))
 	return nil
 }
 
-// WeightsSet returns how many times weights were set and the last block.
+// WeightsSet returns how many times weights were set or committed and the
+// last block.
 func (v *Validator) WeightsSet() (int, uint64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
