@@ -88,7 +88,17 @@ func TestOpenAICreateRefused(t *testing.T) {
 			return strings.Repeat("preamble\r\n", 2<<10) + body, ctype // over the body limit
 		}, 413, "", ""},
 		{"oversized field", form("prompt", strings.Repeat("a", 5<<10)), 400, "prompt", "at most"},
-		{"no boundary", func(*testing.T) (string, string) { return "--x\r\n", "multipart/form-data" }, 400, "body", ""},
+		{"no boundary", func(*testing.T) (string, string) { return "--x\r\n", "multipart/form-data" }, 400, "body", "boundary"},
+		{"10k parts", form(strings.Split(strings.TrimSuffix(strings.Repeat("seed,1,", 10_000), ","), ",")...), 400, "seed", "more than once"}, // refused at its second part
+		{"input reference over the body limit", func(t *testing.T) (string, string) {
+			return multipartBody(t, [][2]string{{"prompt", "x"}}, map[string]string{"input_reference": strings.Repeat("\x89PNG", 1<<20)})
+		}, 400, "input_reference", "unsupported"},
+		{"large file for a text field", func(t *testing.T) (string, string) {
+			return multipartBody(t, nil, map[string]string{"prompt": strings.Repeat("a", 1<<20)})
+		}, 400, "prompt", "text field"},
+		{"part headers over the body limit", func(t *testing.T) (string, string) {
+			return "--b\r\nContent-Disposition: form-data; name=\"prompt\"\r\nX-Pad: " + strings.Repeat("a", 32<<10) + "\r\n\r\nx\r\n--b--\r\n", "multipart/form-data; boundary=b"
+		}, 413, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body, ctype := tc.body(t)
