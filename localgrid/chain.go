@@ -83,6 +83,11 @@ func (g *Grid) openChain(ctx context.Context) error {
 func (g *Grid) subnetParams(base devchain.SubnetParams) devchain.SubnetParams {
 	base.Tempo = g.Config.Tempo
 	base.WeightsRateLimit = g.Config.WeightsRateLimit
+	base.CommitReveal = !g.Config.NoCommitReveal
+	base.RevealPeriodEpochs = max(base.RevealPeriodEpochs, 1)
+	if base.CommitRevealVersion == 0 {
+		base.CommitRevealVersion = devchain.DefaultSubnetParams().CommitRevealVersion
+	}
 	return base
 }
 

@@ -50,12 +50,17 @@ func (c *DevchainCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Func("tempo", fmt.Sprintf("blocks between consensus epochs of new subnets (default %d)", p.Tempo), uintFlag(16, func(v uint64) { p.Tempo = uint16(v) }))
 	fs.Uint64Var(&p.WeightsRateLimit, "weights-rate-limit", p.WeightsRateLimit, "blocks between two set_weights of one validator")
 	fs.Uint64Var(&p.ImmunityPeriod, "immunity-period", p.ImmunityPeriod, "blocks after registration during which a neuron is not pruned")
+	noCommitReveal := fs.Bool("no-commit-reveal", !p.CommitReveal, "new subnets take set_weights; by default they have commit-reveal on, as on Bittensor")
+	fs.Uint64Var(&p.RevealPeriodEpochs, "reveal-period", p.RevealPeriodEpochs, "epochs between a weights commit and its reveal on new subnets")
 	fs.Func("max-validators", fmt.Sprintf("validator permits per subnet: the top-k stake (default %d)", p.MaxValidators), uintFlag(16, func(v uint64) { p.MaxValidators = uint16(v) }))
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fractal devchain [--addr HOST:PORT] [--data DIR] [--block-time D]\n\n"+
 			"Runs a development chain (subnets, registration, stake, permits, axons, weights, Yuma-style\n"+
 			"incentive) and serves it over HTTP so miners and validators can use --chain http://HOST:PORT.\n"+
-			"Subnet 1 exists from the start; the sudo key (//Alice) stakes with 'fractal chain stake'.\n\n")
+			"Subnet 1 exists from the start; the sudo key (//Alice) stakes with 'fractal chain stake'.\n"+
+			"Subnets start with commit-reveal on: validators commit weights timelocked to the devchain's\n"+
+			"stand-in beacon (which it reveals itself), or hashed and revealed later; --no-commit-reveal\n"+
+			"turns it off.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -64,6 +69,7 @@ func (c *DevchainCommand) ParseFlags(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("devchain: unexpected arguments %q", fs.Args())
 	}
+	p.CommitReveal = !*noCommitReveal
 	if c.Config.BlockTime == 0 {
 		return usageErrorf("devchain: --block-time must be at least %v", devchain.MinBlockTime)
 	}
