@@ -20,6 +20,7 @@ const chainUsage = `Usage: fractal chain <command> [flags]
 Commands:
   metagraph     print a subnet's neurons (--json for JSON)
   block         print the current block number
+  weights       print a subnet's weights policy, pending commits and weights
   register      burned-register a wallet's hotkey on a subnet
   stake         add stake to a hotkey (devchain only)
   subnet        create, list or configure subnets (devchain only)
@@ -40,6 +41,8 @@ func runChain(ctx context.Context, rio IO, args []string) error {
 		return runChainMetagraph(ctx, rio, rest, logger)
 	case "block":
 		return runChainBlock(ctx, rio, rest, logger)
+	case "weights":
+		return runChainWeights(ctx, rio, rest, logger)
 	case "register":
 		return runChainRegister(ctx, rio, rest, logger)
 	case "stake":

@@ -224,6 +224,9 @@ func runSubnetSet(ctx context.Context, rio IO, args []string, logger *slog.Logge
 	param("max-validators", "validator permits (top-k stake)", 16, func(p *devchain.SubnetParams, v uint64) { p.MaxValidators = uint16(v) })
 	param("max-uids", "neurons the subnet holds (at most 256)", 16, func(p *devchain.SubnetParams, v uint64) { p.MaxUIDs = uint16(v) })
 	param("weights-version-key", "lowest version key set_weights accepts", 63, func(p *devchain.SubnetParams, v uint64) { p.WeightsVersionKey = v })
+	param("commit-reveal", "1 turns commit-reveal on, 0 off", 1, func(p *devchain.SubnetParams, v uint64) { p.CommitReveal = v == 1 })
+	param("reveal-period", "epochs between a weights commit and its reveal", 7, func(p *devchain.SubnetParams, v uint64) { p.RevealPeriodEpochs = v })
+	param("stake-threshold", "stake in rao a validator needs to set weights", 63, func(p *devchain.SubnetParams, v uint64) { p.StakeThreshold = v })
 	sudo := sudoFlag(f)
 	chain, err := f.parse(ctx, args, rio, logger)
 	if err != nil {

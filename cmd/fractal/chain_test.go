@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/wallet"
 )
 
@@ -165,5 +166,57 @@ func TestDevchainRestart(t *testing.T) {
 	}
 	if code, _, errOut := chainCLI(t, "chain", "stake", "--chain", url, "--hotkey", alice, "--amount", "1"); code != 1 || !strings.Contains(errOut, "not registered") {
 		t.Errorf("stake to an unregistered hotkey: status %d, %q; want 1 and 'not registered'", code, errOut)
+	}
+}
+
+func TestChainWeightsCLI(t *testing.T) {
+	url := startDevchain(t, t.TempDir())
+	root := t.TempDir()
+	w, err := wallet.CreateDev(root, "val", "hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := w.Hotkey("hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(want string, args ...string) string {
+		t.Helper()
+		code, out, errOut := chainCLI(t, args...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("fractal %s: got status %d, output %q (stderr %q), want 0 and %q", strings.Join(args, " "), code, out, errOut, want)
+		}
+		return out
+	}
+	run("as uid 0", "chain", "register", "--chain", url, "--netuid", "1", "--name", "val", "--hotkey", "hot", "--wallet-path", root)
+	run("validator permit yes", "chain", "stake", "--chain", url, "--netuid", "1", "--hotkey", key.SS58(), "--amount", "100")
+	run("commit_reveal=true", "chain", "subnet", "set", "--chain", url, "--netuid", "1", "--tempo", "1000", "--weights-rate-limit", "0")
+	cl := devchain.NewClient(url)
+	defer cl.Close()
+	salt := []uint16{1, 2, 3}
+	if err := cl.CommitWeights(t.Context(), key, 1, fractal.CommitHash(key.PublicKey(), 1, []uint16{0}, []uint16{65535}, salt, 0)); err != nil {
+		t.Fatal(err)
+	}
+	out := run("1 pending commits", "chain", "weights", "--chain", url, "--netuid", "1")
+	if !strings.Contains(out, key.SS58()) || !strings.Contains(out, "hash") || !strings.Contains(out, "commit-reveal on") {
+		t.Errorf("weights with a pending hash commit: %q", out)
+	}
+	// One tempo from anywhere in the commit's epoch lands in the next one,
+	// its reveal epoch; blocks on the timer take 100 s to end it.
+	run("", "chain", "advance", "--chain", url, "--blocks", "1000")
+	if err := cl.RevealWeights(t.Context(), key, 1, []uint16{0}, []uint16{65535}, salt, 0); err != nil {
+		t.Fatal(err)
+	}
+	out = run("1 validators with weights", "chain", "weights", "--chain", url, "--netuid", "1")
+	if !strings.Contains(out, "0=1.000") || !strings.Contains(out, "0 pending commits") {
+		t.Errorf("weights after the reveal: %q", out)
+	}
+	code, js, _ := chainCLI(t, "chain", "weights", "--chain", url, "--netuid", "1", "--json")
+	var view struct {
+		Policy  fractal.WeightsPolicy `json:"policy"`
+		Weights fractal.SubnetWeights `json:"weights"`
+	}
+	if err := json.Unmarshal([]byte(js), &view); err != nil || code != 0 || !view.Policy.CommitReveal || len(view.Weights.Rows) != 1 {
+		t.Errorf("weights --json: status %d, %v, %+v", code, err, view)
 	}
 }
