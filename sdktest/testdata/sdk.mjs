@@ -16,10 +16,12 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// waitDone retrieves a video until it is neither queued nor in progress.
+// waitDone retrieves a video until it is neither queued nor in progress,
+// for two minutes at most.
 async function waitDone(id) {
+  const deadline = Date.now() + 120_000;
   let video = await client.videos.retrieve(id);
-  for (let i = 0; i < 1200 && (video.status === 'queued' || video.status === 'in_progress'); i++) {
+  while ((video.status === 'queued' || video.status === 'in_progress') && Date.now() < deadline) {
     await sleep(50);
     video = await client.videos.retrieve(id);
   }

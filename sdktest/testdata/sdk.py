@@ -24,11 +24,11 @@ client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
 
 
 def wait_done(video_id):
-    """Retrieves a video until it is neither queued nor in progress."""
+    """Retrieves a video until it is neither queued nor in progress, for two
+    minutes at most."""
+    deadline = time.monotonic() + 120
     video = client.videos.retrieve(video_id)
-    for _ in range(1200):
-        if video.status not in ("queued", "in_progress"):
-            break
+    while video.status in ("queued", "in_progress") and time.monotonic() < deadline:
         time.sleep(0.05)
         video = client.videos.retrieve(video_id)
     return video
