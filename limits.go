@@ -226,8 +226,12 @@ func (c CostModel) Validate() error {
 	return nil
 }
 
-// Of returns the cost of a spec.
+// Of returns the cost of a spec. Every product is rounded on its own (an
+// explicit conversion forbids fused multiply-add), so a cost is the same on
+// every architecture: gateways and validators on different machines book the
+// same units.
 func (c CostModel) Of(s Spec) float64 {
 	m := float64(s.Frames) * float64(s.Width) * float64(s.Height) / (1 << 20)
-	return c.Fixed + float64(s.Steps)*(c.PerStep*m+c.Attention*m*m) + c.Decode*m
+	perStep := float64(c.PerStep*m) + float64(float64(c.Attention*m)*m)
+	return c.Fixed + float64(float64(s.Steps)*perStep) + float64(c.Decode*m)
 }
