@@ -162,7 +162,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.nc != nil {
 		if s.nc.IsConnected() {
-			if derr := s.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			// A server that went away between the check and the drain leaves
+			// a reconnecting connection: nothing to drain, as when closed.
+			if derr := s.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) && !errors.Is(derr, nats.ErrConnectionReconnecting) {
 				err = fmt.Errorf("drain nats connection: %w", derr)
 			}
 			for i := 0; i < 100 && !s.nc.IsClosed(); i++ {
