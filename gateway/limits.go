@@ -35,8 +35,12 @@ func (l *limiter) take(name string, rate float64, burst int, now time.Time) time
 		b = &bucket{tokens: float64(burst), at: now}
 		l.buckets[name] = b
 	}
-	b.tokens = math.Min(float64(burst), b.tokens+now.Sub(b.at).Seconds()*rate)
-	b.at = now
+	// Callers read the clock before they wait for the lock, so now may be
+	// before the last take: that refills nothing, and must drain nothing.
+	if now.After(b.at) {
+		b.tokens = math.Min(float64(burst), b.tokens+now.Sub(b.at).Seconds()*rate)
+		b.at = now
+	}
 	if b.tokens >= 1 {
 		b.tokens--
 		return 0

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,14 +23,16 @@ const (
 // createFields names the fields of a create, in either encoding.
 const createFields = "prompt, model, seconds, size, input_reference, seed, frames, fps, steps, webhook_url"
 
-// decodeMultipart reads a multipart/form-data create, streaming its parts.
-func decodeMultipart(r *http.Request, limit int64) (CreateRequest, error) {
+// decodeMultipart reads a multipart/form-data create from body, streaming
+// its parts. The request's Body stays the server's own: replaced by the
+// bounded reader, the server would close a connection whose client is still
+// uploading without first letting it read the refusal (a reset, not a 4xx).
+func decodeMultipart(body io.Reader, boundary string, limit int64) (CreateRequest, error) {
 	var req CreateRequest
-	r.Body = http.MaxBytesReader(nil, r.Body, limit)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return req, fractal.Errorf("body", "is not valid multipart/form-data: %v", err)
+	if boundary == "" {
+		return req, fractal.Errorf("body", "is not valid multipart/form-data: the Content-Type names no boundary")
 	}
+	mr := multipart.NewReader(http.MaxBytesReader(nil, io.NopCloser(body), limit), boundary)
 	seen := map[string]bool{}
 	for n := 0; ; n++ {
 		part, err := mr.NextPart()

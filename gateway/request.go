@@ -67,8 +67,8 @@ func (s *Seconds) parse(str string) error {
 // decodeCreate reads and checks a create request body: multipart/form-data
 // when the request says so, else JSON.
 func decodeCreate(r *http.Request, limit int64) (CreateRequest, error) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return decodeMultipart(r, limit)
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return decodeMultipart(r.Body, params["boundary"], limit)
 	}
 	var req CreateRequest
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
