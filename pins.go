@@ -1,6 +1,7 @@
 package fractal
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,7 +63,7 @@ func (ps Pins) Active(block uint64) []Profile {
 			act = append(act, p)
 		}
 	}
-	slices.SortStableFunc(act, func(a, b Pin) int { return -cmpUint(a.From, b.From) })
+	slices.SortStableFunc(act, func(a, b Pin) int { return cmp.Compare(b.From, a.From) })
 	out := make([]Profile, len(act))
 	for i, p := range act {
 		out[i] = p.Profile
@@ -116,14 +117,4 @@ func (ps Pins) Lookup(ref string) (Profile, bool) {
 		}
 	}
 	return Profile{}, false
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
