@@ -219,8 +219,8 @@ type OfflineDetection struct {
 }
 
 // DetectOffline runs trials challenges of each verification cheat through
-// the checks, without HTTP: a fresh prompt and seed per trial (a corpus
-// prompt with a made-up word, which the replay cheat has in its cache).
+// the checks, without HTTP: a fresh seed per trial on a corpus prompt, which
+// the replay cheat has in its cache.
 func DetectOffline(ctx context.Context, cfg Config, trials int) (map[string]OfflineDetection, error) {
 	key, err := sr25519.FromURI("//Alice//adversary-offline")
 	if err != nil {
@@ -260,7 +260,7 @@ func DetectOffline(ctx context.Context, cfg Config, trials int) (map[string]Offl
 				}
 			}
 			spec := shape
-			spec.Prompt, spec.Seed = prompt+" zavoku", r.Uint64()
+			spec.Prompt, spec.Seed = prompt, r.Uint64()
 			res, _, err := strat.Produce(ctx, base, spec)
 			if err != nil {
 				return nil, err
