@@ -382,7 +382,7 @@ func TestOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("openapi: %d %v", resp.StatusCode, err)
 	}
-	for _, p := range []string{"/v1/videos", "/v1/videos/{id}", "/v1/videos/{id}/content", "/v1/videos/{id}/events", "/v1/videos/{id}/cancel", "/v1/grid", "/v1/models", "/v1/models/{id}"} {
+	for _, p := range []string{"/v1/videos", "/v1/videos/{id}", "/v1/videos/{id}/content", "/v1/videos/{id}/events", "/v1/videos/{id}/cancel", "/v1/videos/{id}/remix", "/v1/grid", "/v1/models", "/v1/models/{id}"} {
 		if _, ok := doc.Paths[p]; !ok {
 			t.Errorf("openapi lacks %s", p)
 		}
