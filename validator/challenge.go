@@ -60,15 +60,23 @@ type Challenge struct {
 }
 
 // challenger makes challenges: prompts from the corpus, seeds from
-// crypto/rand, shapes from the configured set.
+// crypto/rand, shapes from users' recent mix and the configured set.
 type challenger struct {
 	corpus *Corpus
 	shapes []Shape
+	mix    *mix // users' recent shapes
 	rand   *mrand.Rand
 }
 
-// shape draws a challenge shape that profile p serves.
+// shape draws a challenge shape that profile p serves: mostly one of
+// users' recent jobs, otherwise (and until enough were seen) one of the
+// configured shapes.
 func (c *challenger) shape(p fractal.Profile) Shape {
+	if c.mix != nil && c.rand.IntN(10) != 0 {
+		if s, ok := c.mix.draw(c.rand, p); ok {
+			return s
+		}
+	}
 	shapes := shapesFor(p, c.shapes)
 	return shapes[c.rand.IntN(len(shapes))]
 }

@@ -12,6 +12,9 @@ import (
 // sampled and, if so, the verification record. It must be called soon after
 // the job finished, while the miner still retains its states.
 func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) (Record, bool) {
+	if v.challenger != nil {
+		v.challenger.mix.add(req.Spec)
+	}
 	v.randMu.Lock()
 	sampled := v.rand.Float64() < v.Config.OrganicSample
 	v.randMu.Unlock()

@@ -90,7 +90,7 @@ func (v *Validator) Open(ctx context.Context) error {
 		return err
 	}
 	seed := cryptoSeed()
-	v.challenger = &challenger{corpus: corpus, shapes: v.Config.Shapes, rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	v.challenger = &challenger{corpus: corpus, shapes: v.Config.Shapes, mix: newMix(), rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	v.rand = rand.New(rand.NewPCG(cryptoSeed(), cryptoSeed()))
 	v.client = &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Base: v.Transport, Signer: v.Hotkey, Now: v.Now}}, Now: v.Now}
 	v.stats = map[string]*Stats{}
