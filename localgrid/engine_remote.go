@@ -13,11 +13,13 @@ import (
 
 // SharedEngine is one engine slot shared by several callers: the grid's
 // miners and its validator all call one engine-protocol server, which runs
-// one generation at a time and refuses a second with 503 overloaded. Each
-// call waits here for the slot instead, in turn, so a job waits in its
-// miner's queue and then here rather than failing; a call whose context ends
-// while it waits returns the context's error. A refusal for load from the
-// server itself (another client shares it) is retried until ctx ends.
+// one generation at a time and refuses a second with 503 overloaded (so do a
+// validator's parallel checks, and 'fractal validator' wraps its engine
+// servers in one too). Each call waits here for the slot instead, in turn,
+// so a job waits in its miner's queue and then here rather than failing; a
+// call whose context ends while it waits returns the context's error. A
+// refusal for load from the server itself (another client shares it) is
+// retried until ctx ends.
 type SharedEngine struct {
 	Engine fractal.Engine
 	slot   chan struct{}

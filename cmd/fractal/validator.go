@@ -14,7 +14,9 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/remote"
 	"github.com/fractal-grid/fractal/validator"
 )
 
@@ -133,6 +135,13 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		return err
 	}
 	v := c.Validator
+	for i, e := range engines {
+		if _, ok := e.(*remote.Engine); ok {
+			// An engine server runs one call at a time (one GPU): the
+			// validator's parallel checks take turns instead of being refused.
+			engines[i] = localgrid.NewSharedEngine(e)
+		}
+	}
 	v.Engine, v.Engines = engines[0], engines[1:]
 	v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = hot, c.chain, kv, c.store.Audit(), refengine.Words()
 	// The validator's metrics are served with the gateway's at --api-addr/metrics.
