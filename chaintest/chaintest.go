@@ -61,6 +61,17 @@ type Harness struct {
 	// PublishPulse, if set, makes the chain hold the beacon signature of
 	// round (a chain whose beacon signs its own rounds leaves it nil).
 	PublishPulse func(ctx context.Context, tb testing.TB, round uint64)
+	// TimelockRound, if set, is the round timelocked commits are sealed for
+	// instead of the policy's (a test chain that holds only pulses it was
+	// given, such as drand's round 1000).
+	TimelockRound uint64
+	// NoTimelock marks a runtime without timelocked commits: the suite
+	// checks that a timelocked commit fails with fractal.ErrUnavailable.
+	NoTimelock bool
+	// AcceptsPastRounds marks a runtime that takes a timelocked commit for
+	// a round below the beacon's last (spec 293's commit_crv3_weights checks
+	// no round); the suite checks that it does instead of the refusal.
+	AcceptsPastRounds bool
 }
 
 func (h *Harness) defaults(t *testing.T) {

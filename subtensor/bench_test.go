@@ -80,7 +80,7 @@ func BenchmarkNeurons256ToDomain(b *testing.B) {
 // runtime: the subnet is written with dev_setStorage (registering 256
 // hotkeys one block each would take minutes).
 func BenchmarkChopsticksMetagraph256(b *testing.B) {
-	d := getDevnet(b)
+	d := getDevnet(b, runtime218Spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const netuid = 200

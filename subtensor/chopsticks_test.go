@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,14 +23,47 @@ import (
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
-// The chopsticks node runs the real Bittensor runtime (spec 218) from the
-// shared chain spec. One node serves every test of the package: it starts on
-// first use and stops in TestMain.
+// chainRuntime is one real Bittensor runtime the tests run on, from a
+// shared chain spec.
+type chainRuntime struct {
+	Name string // its spec_version, which names the subtests
+	Spec string // the chain spec under ../shared/chain
+	// Aura marks a runtime with Aura slots that imports host functions
+	// chopsticks lacks: it starts with --allow-unresolved-imports through
+	// testdata/chopsticks-aura.cjs, which reads the slot duration the same
+	// way.
+	Aura bool
+}
+
+// The runtimes every chain test runs on: spec 218 (early 2025, metadata
+// V14, runtime-API results wrapped in Vec<u8>) and spec 293 (metadata
+// V14/V15, commit-reveal v3, Aura with 1 s slots).
 var (
-	nodeOnce sync.Once
-	node     *chopsticks
-	nodeErr  error
+	runtime218Spec = chainRuntime{Name: "218", Spec: "raonet.json"}
+	runtime293Spec = chainRuntime{Name: "293", Spec: "aura-dev-293.json", Aura: true}
+	chainRuntimes  = []chainRuntime{runtime218Spec, runtime293Spec}
 )
+
+// nodeState is one runtime's chopsticks node and prepared devnet. One node
+// per runtime serves every test of the package: it starts on first use and
+// stops in TestMain.
+type nodeState struct {
+	once    sync.Once
+	node    *chopsticks
+	err     error
+	devOnce sync.Once
+	dev     *devnet
+	devErr  error
+}
+
+var nodes = map[string]*nodeState{runtime218Spec.Name: {}, runtime293Spec.Name: {}}
+
+// forEachRuntime runs f as a subtest per runtime, each with its devnet.
+func forEachRuntime(t *testing.T, f func(t *testing.T, d *devnet)) {
+	for _, r := range chainRuntimes {
+		t.Run("spec"+r.Name, func(t *testing.T) { f(t, getDevnet(t, r)) })
+	}
+}
 
 const chopsticksStartup = 3 * time.Minute
 
@@ -39,8 +73,10 @@ var listeningRE = regexp.MustCompile(`RPC listening on .*(ws://127\.0\.0\.1:\d+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if node != nil {
-		node.stop()
+	for _, n := range nodes {
+		if n.node != nil {
+			n.node.stop()
+		}
 	}
 	os.Exit(code)
 }
@@ -87,12 +123,23 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func launchChopsticks(bin, spec string) (*chopsticks, error) {
+func launchChopsticks(bin, spec string, aura bool) (*chopsticks, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--genesis", spec, "--host", "127.0.0.1", "--port", strconv.Itoa(port))
+	args := []string{"--genesis", spec, "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
+	cmd := exec.Command(bin, args...)
+	if aura {
+		wrapper, err := filepath.Abs(filepath.Join("testdata", "chopsticks-aura.cjs"))
+		if err != nil {
+			return nil, err
+		}
+		// bin is node_modules/.bin/chopsticks; the wrapper loads chopsticks
+		// from that node_modules.
+		cmd = exec.Command("node", append([]string{wrapper, "--allow-unresolved-imports"}, args...)...)
+		cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Dir(filepath.Dir(bin)))
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -132,32 +179,28 @@ func launchChopsticks(bin, spec string) (*chopsticks, error) {
 	}
 }
 
-// startChopsticks returns the package's chopsticks node, starting it on
+// startChopsticks returns runtime r's chopsticks node, starting it on
 // first use. A missing chopsticks or chain spec fails the test.
-func startChopsticks(tb testing.TB) *chopsticks {
+func startChopsticks(tb testing.TB, r chainRuntime) *chopsticks {
 	tb.Helper()
 	bin := testenv.Chopsticks(tb)
-	spec := testenv.Shared(tb, "chain", "raonet.json")
-	nodeOnce.Do(func() { node, nodeErr = launchChopsticks(bin, spec) })
-	if nodeErr != nil {
-		tb.Fatal(nodeErr)
+	spec := testenv.Shared(tb, "chain", r.Spec)
+	st := nodes[r.Name]
+	st.once.Do(func() { st.node, st.err = launchChopsticks(bin, spec, r.Aura) })
+	if st.err != nil {
+		tb.Fatal(st.err)
 	}
-	return node
+	return st.node
 }
 
 // devnet is the chopsticks node prepared for tests: dev accounts funded,
 // //Alice is sudo, the network rate limit is off.
 type devnet struct {
-	node   *chopsticks
-	client *Client
-	alice  *sr25519.Keypair
+	runtime chainRuntime
+	node    *chopsticks
+	client  *Client
+	alice   *sr25519.Keypair
 }
-
-var (
-	devnetOnce sync.Once
-	theDevnet  *devnet
-	devnetErr  error
-)
 
 func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
 	tb.Helper()
@@ -185,22 +228,23 @@ func testConfig(url string) Config {
 	return cfg
 }
 
-func getDevnet(tb testing.TB) *devnet {
+func getDevnet(tb testing.TB, r chainRuntime) *devnet {
 	tb.Helper()
-	n := startChopsticks(tb)
-	devnetOnce.Do(func() { theDevnet, devnetErr = setupDevnet(n, mustKey(tb, "//Alice")) })
-	if devnetErr != nil {
-		tb.Fatalf("%v\nchopsticks output:\n%s", devnetErr, n.output())
+	n := startChopsticks(tb, r)
+	st := nodes[r.Name]
+	st.devOnce.Do(func() { st.dev, st.devErr = setupDevnet(r, n, mustKey(tb, "//Alice")) })
+	if st.devErr != nil {
+		tb.Fatalf("%v\nchopsticks output:\n%s", st.devErr, n.output())
 	}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("last chopsticks output:\n%s", n.output())
 		}
 	})
-	return theDevnet
+	return st.dev
 }
 
-func setupDevnet(n *chopsticks, alice *sr25519.Keypair) (*devnet, error) {
+func setupDevnet(r chainRuntime, n *chopsticks, alice *sr25519.Keypair) (*devnet, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -208,7 +252,7 @@ func setupDevnet(n *chopsticks, alice *sr25519.Keypair) (*devnet, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &devnet{node: n, client: c, alice: alice}
+	d := &devnet{runtime: r, node: n, client: c, alice: alice}
 	var accounts [][]any
 	for _, uri := range devKeys {
 		k, err := sr25519.FromURI(uri)
@@ -288,9 +332,16 @@ func (d *devnet) newBlocks(ctx context.Context, n int) error {
 // registerNetwork creates a subnet owned by //Alice with owner as its first
 // hotkey and returns its netuid, read from the NetworkAdded event.
 func (d *devnet) registerNetwork(ctx context.Context, owner fractal.Signer) (uint16, error) {
-	inc, err := d.client.Submit(ctx, d.alice, palletSubtensor, "register_network", map[string]any{
-		"hotkey": owner.PublicKey(), "mechid": uint16(1),
-	})
+	// Spec 218 takes (hotkey, mechid), spec 293 (hotkey) alone.
+	args := map[string]any{"hotkey": owner.PublicKey()}
+	rt, err := d.client.cachedRuntime(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, fields, err := rt.call(palletSubtensor, "register_network"); err == nil && len(fields) > 1 {
+		args["mechid"] = uint16(1)
+	}
+	inc, err := d.client.Submit(ctx, d.alice, palletSubtensor, "register_network", args)
 	if err != nil {
 		return 0, fmt.Errorf("register_network: %w", err)
 	}

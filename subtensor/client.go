@@ -30,6 +30,9 @@ type Config struct {
 	BackoffMax       time.Duration // longest wait before reconnecting
 	PollInterval     time.Duration // how often new blocks are looked for
 	InclusionTimeout time.Duration // how long a submitted extrinsic may take to land
+	// Now is the clock that picks a timelocked commit's drand round; nil is
+	// time.Now.
+	Now func() time.Time
 }
 
 // DefaultConfig returns settings for a public node with 12 s blocks.

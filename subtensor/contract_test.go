@@ -2,6 +2,7 @@ package subtensor
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
 
 	"github.com/fractal-grid/fractal"
@@ -14,7 +15,10 @@ import (
 // reports stake from the legacy Stake map that add_stake no longer writes,
 // and gives permits by its own mock epoch.
 func TestContract(t *testing.T) {
-	d := getDevnet(t)
+	forEachRuntime(t, testContract)
+}
+
+func testContract(t *testing.T, d *devnet) {
 	alice := mustKey(t, "//Alice")
 	var hot []fractal.Signer
 	for _, uri := range []string{"//Alice//hot0", "//Alice//hot1", "//Alice//hot2", "//Alice//hot3"} {
@@ -26,19 +30,7 @@ func TestContract(t *testing.T) {
 		Coldkey: alice,
 		Hotkeys: hot,
 		NewSubnet: func(ctx context.Context, tb testing.TB, _ fractal.Chain) uint16 {
-			netuid, err := d.registerNetwork(ctx, owner)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			// Lift the registration limits, which would otherwise refuse the
-			// suite's fourth registration in one interval before the runtime
-			// can say that the hotkey is already registered.
-			for _, item := range []string{"TargetRegistrationsPerInterval", "MaxRegistrationsPerBlock"} {
-				if err := d.setRaw(ctx, item, [][]byte{appendU16(nil, netuid)}, appendU16(nil, 100)); err != nil {
-					tb.Fatal(err)
-				}
-			}
-			return netuid
+			return d.newSubnet(ctx, tb, owner)
 		},
 		SetStake: func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string, rao uint64) {
 			if err := d.setStakeAndPermit(ctx, netuid, hotkey, rao); err != nil {
@@ -58,8 +50,27 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// setStakeAndPermit writes the legacy Stake(hotkey, owner) = rao and sets
-// the hotkey's bit in ValidatorPermit(netuid).
+// newSubnet registers a subnet owned by owner and lifts its registration
+// limits, which would otherwise refuse a suite's fourth registration in one
+// interval before the runtime can say that the hotkey is already
+// registered.
+func (d *devnet) newSubnet(ctx context.Context, tb testing.TB, owner fractal.Signer) uint16 {
+	tb.Helper()
+	netuid, err := d.registerNetwork(ctx, owner)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, item := range []string{"TargetRegistrationsPerInterval", "MaxRegistrationsPerBlock"} {
+		if err := d.setRaw(ctx, item, [][]byte{appendU16(nil, netuid)}, appendU16(nil, 100)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return netuid
+}
+
+// setStakeAndPermit writes the hotkey's stake — the legacy Stake(hotkey,
+// owner) = rao on spec 218, alpha on the subnet on spec 293 — and sets the
+// hotkey's bit in ValidatorPermit(netuid).
 func (d *devnet) setStakeAndPermit(ctx context.Context, netuid uint16, hotkey string, rao uint64) error {
 	pub, err := sr25519.ParseSS58(hotkey)
 	if err != nil {
@@ -87,8 +98,21 @@ func (d *devnet) setStakeAndPermit(ctx context.Context, netuid uint16, hotkey st
 	for i := range size {
 		permits = appendBool(permits, i == int(uid))
 	}
-	if err := d.setRaw(ctx, "Stake", [][]byte{pub[:], owner}, appendU64(nil, rao)); err != nil {
-		return err
+	if _, err := rt.storageEntry(palletSubtensor, "Stake"); err == nil {
+		if err := d.setRaw(ctx, "Stake", [][]byte{pub[:], owner}, appendU64(nil, rao)); err != nil {
+			return err
+		}
+	} else {
+		// Dynamic TAO (spec 293): stake is alpha per (hotkey, coldkey,
+		// subnet), a U64F64 share, with its total per hotkey and subnet.
+		var share [16]byte
+		binary.LittleEndian.PutUint64(share[8:], rao)
+		if err := d.setRaw(ctx, "Alpha", [][]byte{pub[:], owner, appendU16(nil, netuid)}, share[:]); err != nil {
+			return err
+		}
+		if err := d.setRaw(ctx, "TotalHotkeyAlpha", [][]byte{pub[:], appendU16(nil, netuid)}, appendU64(nil, rao)); err != nil {
+			return err
+		}
 	}
 	return d.setRaw(ctx, "ValidatorPermit", [][]byte{appendU16(nil, netuid)}, permits)
 }

@@ -3,6 +3,8 @@ package subtensor
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/fractal-grid/fractal"
@@ -41,11 +43,34 @@ func (e *DispatchError) Error() string {
 // from the error's name.
 func (e *DispatchError) Unwrap() []error { return []error{ErrDispatch, kindOf(e.Name)} }
 
+// ChainErrorName is the runtime's name of the error, for
+// fractal.ChainErrorName.
+func (e *DispatchError) ChainErrorName() string { return e.Name }
+
 // RejectedError is an extrinsic the node's pool refused.
 type RejectedError struct {
 	Reason string
 	Kind   error // a fractal sentinel
+	// Name is the runtime's name of a custom validity error (newer runtimes
+	// check some calls, serve_axon among them, before the pool takes them).
+	Name string
 }
+
+// ChainErrorName is the runtime's name of the refusal, if it named one.
+func (e *RejectedError) ChainErrorName() string { return e.Name }
+
+// customErrors are subtensor's CustomTransactionError codes, the
+// "custom" of an InvalidTransaction the pool answers.
+var customErrors = map[int]string{
+	0: "ColdkeyInSwapSchedule", 1: "StakeAmountTooLow", 2: "BalanceTooLow", 3: "SubnetDoesntExist",
+	4: "HotkeyAccountDoesntExist", 5: "NotEnoughStakeToWithdraw", 6: "RateLimitExceeded", 7: "InsufficientLiquidity",
+	8: "SlippageTooHigh", 9: "TransferDisallowed", 10: "HotKeyNotRegisteredInNetwork", 11: "InvalidIpAddress",
+	12: "ServingRateLimitExceeded", 13: "InvalidPort", 14: "TransactionPriorityTooLow", 255: "BadRequest",
+}
+
+// customRE finds the code of a custom validity error in a pool's answer:
+// {"invalid":{"custom":11}} from chopsticks, "Custom error: 11" from a node.
+var customRE = regexp.MustCompile(`(?i)custom(?:"?\s*:\s*|\s+error:\s*)(\d+)`)
 
 func (e *RejectedError) Error() string { return "node rejected the extrinsic: " + e.Reason }
 
@@ -72,7 +97,7 @@ func kindOf(name string) error {
 	case has("NotRegistered", "NoValidatorPermit", "NonAssociated", "NotEnough", "Insufficient", "NotSubnetOwner",
 		"NotOwner", "BadOrigin", "NotSenateMember", "ShouldBeHotKey", "FundsUnavailable", "NoPermission"):
 		return fractal.ErrForbidden
-	case has("DoesNotExist", "NotExist", "NotFound"):
+	case has("DoesNotExist", "NotExist", "NotFound", "DoesntExist"):
 		return fractal.ErrNotFound
 	case has("TooFast", "RateLimit", "TooMany", "TooEarly"):
 		return fractal.ErrOverloaded
@@ -97,6 +122,12 @@ func rejected(err *RPCError) error {
 		kind = fractal.ErrOverloaded
 	case strings.Contains(lower, "already imported"):
 		kind = fractal.ErrConflict
+	}
+	if m := customRE.FindStringSubmatch(reason); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		if name, ok := customErrors[code]; ok {
+			return &RejectedError{Reason: reason + " (" + name + ")", Kind: kindOf(name), Name: name}
+		}
 	}
 	return &RejectedError{Reason: reason, Kind: kind}
 }

@@ -110,7 +110,9 @@ func TestErrorKinds(t *testing.T) {
 	}{
 		{"Invalid Transaction", "Inability to pay some fees (e.g. account balance too low)", fractal.ErrForbidden},
 		{"Invalid Transaction", "Transaction has a bad signature", fractal.ErrUnauthorized},
-		{"Invalid Transaction", map[string]any{"invalid": map[string]any{"custom": 5}}, fractal.ErrInvalid},
+		{"Invalid Transaction", map[string]any{"invalid": map[string]any{"custom": 11}}, fractal.ErrInvalid},
+		{"Invalid Transaction", map[string]any{"invalid": map[string]any{"custom": 5}}, fractal.ErrForbidden},
+		{"Invalid Transaction", "Custom error: 10", fractal.ErrForbidden},
 		{"Priority is too low", nil, fractal.ErrOverloaded},
 	}
 	for _, r := range rej {
@@ -118,6 +120,10 @@ func TestErrorKinds(t *testing.T) {
 		if !errors.Is(err, r.want) || !errors.Is(err, ErrRejected) {
 			t.Errorf("%s %v: got %v, want it to wrap %v and ErrRejected", r.msg, r.data, err, r.want)
 		}
+	}
+	err := rejected(&RPCError{Method: "author_submitExtrinsic", Code: 1010, Message: "Invalid Transaction", Data: map[string]any{"invalid": map[string]any{"custom": 11}}})
+	if got := fractal.ChainErrorName(err); got != "InvalidIpAddress" {
+		t.Errorf("custom 11: got name %q, want InvalidIpAddress", got)
 	}
 }
 
@@ -232,7 +238,10 @@ func (p *proxy) setDown(down bool) {
 // ErrUnavailable while it is away, a block watcher keeps running, and both
 // recover once the node is back.
 func TestChopsticksReconnect(t *testing.T) {
-	d := getDevnet(t)
+	forEachRuntime(t, testReconnect)
+}
+
+func testReconnect(t *testing.T, d *devnet) {
 	p := startProxy(t, strings.TrimPrefix(d.node.url, "ws://"))
 	cfg := testConfig(p.url())
 	cfg.Retries = 1

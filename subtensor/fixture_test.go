@@ -157,3 +157,38 @@ func TestStorageKeys(t *testing.T) {
 		})
 	}
 }
+
+// runtimeFacts is what a runtime's own records say it is.
+type runtimeFacts struct {
+	spec       uint32
+	extensions []string
+	genesis    [32]byte // zero: not recorded (chopsticks makes one up)
+}
+
+// wantRuntime reads runtime r's recorded facts: the recorded spec-218
+// runtime, or ../shared/chain/metadata-summary-293.json.
+func wantRuntime(tb testing.TB, r chainRuntime) runtimeFacts {
+	tb.Helper()
+	if r.Name == runtime218Spec.Name {
+		rt := runtime218(tb)
+		return runtimeFacts{spec: rt.SpecVersion, extensions: rt.SignedExtensions(), genesis: rt.Genesis}
+	}
+	var sum struct {
+		SpecVersion      uint32 `json:"specVersion"`
+		SignedExtensions []struct {
+			ID string `json:"id"`
+		} `json:"signedExtensions"`
+	}
+	b, err := os.ReadFile(testenv.Shared(tb, "chain", "metadata-summary-"+r.Name+".json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		tb.Fatal(err)
+	}
+	f := runtimeFacts{spec: sum.SpecVersion}
+	for _, e := range sum.SignedExtensions {
+		f.extensions = append(f.extensions, e.ID)
+	}
+	return f
+}
