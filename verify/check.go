@@ -58,10 +58,32 @@ func internal(err error) Verdict {
 // Check verifies claim at block: its receipt must name a profile pinned at
 // that block, and the engine of that profile recomputes what the policy
 // draws. The claim's frames were already checked against the receipt's
-// frames digest. open is called at most once.
+// frames digest. open is called at most once. A verdict of open_late keeps
+// in Opened and Decoded what was asked, for Recheck.
 func (c *Checker) Check(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener) Verdict {
+	steps := c.pickSteps(claim.Spec.Steps)
+	decode := c.Policy.DecodeProb > 0 && c.Rand.Float64() < c.Policy.DecodeProb
+	return c.run(ctx, block, claim, open, draw{steps: steps, decode: decode, regen: true})
+}
+
+// Recheck asks a miner again for the openings a check found late: the same
+// steps (and the final state when decode), checked the same way, with no
+// regeneration. Asking anything else would let a miner that refuses only
+// its faked steps off.
+func (c *Checker) Recheck(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener, steps []int, decode bool) Verdict {
+	return c.run(ctx, block, claim, open, draw{steps: slices.Clone(steps), decode: decode})
+}
+
+// draw is what one check asks of a claim.
+type draw struct {
+	steps  []int
+	decode bool
+	regen  bool // may draw a full regeneration (RegenProb)
+}
+
+func (c *Checker) run(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener, d draw) Verdict {
 	var v Verdict
-	if fv := c.check(ctx, block, claim, open, &v); fv.Reason != "" {
+	if fv := c.check(ctx, block, claim, open, d, &v); fv.Reason != "" {
 		fv.Profile, fv.Opened, fv.Decoded, fv.Regen, fv.Compute = v.Profile, v.Opened, v.Decoded, v.Regen, v.Compute
 		return fv
 	}
@@ -69,7 +91,7 @@ func (c *Checker) Check(ctx context.Context, block uint64, claim fractal.Claim, 
 	return v
 }
 
-func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener, v *Verdict) Verdict {
+func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener, d draw, v *Verdict) Verdict {
 	r, spec := claim.Receipt, claim.Spec
 	switch {
 	case r.Miner != claim.Miner:
@@ -94,8 +116,7 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 		return fail(ReasonFrames, "frames root %s, receipt commits to %s", root, r.Commitment.FramesRoot)
 	}
 	t := &trajectory{eng: eng, profile: p, spec: spec, rand: c.Rand, v: v}
-	steps := c.pickSteps(spec.Steps)
-	decode := c.Policy.DecodeProb > 0 && c.Rand.Float64() < c.Policy.DecodeProb
+	steps, decode := d.steps, d.decode
 	ask := steps
 	if decode && !slices.Contains(ask, spec.Steps) {
 		ask = append(slices.Clone(steps), spec.Steps)
@@ -103,6 +124,10 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 	if len(ask) > 0 {
 		resp, err := open.Open(ctx, ask)
 		if err != nil {
+			if reason := Classify(err); reason == ReasonOpenLate {
+				v.Opened, v.Decoded = steps, decode // what to ask again
+				return fail(reason, "%v", err)
+			}
 			return fail(Classify(err), "%v", err)
 		}
 		if fv := t.checkOpenings(ctx, r.Commitment.TrajectoryRoot, ask, steps, resp); fv.Reason != "" {
@@ -117,7 +142,7 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 			}
 		}
 	}
-	if c.Policy.RegenProb > 0 && c.Rand.Float64() < c.Policy.RegenProb {
+	if d.regen && c.Policy.RegenProb > 0 && c.Rand.Float64() < c.Policy.RegenProb {
 		v.Regen = true
 		return t.regenerate(ctx, r.Commitment, claim.Frames)
 	}

@@ -15,7 +15,8 @@ const (
 	ReasonProfile       = "profile"        // a model that is not pinned at the block, or not the one asked
 	ReasonFrames        = "frames"         // the frames do not match the commitment or the spec
 	ReasonOpen          = "open_failed"    // the miner would not open its commitment
-	ReasonOpenLate      = "open_late"      // the opening timed out or the miner was unreachable: a failure, not a cheat
+	ReasonOpenLate      = "open_late"      // the opening timed out or the miner was unreachable: a failure, not a cheat, asked again later
+	ReasonOpenRefused   = "open_refused"   // still late every time it was asked again within the retention window
 	ReasonProof         = "proof"          // an opened state is not in the trajectory, or not a state
 	ReasonInitialState  = "initial_state"  // state 0 is not the seeded noise
 	ReasonStep          = "step_mismatch"  // a recomputed step differs
@@ -55,7 +56,7 @@ func Classify(err error) string {
 // the claim, as opposed to a late opening, a failed job or our own error.
 func IsCheck(reason string) bool {
 	switch reason {
-	case ReasonReceipt, ReasonProfile, ReasonFrames, ReasonOpen, ReasonProof,
+	case ReasonReceipt, ReasonProfile, ReasonFrames, ReasonOpen, ReasonOpenRefused, ReasonProof,
 		ReasonInitialState, ReasonStep, ReasonDecode, ReasonRegenerate:
 		return true
 	}

@@ -35,7 +35,7 @@ func TestClassify(t *testing.T) {
 
 func TestIsCheck(t *testing.T) {
 	for reason, want := range map[string]bool{
-		verify.ReasonProof: true, verify.ReasonProfile: true, verify.ReasonStep: true, verify.ReasonFrames: true,
+		verify.ReasonProof: true, verify.ReasonOpenRefused: true, verify.ReasonProfile: true, verify.ReasonStep: true, verify.ReasonFrames: true,
 		verify.ReasonOK: false, verify.ReasonOpenLate: false, verify.ReasonVerifierError: false,
 		verify.ReasonTimeout: false, verify.ReasonStream: false, verify.ReasonUnavailable: false,
 	} {
