@@ -30,6 +30,9 @@ type Map struct {
 	self   *coordinate.Client
 	miners map[string]*miner
 	order  []*miner // sorted by id, so that every walk is deterministic
+
+	index [indexes]index // see index.go
+	walks uint64         // walks of the indexes so far, to mark the miners each met
 }
 
 // New returns an empty map.
@@ -45,7 +48,11 @@ func New(cfg Config) (*Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gridmap: vivaldi client: %w", err)
 	}
-	return &Map{cfg: cfg, vivaldi: viv, self: self, miners: map[string]*miner{}}, nil
+	m := &Map{cfg: cfg, vivaldi: viv, self: self, miners: map[string]*miner{}}
+	for i := range m.index {
+		m.index[i].which = i
+	}
+	return m, nil
 }
 
 // Add registers a miner, or updates its info if it is known. New miners are
@@ -60,8 +67,12 @@ func (m *Map) Add(id string, info Info) {
 func (m *Map) Remove(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.miners[id]; !ok {
+	x, ok := m.miners[id]
+	if !ok {
 		return
+	}
+	for i := range m.index {
+		m.index[i].remove(x)
 	}
 	delete(m.miners, id)
 	m.order = slices.DeleteFunc(m.order, func(x *miner) bool { return x.id == id })
@@ -73,9 +84,13 @@ func (m *Map) get(id string) *miner {
 		return x
 	}
 	x := &miner{id: id, success: 1}
+	for i := range x.pos {
+		x.pos[i].bucket = -1
+	}
 	m.miners[id] = x
 	i, _ := slices.BinarySearchFunc(m.order, id, func(a *miner, id string) int { return strings.Compare(a.id, id) })
 	m.order = slices.Insert(m.order, i, x)
+	m.reindex(x, m.cfg.Now())
 	return x
 }
 
@@ -99,6 +114,7 @@ func (m *Map) Dispatched(id string, cost float64) {
 	x.outWork += unitCost(cost)
 	x.changed(now, unitCost(cost))
 	x.breaker.dispatched(now)
+	m.reindex(x, now)
 }
 
 // Finished records how an attempt sent with Dispatched ended.
@@ -133,6 +149,7 @@ func (m *Map) Finished(id string, o Outcome) {
 	case Released:
 		x.breaker.released()
 	}
+	m.reindex(x, now)
 }
 
 func (m *Map) observeSuccess(x *miner, v float64, now time.Time) {
@@ -162,6 +179,7 @@ func (m *Map) Probed(id string, p Probe) {
 	}
 	x.rttAt = now
 	m.updateCoord(x, p)
+	m.reindex(x, now)
 }
 
 // applyProbe takes the miner's state from a probe sent at sent. The caller

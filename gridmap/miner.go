@@ -113,6 +113,10 @@ type miner struct {
 	breaker     breaker
 	fullUntil   time.Time // the miner turned a job away; don't send before this
 	profiles    []string  // what it serves, from its last probe
+
+	pos                 [indexes]slot // in the map's indexes
+	waitKey, serviceKey float64       // what its keys were computed from, in seconds
+	met                 uint64        // the last walk of the indexes that met it
 }
 
 // workChange is a change of our outstanding work at a miner, kept until a

@@ -91,6 +91,7 @@ func (m *Map) Merge(s Snapshot) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.cfg.Now()
 	for _, r := range s.Miners {
 		x := m.get(r.ID)
 		if x.info == (Info{}) {
@@ -132,5 +133,6 @@ func (m *Map) Merge(s Snapshot) {
 				x.breaker.state = Open
 			}
 		}
+		m.reindex(x, now)
 	}
 }

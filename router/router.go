@@ -50,6 +50,16 @@ type Policy interface {
 	Choose(rng *rand.Rand, req Request, cands []gridmap.View) int
 }
 
+// Shortlister is a policy that needs to see only the miners predicted to
+// finish a job soonest, and a few others drawn at random, rather than every
+// eligible miner: the router then finds them through the grid map's
+// indexes, at a cost that does not grow with the grid.
+type Shortlister interface {
+	// Shortlist returns how many of the best-placed miners and how many
+	// others drawn at random the policy needs; best ≤ 0 means all.
+	Shortlist() (best, random int)
+}
+
 // Router routes requests with one policy over one grid map. It is safe for
 // concurrent use.
 type Router struct {
@@ -81,7 +91,17 @@ func (r *Router) Policy() Policy { return r.policy }
 func (r *Router) Pick(req Request) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.cands = r.grid.Candidates(r.cands[:0], req.Profile, func(id string) bool { return slices.Contains(req.Exclude, id) })
+	skip := func(id string) bool { return slices.Contains(req.Exclude, id) }
+	best, random := 0, 0
+	if sl, ok := r.policy.(Shortlister); ok {
+		best, random = sl.Shortlist()
+	}
+	if best > 0 {
+		q := gridmap.Query{Profile: req.Profile, Cost: req.Cost, Skip: skip, Best: best, Random: random}
+		r.cands = r.grid.Shortlist(r.cands[:0], q, r.rng)
+	} else {
+		r.cands = r.grid.Candidates(r.cands[:0], req.Profile, skip)
+	}
 	if len(r.cands) == 0 {
 		return nil, ErrNoMiner
 	}
