@@ -61,7 +61,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, fmt.Errorf("job %s was already generated: %w", req.RequestID, fractal.ErrConflict))
 		return
 	}
-	ticket, pos, eta, err := m.sched.admit(eng.Profile().CostOf(req.Spec))
+	ticket, pos, eta, err := m.sched.admit(caller, eng.Profile().CostOf(req.Spec))
 	if err != nil {
 		m.metrics.job(outcomeRefused)
 		m.logger.Info("job refused", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
@@ -201,6 +201,7 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 
 func (m *Miner) handleHealth(w http.ResponseWriter, r *http.Request) {
 	depth, running, eta := m.sched.stats()
+	work, byCaller := m.sched.queued()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(minerapi.Health{
 		Profile:     m.engines()[0].Profile(),
@@ -212,5 +213,7 @@ func (m *Miner) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Concurrency: m.Config.Concurrency,
 		QueueLimit:  m.Config.QueueLimit,
 		ETAMillis:   eta.Milliseconds(),
+
+		QueuedWork: work, WorkByCaller: byCaller, MeasuredAt: m.now(),
 	})
 }

@@ -20,27 +20,35 @@ type scheduler struct {
 	waiting     []*ticket
 	// secsPerCost is an EWMA of generation seconds per unit of spec cost.
 	secsPerCost float64
+	// work is the spec cost of the admitted jobs (waiting and running) per
+	// caller, so that a gateway can tell its own queued work from others'.
+	work  map[string]float64
+	total float64
 }
 
 type ticket struct {
-	cost  float64
-	ready chan struct{} // closed when the ticket holds a slot
+	caller string
+	cost   float64
+	ready  chan struct{} // closed when the ticket holds a slot
+	left   bool          // its cost was taken off the tally
 }
 
 func newScheduler(concurrency, queueLimit int, secsPerCost float64) *scheduler {
-	return &scheduler{concurrency: concurrency, queueLimit: queueLimit, secsPerCost: secsPerCost}
+	return &scheduler{concurrency: concurrency, queueLimit: queueLimit, secsPerCost: secsPerCost, work: map[string]float64{}}
 }
 
-// admit takes a slot or a place in the queue for a job of the given cost.
-// It returns the queue position (0: runs now) and the estimated wait, or an
-// overload error carrying Retry-After when the queue is full.
-func (s *scheduler) admit(cost float64) (*ticket, int, time.Duration, error) {
+// admit takes a slot or a place in the queue for a caller's job of the
+// given cost. It returns the queue position (0: runs now) and the
+// estimated wait, or an overload error carrying Retry-After when the queue
+// is full.
+func (s *scheduler) admit(caller string, cost float64) (*ticket, int, time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := &ticket{cost: cost, ready: make(chan struct{})}
+	t := &ticket{caller: caller, cost: cost, ready: make(chan struct{})}
 	if s.running < s.concurrency && len(s.waiting) == 0 {
 		s.running++
 		close(t.ready)
+		s.tally(t)
 		return t, 0, 0, nil
 	}
 	if len(s.waiting) >= s.queueLimit {
@@ -50,6 +58,7 @@ func (s *scheduler) admit(cost float64) (*ticket, int, time.Duration, error) {
 		}
 	}
 	s.waiting = append(s.waiting, t)
+	s.tally(t)
 	pos := len(s.waiting)
 	return t, pos, s.waitLocked(pos - 1), nil
 }
@@ -67,10 +76,12 @@ func (s *scheduler) wait(ctx context.Context, t *ticket) error {
 	for i, w := range s.waiting {
 		if w == t {
 			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
+			s.untally(t)
 			return ctx.Err()
 		}
 	}
 	// Granted while we were cancelled: hand the slot on.
+	s.untally(t)
 	s.releaseLocked()
 	return ctx.Err()
 }
@@ -84,7 +95,39 @@ func (s *scheduler) done(t *ticket, elapsed time.Duration) {
 		sample := elapsed.Seconds() / t.cost
 		s.secsPerCost = 0.8*s.secsPerCost + 0.2*sample
 	}
+	s.untally(t)
+	for i, w := range s.waiting {
+		if w == t { // never granted (the caller went away first): no slot to release
+			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
+			return
+		}
+	}
 	s.releaseLocked()
+}
+
+// tally adds an admitted ticket's cost to its caller's work. The caller
+// holds mu.
+func (s *scheduler) tally(t *ticket) {
+	s.work[t.caller] += t.cost
+	s.total += t.cost
+}
+
+// untally takes a ticket's cost off its caller's work, once. The caller
+// holds mu.
+func (s *scheduler) untally(t *ticket) {
+	if t.left {
+		return
+	}
+	t.left = true
+	s.total -= t.cost
+	if w := s.work[t.caller] - t.cost; w > 1e-9 {
+		s.work[t.caller] = w
+	} else {
+		delete(s.work, t.caller)
+	}
+	if len(s.work) == 0 {
+		s.total = 0 // no rounding drift
+	}
 }
 
 func (s *scheduler) releaseLocked() {
@@ -116,4 +159,16 @@ func (s *scheduler) stats() (depth, running int, eta time.Duration) {
 	defer s.mu.Unlock()
 	own := time.Duration(s.secsPerCost * float64(time.Second))
 	return len(s.waiting), s.running, s.waitLocked(len(s.waiting)) + own
+}
+
+// queued reports the spec cost of the admitted jobs, waiting and running:
+// in total and per caller (a copy).
+func (s *scheduler) queued() (total float64, byCaller map[string]float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byCaller = make(map[string]float64, len(s.work))
+	for k, v := range s.work {
+		byCaller[k] = v
+	}
+	return max(s.total, 0), byCaller
 }

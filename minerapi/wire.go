@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"strings"
+	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
@@ -158,6 +159,13 @@ type Health struct {
 	Concurrency int               `json:"concurrency"`
 	QueueLimit  int               `json:"queue_limit"`
 	ETAMillis   int64             `json:"eta_ms"` // for a default spec submitted now
+	// QueuedWork is the spec cost of the jobs admitted and not finished
+	// (waiting and running), WorkByCaller its part per caller hotkey (SS58)
+	// and MeasuredAt when the miner read them, so that a gateway can tell
+	// its own work from everyone else's. Miners before them leave them out.
+	QueuedWork   float64            `json:"queued_work,omitempty"`
+	WorkByCaller map[string]float64 `json:"work_by_caller,omitempty"`
+	MeasuredAt   time.Time          `json:"measured_at,omitzero"`
 }
 
 // NewRequestID returns a random job id (26 characters of base32). Validators and
