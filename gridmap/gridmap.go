@@ -190,7 +190,17 @@ func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
 	if x.work <= 0 {
 		x.work = float64(x.queue)
 	}
-	x.probeAt, x.workAtProbe = sent, x.workAt(sent)
+	x.group = x.work
+	counted := sent // when the miner counted
+	if !p.Measured.IsZero() {
+		counted = p.Measured
+		if counted.Before(sent) || counted.After(now) { // clocks apart: the miner counted in between
+			counted = sent
+		}
+		x.group = min(max(p.Ours, 0), x.work)
+	}
+	x.probeAt, x.workAtProbe, x.counted = sent, x.workAt(counted), counted
+	x.remote.forget(counted)
 	if p.Profiles != nil {
 		x.profiles = slices.Clone(p.Profiles)
 	}
@@ -210,6 +220,25 @@ func unitCost(c float64) float64 {
 		return 1
 	}
 	return c
+}
+
+// Shared records another replica's dispatch of an attempt to a miner
+// (cost > 0) or its end (cost < 0) at the given time, as replicas share
+// them. The map counts it until a probe of the miner counted after it has
+// been applied; one from before that probe is already in it and is
+// ignored, as is one from this map's own origin.
+func (m *Map) Shared(origin, id string, cost float64, at time.Time) {
+	if origin == m.cfg.Origin || cost == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := m.get(id)
+	if !at.After(x.counted) {
+		return
+	}
+	x.remote.add(at, cost)
+	m.reindex(x, m.cfg.Now())
 }
 
 // ProbeFailed records a health probe that got no answer. A lost probe says

@@ -27,6 +27,12 @@ type Probe struct {
 	Work  float64       // their total spec cost; 0 means Queue jobs of cost 1
 	Slots int           // jobs the miner runs at once; 0 means 1
 	ETA   time.Duration // the miner's estimate for finishing a new default job now
+	// Ours is the part of Work the miner counts as this gateway's: the
+	// jobs of the hotkey its replicas sign with. Measured is when the miner
+	// counted, on the map's clock; zero means the miner does not count per
+	// caller, and Ours is ignored.
+	Ours     float64
+	Measured time.Time
 	// Sent is when the probe went out, on the map's clock. The miner's
 	// queue counts our attempts dispatched before then, not those sent
 	// since; an answer sent before the newest one applied is stale. Zero
@@ -96,9 +102,12 @@ type miner struct {
 
 	queue       int
 	work        float64 // spec cost of the jobs at the miner, from the probe
+	group       float64 // the part of it that is this gateway's, all replicas (work if not reported)
+	remote      workLog // the other replicas' dispatches and finishes since the probe
 	slots       int
 	eta         float64   // seconds
 	probeAt     time.Time // when the newest applied probe was sent
+	counted     time.Time // when the miner counted its answer
 	workAtProbe float64   // our outstanding work when that probe was sent
 	changes     []workChange
 	rejectedAt  time.Time // when the miner last turned a job away
@@ -119,11 +128,47 @@ type miner struct {
 	met                 uint64        // the last walk of the indexes that met it
 }
 
-// workChange is a change of our outstanding work at a miner, kept until a
+// workChange is a change of outstanding work at a miner, kept until a
 // probe sent after it has been applied.
 type workChange struct {
 	at    time.Time
 	delta float64
+}
+
+// workLog is a sum of changes of work that forgets those older than a
+// probe.
+type workLog struct {
+	changes []workChange
+	sum     float64
+}
+
+// add records a change at t.
+func (l *workLog) add(t time.Time, delta float64) {
+	if len(l.changes) == maxChanges {
+		for _, c := range l.changes[:maxChanges/2] {
+			l.sum -= c.delta
+		}
+		n := copy(l.changes, l.changes[maxChanges/2:])
+		clear(l.changes[n:])
+		l.changes = l.changes[:n]
+	}
+	l.changes = append(l.changes, workChange{t, delta})
+	l.sum += delta
+}
+
+// forget drops the changes at or before t.
+func (l *workLog) forget(t time.Time) {
+	keep := 0
+	l.sum = 0
+	for _, c := range l.changes {
+		if c.at.After(t) {
+			l.changes[keep] = c
+			l.sum += c.delta
+			keep++
+		}
+	}
+	clear(l.changes[keep:])
+	l.changes = l.changes[:keep]
 }
 
 // maxChanges bounds the changes kept per miner; beyond it the older half
@@ -157,10 +202,11 @@ func (m *miner) workAt(t time.Time) float64 {
 }
 
 // backlog estimates the work (in units of spec cost) a new job would wait
-// behind at the miner: ours in flight now, which we know exactly, plus
-// everyone else's as of the last probe.
+// behind at the miner: ours in flight now, which we know exactly; the
+// other replicas' — their part of this gateway's work at the last probe,
+// with what they shared since; and everyone else's as of the last probe.
 func (m *miner) backlog() float64 {
-	return m.outWork + max(m.work-m.workAtProbe, 0)
+	return m.outWork + max(m.group-m.workAtProbe+m.remote.sum, 0) + max(m.work-m.group, 0)
 }
 
 // serviceTime is the best estimate of seconds per unit of spec cost at

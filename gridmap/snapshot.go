@@ -108,7 +108,8 @@ func (m *Map) Merge(s Snapshot) {
 		}
 		if x.probeAt.IsZero() && !r.ProbeAt.IsZero() {
 			x.queue, x.work, x.slots, x.eta = r.Queue, r.Work, max(r.Slots, 1), r.ETASeconds
-			x.probeAt, x.workAtProbe = r.ProbeAt, x.outWork
+			x.group = x.work
+			x.probeAt, x.counted, x.workAtProbe = r.ProbeAt, r.ProbeAt, x.outWork
 			if r.Coord != nil && x.shadow != nil && r.Coord.IsCompatibleWith(x.shadow.GetCoordinate()) {
 				_ = x.shadow.SetCoordinate(r.Coord.Clone())
 			}
