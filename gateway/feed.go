@@ -83,8 +83,9 @@ func newer(j, last *fractal.Job) bool {
 	return last == nil || !j.Updated.Before(last.Updated)
 }
 
-// feedLoop publishes every job the store's watch reports, watching again
-// after the watch breaks (a store outage), until ctx ends. Without a
+// feedLoop publishes every job the store's watch reports, and releases the
+// quota of each one that ended, watching again after the watch breaks (a
+// store outage), until ctx ends. Without a
 // JobWatcher only this replica's own writes are published.
 func (g *Gateway) feedLoop(ctx context.Context) {
 	w, ok := g.Jobs.(fractal.JobWatcher)
@@ -102,6 +103,9 @@ func (g *Gateway) feedLoop(ctx context.Context) {
 		}
 		for j := range ch {
 			g.feed.publish(j)
+			if j.Status.Terminal() {
+				g.active.done(j.Owner, j.ID) // frees the key's quota now, not at activeLoop's next pass
+			}
 		}
 		sleepCtx(ctx, 100*time.Millisecond)
 	}

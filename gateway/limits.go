@@ -112,7 +112,7 @@ func (l *limiter) peek(name string, rate float64, burst int, now time.Time) time
 	if !ok {
 		return 0
 	}
-	tokens := math.Min(float64(burst), b.tokens+now.Sub(b.at).Seconds()*rate)
+	tokens := math.Min(float64(burst), b.tokens+max(now.Sub(b.at), 0).Seconds()*rate)
 	if tokens >= 1 {
 		return 0
 	}
