@@ -14,20 +14,25 @@ import (
 
 // Config holds a validator's settings.
 type Config struct {
-	NetUID            uint16
-	Round             time.Duration // between challenge rounds (12 s)
-	BlockTime         time.Duration // the chain's block time, to spread challenges over a tempo
-	PerRound          int           // miners challenged per round; 0 covers every miner once per tempo
-	Parallel          int           // challenges in flight at once
-	SharedProb        float64       // chance a challenge is also sent to a second miner (cross-check)
-	ChallengeTimeout  time.Duration // fixed part of a challenge's deadline
-	SecsPerCost       time.Duration // deadline per unit of spec cost on top of ChallengeTimeout
-	Shapes            []Shape
-	CorpusSize        int
-	Policy            verify.Policy
-	Score             ScoreConfig
-	OrganicSample     float64 // share of organic jobs handed over that are verified
-	WeightsVersionKey uint64  // 0: the subnet's WeightsVersionKey
+	NetUID           uint16
+	Round            time.Duration // between challenge rounds (12 s)
+	BlockTime        time.Duration // the chain's block time, to spread challenges over a tempo
+	PerRound         int           // miners challenged per round; 0 covers every miner once per tempo
+	Parallel         int           // challenges in flight at once
+	SharedProb       float64       // chance a challenge is also sent to a second miner (cross-check)
+	ChallengeTimeout time.Duration // fixed part of a challenge's deadline
+	SecsPerCost      time.Duration // deadline per unit of spec cost on top of ChallengeTimeout
+	Shapes           []Shape
+	CorpusSize       int
+	Policy           verify.Policy
+	Score            ScoreConfig
+	OrganicSample    float64 // share of organic jobs handed over that are verified
+	// OpenRetries (3): a late opening is asked again this many times, after
+	// OpenRetryDelay (30 s) and then twice the last delay each time, within
+	// the miners' retention window; still late, it is open_refused.
+	OpenRetries       int
+	OpenRetryDelay    time.Duration
+	WeightsVersionKey uint64 // 0: the subnet's WeightsVersionKey
 	// CommitReveal is how weights go to a subnet with commit-reveal on:
 	// fractal.WeightsPathTimelock (a drand-timelocked commit the chain
 	// reveals) or fractal.WeightsPathHash (commit, then reveal in the reveal
@@ -54,6 +59,8 @@ func DefaultConfig() Config {
 		Policy:           verify.DefaultPolicy(),
 		Score:            DefaultScoreConfig(),
 		OrganicSample:    0.1,
+		OpenRetries:      3,
+		OpenRetryDelay:   30 * time.Second,
 		CommitReveal:     fractal.WeightsPathTimelock,
 	}
 }
@@ -77,6 +84,10 @@ func (c Config) Validate() error {
 		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
 	case c.CommitReveal != "" && c.CommitReveal != fractal.WeightsPathTimelock && c.CommitReveal != fractal.WeightsPathHash:
 		return fractal.Errorf("commit-reveal", "must be %s or %s, got %q", fractal.WeightsPathTimelock, fractal.WeightsPathHash, c.CommitReveal)
+	case c.OpenRetries < 0 || c.OpenRetries > 8 || c.OpenRetryDelay < 0:
+		return fractal.Errorf("open-retries", "must be 0–8 with a delay not negative, got %d and %s", c.OpenRetries, c.OpenRetryDelay)
+	case retriesSpan(c.OpenRetryDelay, c.OpenRetries) > MinerRetention:
+		return fractal.Errorf("open-retries", "%d retries from %s take %s, past the miners' %s retention", c.OpenRetries, c.OpenRetryDelay, retriesSpan(c.OpenRetryDelay, c.OpenRetries), MinerRetention)
 	case c.OrganicSample < 0 || c.OrganicSample > 1:
 		return fractal.Errorf("organic-sample", "must be in [0, 1], got %g", c.OrganicSample)
 	case c.Score.Alpha <= 0 || c.Score.Alpha > 1 || c.Score.TierWindow < 1:

@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	challenges    prometheus.Counter
 	verifications *prometheus.CounterVec
+	reopened      *prometheus.CounterVec
 	weightsSet    prometheus.Counter
 	chainBlock    prometheus.Gauge
 	graphBlock    prometheus.Gauge
@@ -28,6 +29,8 @@ func newMetrics(reg *prometheus.Registry, now func() time.Time) *metrics {
 		challenges: prometheus.NewCounter(prometheus.CounterOpts{Name: "fractal_validator_challenges_total", Help: "Challenges sent to miners."}),
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_validator_verifications_total",
 			Help: "Verdicts on miners' work by kind (challenge, organic), result (pass, fail) and reason."}, []string{"kind", "result", "reason"}),
+		reopened: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_validator_reopened_total",
+			Help: "Late openings asked again, by how it ended: ok, open_refused, or the failed check's reason."}, []string{"result"}),
 		weightsSet: prometheus.NewCounter(prometheus.CounterOpts{Name: "fractal_validator_weights_set_total", Help: "Successful set_weights calls."}),
 		chainBlock: prometheus.NewGauge(prometheus.GaugeOpts{Name: "fractal_validator_chain_block", Help: "The newest block the chain announced."}),
 		graphBlock: prometheus.NewGauge(prometheus.GaugeOpts{Name: "fractal_validator_metagraph_block", Help: "The block of the last metagraph synced."}),
@@ -41,7 +44,7 @@ func newMetrics(reg *prometheus.Registry, now func() time.Time) *metrics {
 			}
 			return now().Sub(m.syncedAt).Seconds()
 		})
-	reg.MustRegister(m.challenges, m.verifications, m.weightsSet, m.chainBlock, m.graphBlock, age)
+	reg.MustRegister(m.challenges, m.verifications, m.reopened, m.weightsSet, m.chainBlock, m.graphBlock, age)
 	return m
 }
 

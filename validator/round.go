@@ -187,8 +187,9 @@ type attempt struct {
 	rec    Record
 	out    *minerapi.Outcome
 	cheat  bool
-	scored bool   // false: no verdict (a shutdown, the verifier's own failure)
-	block  uint64 // when the challenge was sent: its profile must be pinned then
+	scored bool    // false: no verdict (a shutdown, the verifier's own failure)
+	block  uint64  // when the challenge was sent: its profile must be pinned then
+	reopen *reopen // a late opening, to be asked again once recorded
 }
 
 // attempt sends req to miner and verifies the answer.
@@ -236,6 +237,9 @@ func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attemp
 		return a
 	}
 	a.cheat, a.scored = verdict.Cheat(), true
+	if verdict.Reason == verify.ReasonOpenLate {
+		a.reopen = &reopen{target: target, claim: claim, block: block, steps: verdict.Opened, decode: verdict.Decoded}
+	}
 	return a
 }
 
@@ -304,4 +308,5 @@ func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duratio
 	if _, err := v.Audit.Append(ctx, fmt.Sprintf("audit.%d", miner.UID), rec); err != nil {
 		v.logger.Warn("audit append failed", slog.Any(logKeyError, err))
 	}
+	v.scheduleReopen(a)
 }

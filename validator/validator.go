@@ -45,6 +45,7 @@ type Validator struct {
 	client     *minerapi.Client
 	keys       sr25519.Verifier
 	challenger *challenger
+	reopens    *reopener  // late openings asked again
 	randMu     sync.Mutex // guards rand
 	rand       *rand.Rand // seeds each check's own generator
 
@@ -95,6 +96,7 @@ func (v *Validator) Open(ctx context.Context) error {
 	v.client = &minerapi.Client{HTTP: &http.Client{Transport: &epistula.Transport{Base: v.Transport, Signer: v.Hotkey, Now: v.Now}}, Now: v.Now}
 	v.stats = map[string]*Stats{}
 	v.metrics = newMetrics(v.Registry, v.Now)
+	v.reopens = newReopener()
 	if err := v.load(ctx); err != nil {
 		return err
 	}
@@ -139,6 +141,9 @@ func (v *Validator) Close() error {
 		v.cancel()
 	}
 	v.wg.Wait()
+	if v.reopens != nil {
+		v.reopens.close()
+	}
 	return nil
 }
 
