@@ -66,10 +66,15 @@ func CheckWeights(uids, weights []uint16) error {
 
 // Neuron is one UID of a subnet's metagraph.
 type Neuron struct {
-	UID             uint16 `json:"uid"`
-	Hotkey          string `json:"hotkey"`  // SS58
-	Coldkey         string `json:"coldkey"` // SS58
-	Stake           uint64 `json:"stake"`   // rao
+	UID     uint16 `json:"uid"`
+	Hotkey  string `json:"hotkey"`  // SS58
+	Coldkey string `json:"coldkey"` // SS58
+	Stake   uint64 `json:"stake"`   // rao, as the chain counts it for permits and thresholds
+	// On dynamic-TAO runtimes Stake is AlphaStake + TaoWeight × RootStake:
+	// the hotkey's alpha on the subnet and its TAO staked on the root
+	// network (both in rao). Zero on chains without them.
+	AlphaStake      uint64 `json:"alpha_stake,omitempty"`
+	RootStake       uint64 `json:"root_stake,omitempty"`
 	ValidatorPermit bool   `json:"validator_permit"`
 	Active          bool   `json:"active"`
 	LastUpdate      uint64 `json:"last_update"`

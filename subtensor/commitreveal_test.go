@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"math"
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/chaintest"
@@ -139,4 +141,74 @@ func (c *Client) rtTimelockCall(tb testing.TB) (string, bool) {
 	}
 	name, ok := rt.timelockCall()
 	return name, !ok
+}
+
+// TestDynamicStake checks the stake the metagraph reports is the stake the
+// runtime counts: alpha on the subnet plus TaoWeight × root TAO, both parts
+// shown.
+func TestDynamicStake(t *testing.T) {
+	forEachRuntime(t, func(t *testing.T, d *devnet) {
+		ctx := testCtx(t, 2*time.Minute)
+		netuid := d.newSubnet(ctx, t, mustKey(t, "//Alice//owner3"))
+		hot := mustKey(t, "//Alice//hot2")
+		if err := d.client.BurnedRegister(ctx, mustKey(t, "//Alice"), netuid, hot.SS58()); err != nil {
+			t.Fatal(err)
+		}
+		const alpha, root = 300 * fractal.RaoPerTAO, 1000 * fractal.RaoPerTAO
+		if err := d.setStakeAndPermit(ctx, netuid, hot.SS58(), alpha); err != nil {
+			t.Fatal(err)
+		}
+		rt, err := d.client.cachedRuntime(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Spec 293 weighs root stake in (a global TaoWeight, root stake as
+		// TotalHotkeyAlpha(hotkey, 0)); spec 218 does not (its TaoWeight is a
+		// map of another meaning), and reports the neuron API's stake alone.
+		dynamic := rt.dynamicTAO()
+		if dynamic != (d.runtime.Name != runtime218Spec.Name) {
+			t.Fatalf("dynamic TAO: got %t on spec %s", dynamic, d.runtime.Name)
+		}
+		if dynamic {
+			pub := hot.PublicKey()
+			// TaoWeight = u64::MAX / 4 (0.25); 1000 TAO on the root network.
+			if err := d.setRaw(ctx, "TaoWeight", nil, appendU64(nil, math.MaxUint64/4)); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.setRaw(ctx, "TotalHotkeyAlpha", [][]byte{pub[:], appendU16(nil, 0)}, appendU64(nil, root)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m, err := d.client.Metagraph(ctx, netuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := m.ByHotkey(hot.SS58())
+		if !ok {
+			t.Fatalf("%s not in the metagraph", hot.SS58())
+		}
+		if !dynamic {
+			if n.Stake != alpha || n.AlphaStake != 0 || n.RootStake != 0 {
+				t.Errorf("stake without dynamic TAO: got %d (alpha %d, root %d), want %d with no parts", n.Stake, n.AlphaStake, n.RootStake, uint64(alpha))
+			}
+			return
+		}
+		want := uint64(alpha) + weighted(root, math.MaxUint64/4)
+		if n.AlphaStake != alpha || n.RootStake != root || n.Stake != want {
+			t.Errorf("stake: got %d (alpha %d, root %d), want %d (alpha %d + 0.25 × root %d)", n.Stake, n.AlphaStake, n.RootStake, want, uint64(alpha), uint64(root))
+		}
+	})
+}
+
+func TestWeighted(t *testing.T) {
+	for _, tc := range []struct{ x, w, want uint64 }{
+		{1000, math.MaxUint64, 1000},
+		{1000, 0, 0},
+		{1000, math.MaxUint64 / 2, 499},
+		{math.MaxUint64, math.MaxUint64, math.MaxUint64},
+	} {
+		if got := weighted(tc.x, tc.w); got != tc.want {
+			t.Errorf("weighted(%d, %d) = %d, want %d", tc.x, tc.w, got, tc.want)
+		}
+	}
 }

@@ -40,6 +40,9 @@ func (c *Client) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagra
 	for i := range neurons {
 		m.Neurons[i] = neurons[i].Neuron()
 	}
+	if err := c.dynamicStake(ctx, rt, at, neurons, m.Neurons); err != nil {
+		return nil, fmt.Errorf("metagraph of subnet %d: %w", netuid, err)
+	}
 	return m, nil
 }
 

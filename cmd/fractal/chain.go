@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -114,14 +115,24 @@ func runChainMetagraph(ctx context.Context, rio IO, args []string, logger *slog.
 func writeMetagraph(w io.Writer, m *fractal.Metagraph) error {
 	fmt.Fprintf(w, "subnet %d at block %d, tempo %d, %d neurons\n", m.NetUID, m.Block, m.Tempo, len(m.Neurons))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "UID\tHOTKEY\tCOLDKEY\tSTAKE(TAO)\tPERMIT\tACTIVE\tINCENTIVE\tEMISSION(TAO)\tUPDATED\tAXON")
+	// On dynamic-TAO chains the stake is alpha + TaoWeight × root: show both.
+	parts := slices.ContainsFunc(m.Neurons, func(n fractal.Neuron) bool { return n.AlphaStake != 0 || n.RootStake != 0 })
+	stakeCols := "STAKE(TAO)"
+	if parts {
+		stakeCols = "STAKE(TAO)\tALPHA\tROOT(TAO)"
+	}
+	fmt.Fprintln(tw, "UID\tHOTKEY\tCOLDKEY\t"+stakeCols+"\tPERMIT\tACTIVE\tINCENTIVE\tEMISSION(TAO)\tUPDATED\tAXON")
 	for _, n := range m.Neurons {
 		axon := "-"
 		if n.Axon.Served() {
 			axon = n.Axon.AddrPort().String()
 		}
+		stake := taoString(n.Stake)
+		if parts {
+			stake += "\t" + taoString(n.AlphaStake) + "\t" + taoString(n.RootStake)
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.4f\t%s\t%d\t%s\n", n.UID, n.Hotkey, shortAddr(n.Coldkey),
-			taoString(n.Stake), yesNo(n.ValidatorPermit), yesNo(n.Active), float64(n.Incentive)/65535,
+			stake, yesNo(n.ValidatorPermit), yesNo(n.Active), float64(n.Incentive)/65535,
 			taoString(n.Emission), n.LastUpdate, axon)
 	}
 	return tw.Flush()

@@ -220,3 +220,24 @@ func TestChainWeightsCLI(t *testing.T) {
 		t.Errorf("weights --json: status %d, %v, %+v", code, err, view)
 	}
 }
+
+func TestWriteMetagraphStakeParts(t *testing.T) {
+	m := &fractal.Metagraph{NetUID: 1, Tempo: 360, Neurons: []fractal.Neuron{
+		{UID: 0, Hotkey: "5Hot", Coldkey: "5Cold", Stake: 550 * fractal.RaoPerTAO, AlphaStake: 300 * fractal.RaoPerTAO, RootStake: 1000 * fractal.RaoPerTAO},
+	}}
+	var b bytes.Buffer
+	if err := writeMetagraph(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "ALPHA") || !strings.Contains(out, "550  ") || !strings.Contains(out, "300  ") || !strings.Contains(out, "1000  ") {
+		t.Errorf("dynamic-TAO metagraph: got %q, want stake 550, alpha 300 and root 1000 columns", out)
+	}
+	m.Neurons[0].AlphaStake, m.Neurons[0].RootStake = 0, 0
+	b.Reset()
+	if err := writeMetagraph(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "ALPHA") {
+		t.Errorf("metagraph without stake parts shows an ALPHA column: %q", b.String())
+	}
+}
