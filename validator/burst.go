@@ -64,6 +64,16 @@ func operators(ns []fractal.Neuron, sameIP bool) []int {
 	return out
 }
 
+// operatorsOf names each hotkey's operator group, as operators finds them.
+func operatorsOf(ns []fractal.Neuron, sameIP bool) map[string]string {
+	group := operators(ns, sameIP)
+	out := make(map[string]string, len(ns))
+	for i, n := range ns {
+		out[n.Hotkey] = ns[group[i]].Hotkey
+	}
+	return out
+}
+
 // byOperator orders serving miners so that each operator's hotkeys are
 // adjacent (the operator at its lowest uid, its hotkeys by uid) and returns
 // the group of each position.

@@ -1,6 +1,7 @@
 package validator
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -51,6 +52,10 @@ type Stats struct {
 	// Profiles are the profiles ("id@version") the miner passed checks on,
 	// sorted.
 	Profiles []string `json:"profiles,omitempty"`
+	// Operator names the miner's operator group (hotkeys sharing a coldkey
+	// or a public IP) when weights are computed; "" is an operator of its
+	// own. It is not stored: the metagraph says it each time.
+	Operator string `json:"-"`
 }
 
 // Standing returns the validator's verdict on the miner as gateways route
@@ -207,13 +212,7 @@ func speedFactor(cfg ScoreConfig, speed float64) float64 {
 // Weights returns normalised weights (summing to 1) by uid for the given
 // miners; nil when nobody has earned any.
 func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64 {
-	var speeds []float64
-	for _, s := range miners {
-		if s.Passed > 0 && s.SecsPerCost > 0 && !now.Before(s.CooldownUntil) {
-			speeds = append(speeds, s.SecsPerCost)
-		}
-	}
-	ref := median(speeds)
+	ref := speedReference(now, miners)
 	out := map[uint16]float64{}
 	var total float64
 	for _, s := range miners {
@@ -229,6 +228,29 @@ func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64
 		out[uid] /= total
 	}
 	return out
+}
+
+// speedReference is the grid's median seconds per cost over operators, not
+// hotkeys: each operator counts once, with the median of its own hotkeys,
+// so an operator that adds hotkeys (a Sybil's slow ones, or fast copies)
+// cannot move the reference every other miner is scored against.
+func speedReference(now time.Time, miners []*Stats) float64 {
+	byOperator := map[string][]float64{}
+	for i, s := range miners {
+		if s.Passed == 0 || s.SecsPerCost <= 0 || now.Before(s.CooldownUntil) {
+			continue
+		}
+		op := s.Operator
+		if op == "" {
+			op = fmt.Sprintf("hotkey:%d:%s", i, s.Hotkey)
+		}
+		byOperator[op] = append(byOperator[op], s.SecsPerCost)
+	}
+	speeds := make([]float64, 0, len(byOperator))
+	for _, xs := range byOperator {
+		speeds = append(speeds, median(xs))
+	}
+	return median(speeds)
 }
 
 func median(xs []float64) float64 {

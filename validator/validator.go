@@ -203,6 +203,10 @@ func (v *Validator) Weights() map[uint16]float64 {
 
 func (v *Validator) weightsLocked() map[uint16]float64 {
 	var miners []*Stats
+	var operator map[string]string
+	if v.graph != nil {
+		operator = operatorsOf(v.graph.Neurons, !v.Config.AllowPrivateAxons)
+	}
 	for _, s := range v.stats {
 		if v.graph != nil {
 			n, ok := v.graph.ByHotkey(s.Hotkey)
@@ -211,7 +215,9 @@ func (v *Validator) weightsLocked() map[uint16]float64 {
 			}
 			s.UID = n.UID
 		}
-		miners = append(miners, s)
+		m := *s
+		m.Operator = operator[s.Hotkey]
+		miners = append(miners, &m)
 	}
 	return Weights(v.Config.Score, v.now(), miners)
 }
