@@ -16,6 +16,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -66,45 +67,73 @@ func verifySignature(header, apiKey string, body []byte) bool {
 
 // TestAttemptHistory runs a job on a failing miner and then a healthy one:
 // the job records both attempts in order, with the request ids the miners
-// saw and their outcomes, and one Started, the first attempt's.
+// saw and their outcomes, and one Started, the first attempt's. The healthy
+// miner is withheld from routing until the failing one has failed, so the
+// order does not depend on the router's draw.
 func TestAttemptHistory(t *testing.T) {
 	handed := make(chan fractal.Claim, 8)
 	organic := fractal.SamplerFunc(func(ctx context.Context, n fractal.Neuron, c fractal.Claim) {
 		handed <- c
 	})
+	healthy := gridtest.Key(t, "//Alice//miner1").SS58() // the second miner started
+	var release atomic.Bool
+	var gwp atomic.Pointer[gateway.Gateway]
+	// The failing miner lets the healthy one into routing and fails only
+	// once the gateway may route to it, so the retry finds it.
+	bad := reporting{failing{refengine.New()}, func() {
+		release.Store(true)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if v, ok := gwp.Load().Grid().View(healthy); ok && v.Eligible {
+				return
+			}
+		}
+	}}
 	e := startHook(t, func(gw *gateway.Gateway) {
+		gwp.Store(gw)
 		gw.Sampler = organic
-	}, failing{refengine.New()}, refengine.New())
-	for i := range 6 { // until one job met the failing miner first
-		v := e.create(t, fmt.Sprintf(`{"prompt": "a brown horse running %d", %s}`, i, small))
-		if done := e.wait(t, v.ID); done.Status != "completed" {
-			t.Fatalf("job %d: %+v, want completed", i, done)
-		}
-		req := <-handed
-		job, err := e.gw.Jobs.Get(context.Background(), v.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(job.Attempts) == 1 {
-			continue
-		}
-		if got := outcomes(job); got != "miner_fault completed" {
-			t.Fatalf("outcomes %q, want a miner fault then completed", got)
-		}
-		first, second := job.Attempts[0], job.Attempts[1]
-		if first.N != 1 || second.N != 2 || first.RequestID == second.RequestID || first.Miner == second.Miner {
-			t.Fatalf("attempts %+v, want two numbered attempts on two miners with their own request ids", job.Attempts)
-		}
-		if second.RequestID != req.RequestID || job.ResultAttempt != 2 || job.Miner.Hotkey != second.Miner.Hotkey {
-			t.Errorf("result from attempt %d on %s, request %s; want attempt 2 on %s, the request the miner saw (%s)",
-				job.ResultAttempt, job.Miner.Hotkey, second.RequestID, second.Miner.Hotkey, req.RequestID)
-		}
-		if !job.Started.Equal(first.Started) || first.Ended.IsZero() || first.Error == "" || second.Started.Before(first.Ended) {
-			t.Errorf("job started %v, attempts %+v; want the first attempt's start and the attempts in order", job.Started, job.Attempts)
-		}
-		return
+		all := gw.Standings
+		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
+			out, err := all.Standings(ctx)
+			if !release.Load() {
+				delete(out, healthy)
+			}
+			return out, err
+		})
+	}, bad, refengine.New())
+	v := e.create(t, fmt.Sprintf(`{"prompt": "a brown horse running", %s}`, small))
+	if done := e.wait(t, v.ID); done.Status != "completed" {
+		t.Fatalf("job: %+v, want completed", done)
 	}
-	t.Fatal("no job met the failing miner first in 6 tries")
+	req := <-handed
+	job, err := e.gw.Jobs.Get(context.Background(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(job); got != "miner_fault completed" {
+		t.Fatalf("outcomes %q, want a miner fault then completed", got)
+	}
+	first, second := job.Attempts[0], job.Attempts[1]
+	if first.N != 1 || second.N != 2 || first.RequestID == second.RequestID || first.Miner == second.Miner || second.Miner.Hotkey != healthy {
+		t.Fatalf("attempts %+v, want two numbered attempts, the second on %s, with their own request ids", job.Attempts, healthy)
+	}
+	if second.RequestID != req.RequestID || job.ResultAttempt != 2 || job.Miner.Hotkey != second.Miner.Hotkey {
+		t.Errorf("result from attempt %d on %s, request %s; want attempt 2 on %s, the request the miner saw (%s)",
+			job.ResultAttempt, job.Miner.Hotkey, second.RequestID, second.Miner.Hotkey, req.RequestID)
+	}
+	if !job.Started.Equal(first.Started) || first.Ended.IsZero() || first.Error == "" || second.Started.Before(first.Ended) {
+		t.Errorf("job started %v, attempts %+v; want the first attempt's start and the attempts in order", job.Started, job.Attempts)
+	}
+}
+
+// reporting is an engine that calls called on every generation.
+type reporting struct {
+	fractal.Engine
+	called func()
+}
+
+func (r reporting) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
+	r.called()
+	return r.Engine.Generate(ctx, spec, opts)
 }
 
 // flakyJobs is a job store that is unavailable while down is set, as
