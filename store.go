@@ -184,3 +184,42 @@ func ValidateKeyPrefix(prefix string) error {
 	}
 	return ValidateKey(strings.TrimSuffix(prefix, "."))
 }
+
+// Sample is a user's job a gateway finished, handed to the validators so
+// that they verify a share of users' jobs like their own challenges,
+// whichever gateway replica dispatched it. The frames stay in the
+// BlobStore under FramesKey; Claim carries none.
+type Sample struct {
+	Miner     Neuron    `json:"miner"`
+	Claim     Claim     `json:"claim"`
+	FramesKey string    `json:"frames_key"`
+	Load      int       `json:"load"` // the miner's queue position when it accepted the job
+	Finished  time.Time `json:"finished"`
+}
+
+// SampleMaxAge is how long samples are kept: after it the miner need no
+// longer hold the job's states, so opening them proves nothing.
+const SampleMaxAge = 10 * time.Minute
+
+// Validate checks what a validator needs of a sample.
+func (s *Sample) Validate() error {
+	switch {
+	case s.Claim.RequestID == "":
+		return Errorf("sample", "has no request id")
+	case s.Miner.Hotkey == "" || s.Claim.Miner != s.Miner.Hotkey:
+		return Errorf("sample", "names miner %q, its claim %q", s.Miner.Hotkey, s.Claim.Miner)
+	case s.Claim.Frames != nil:
+		return Errorf("sample", "carries frames; they belong in the blob store")
+	}
+	return ValidateKey(s.FramesKey)
+}
+
+// SampleLog is a JobQueue capability: it carries samples from every
+// gateway to the validators. Each named consumer takes every sample still
+// kept (SampleMaxAge) once; consumers do not share.
+type SampleLog interface {
+	// PublishSample stores s after validating it.
+	PublishSample(ctx context.Context, s *Sample) error
+	// NextSample blocks until consumer's next sample or the end of ctx.
+	NextSample(ctx context.Context, consumer string) (*Sample, error)
+}
