@@ -33,6 +33,8 @@ type Map struct {
 
 	index [indexes]index // see index.go
 	walks uint64         // walks of the indexes so far, to mark the miners each met
+
+	observe func(id string, cost float64, at time.Time) // see Observe
 }
 
 // New returns an empty map.
@@ -115,6 +117,20 @@ func (m *Map) Dispatched(id string, cost float64) {
 	x.changed(now, unitCost(cost))
 	x.breaker.dispatched(now)
 	m.reindex(x, now)
+	if m.observe != nil {
+		m.observe(id, unitCost(cost), now)
+	}
+}
+
+// Observe sets a function the map calls with every change of its own
+// outstanding work, as it happens: the miner, the attempt's cost (negative
+// when the attempt ended) and the time, so that replicas can share them
+// (see Shared). It runs under the map's lock: it must not block or call
+// the map. nil stops the calls.
+func (m *Map) Observe(fn func(id string, cost float64, at time.Time)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.observe = fn
 }
 
 // Finished records how an attempt sent with Dispatched ended.
@@ -131,6 +147,9 @@ func (m *Map) Finished(id string, o Outcome) {
 		x.outWork = 0 // no rounding drift
 	}
 	x.changed(now, x.outWork-before)
+	if m.observe != nil && x.outWork < before {
+		m.observe(id, x.outWork-before, now)
+	}
 	switch o.Result {
 	case Succeeded:
 		x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)

@@ -71,3 +71,30 @@ func TestSharedDispatches(t *testing.T) {
 		})
 	}
 }
+
+func TestObserve(t *testing.T) {
+	m, c := MustNew(t, "a")
+	type change struct {
+		id   string
+		cost float64
+		at   time.Time
+	}
+	var got []change
+	m.Observe(func(id string, cost float64, at time.Time) { got = append(got, change{id, cost, at}) })
+	t0 := c.Now()
+	m.Dispatched("m1", 2)
+	c.Advance(time.Second)
+	m.Finished("m1", Outcome{Result: Succeeded, Service: time.Second, Cost: 2})
+	m.Finished("m1", Outcome{Result: Released, Cost: 1}) // nothing was outstanding
+	m.Observe(nil)
+	m.Dispatched("m1", 1)
+	want := []change{{"m1", 2, t0}, {"m1", -2, t0.Add(time.Second)}}
+	if len(got) != len(want) {
+		t.Fatalf("observed %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].id != want[i].id || got[i].cost != want[i].cost || !got[i].at.Equal(want[i].at) {
+			t.Errorf("change %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
