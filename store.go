@@ -121,6 +121,21 @@ type KVUpdater interface {
 	Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
 }
 
+// Feed is a KV capability: small messages sent to every process sharing
+// the store as they happen, with no history and no delivery guarantee (a
+// process that is away misses them), for state that a later full update
+// corrects anyway. Gateway replicas share their dispatches through it.
+type Feed interface {
+	// Publish sends data to the subscribers of subject (dot-separated
+	// tokens of the KV key alphabet).
+	Publish(ctx context.Context, subject string, data []byte) error
+	// Subscribe sends the messages published under subject ("*" and ">"
+	// wildcards as in NATS subjects) from now on until ctx is done; then
+	// it closes the channel. Messages a slow reader has no room for are
+	// dropped.
+	Subscribe(ctx context.Context, subject string) (<-chan []byte, error)
+}
+
 // Entry is one revision of a KV key.
 type Entry struct {
 	Key      string    `json:"key"`
