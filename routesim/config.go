@@ -33,8 +33,9 @@ type Config struct {
 	Seed   uint64  // same seed, same figures
 
 	// Gateways is the number of gateway replicas, each routing its share
-	// of the jobs with its own map; they learn of each other's load only
-	// through the miners' health probes.
+	// of the jobs with its own map; they learn of each other's load
+	// through the miners' health probes and, with ShareDispatches, as it
+	// happens.
 	Gateways int
 	// ShareEvery is how often each replica publishes its grid map snapshot
 	// and merges the others' (as they would through a key-value store);
@@ -69,6 +70,23 @@ type Config struct {
 	// HeavyTail draws spec costs from a Pareto distribution (minimum 0.5,
 	// shape 1.5, capped at 32) instead of the usual mix of specs.
 	HeavyTail bool
+
+	// ShareDispatches has every replica tell the others of each dispatch
+	// and each end of an attempt (miner, cost, time), FeedDelay later, as
+	// gateways do over their shared store.
+	ShareDispatches bool
+	FeedDelay       time.Duration
+	// CallerWork makes probes report, besides the miner's queued work, the
+	// part of it from this gateway's hotkey (all replicas: in the
+	// simulation every job comes through the gateway) and when the miner
+	// counted it, as miners' health answers do.
+	CallerWork bool
+
+	// FarFraction of the miners, the fastest, sit in a second region FarRTT
+	// further from the gateways of the first; with it the replicas are
+	// split between the two regions, and each measures its own RTTs.
+	FarFraction float64
+	FarRTT      time.Duration
 }
 
 // DefaultConfig returns the benchmark's grid: 64 miners at 80% load, 10%
@@ -89,6 +107,9 @@ func DefaultConfig() Config {
 		ProbeMin:        time.Second,
 		ProbeMax:        2 * time.Second,
 		JobTimeout:      10 * time.Minute,
+		ShareDispatches: true,
+		FeedDelay:       20 * time.Millisecond,
+		CallerWork:      true,
 	}
 }
 
@@ -117,6 +138,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("routesim: throttle fraction must be in [0, 1], got %g", c.ThrottleFraction)
 	case c.ThrottleFraction > 0 && (c.ThrottleFactor < 1 || c.ThrottleMin <= 0 || c.ThrottleMax < c.ThrottleMin):
 		return fmt.Errorf("routesim: throttling needs a factor ≥ 1 and positive periods, max ≥ min")
+	case c.FeedDelay < 0:
+		return fmt.Errorf("routesim: feed delay must not be negative, got %v", c.FeedDelay)
+	case c.FarFraction < 0 || c.FarFraction > 1 || c.FarRTT < 0:
+		return fmt.Errorf("routesim: far fraction must be in [0, 1] and far rtt not negative")
 	case c.QueueLimit < 0:
 		return fmt.Errorf("routesim: queue limit must not be negative, got %d", c.QueueLimit)
 	}

@@ -43,6 +43,7 @@ type simMiner struct {
 	failRate float64 // fraction of jobs it fails
 	tier     int     // as the validator ranks it
 	slow     float64 // current throttling factor; 0 or 1 is full speed
+	far      bool    // in the far region
 
 	running []*attempt // in service
 	waiting []*attempt // FIFO
@@ -88,6 +89,11 @@ func newMiners(cfg Config, rng *rand.Rand) []*simMiner {
 		ms[i].failRate = cfg.FailRate
 	}
 	rankTiers(ms)
+	byspeed := slices.Clone(ms)
+	slices.SortStableFunc(byspeed, func(a, b *simMiner) int { return cmpFloat(b.speed, a.speed) })
+	for _, m := range byspeed[:int(math.Round(cfg.FarFraction*float64(len(ms))))] {
+		m.far = true
+	}
 	return ms
 }
 

@@ -15,6 +15,7 @@ import (
 // this; it is the yardstick.
 type oracle struct {
 	s     *sim
+	gw    *gateway  // the replica it routes for
 	slots []float64 // scratch: when each slot frees up
 }
 
@@ -38,7 +39,8 @@ func (o *oracle) Choose(_ *rand.Rand, req router.Request, cands []gridmap.View) 
 // to come back, if it succeeds.
 func (o *oracle) completion(m *simMiner, cost float64) float64 {
 	now := o.s.now
-	arrive := now + m.rtt/2
+	rtt := o.s.rtt(o.gw, m)
+	arrive := now + rtt/2
 	o.slots = o.slots[:0]
 	for _, a := range m.running {
 		o.slots = append(o.slots, a.end)
@@ -57,5 +59,5 @@ func (o *oracle) completion(m *simMiner, cost float64) float64 {
 		}
 	}
 	start := max(slices.Min(o.slots), arrive)
-	return start + cost*o.s.cfg.BaseService.Seconds()/m.speedNow() + m.rtt/2 - now
+	return start + cost*o.s.cfg.BaseService.Seconds()/m.speedNow() + rtt/2 - now
 }

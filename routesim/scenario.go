@@ -51,6 +51,10 @@ func Scenarios() []Scenario {
 		{"heavy-tail-4", "heavy-tailed job costs, probes without queued work, 4 gateways", both(unevenGrid(4), func(c *Config) {
 			c.HeavyTail, c.ProbeWithoutWork = true, true
 		})},
+		{"far-region-4", "the fastest 30% of miners 150 ms further away, 4 gateways in two regions", both(unevenGrid(4), func(c *Config) {
+			c.FarFraction, c.FarRTT = 0.3, 150*time.Millisecond
+		})},
+		{"large-16", "2,000 uneven miners, 16 gateways", func(c *Config) { c.Miners, c.Gateways = 2000, 16 }},
 	}
 }
 

@@ -14,10 +14,12 @@ import (
 // epoch is the simulated wall clock at time zero.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// gateway is one gateway replica: its own grid map and router. Replicas
-// share nothing but the miners: each probes them and knows only its own
-// outstanding attempts.
+// gateway is one gateway replica: its own grid map and router. Each
+// probes the miners itself and knows its own outstanding attempts; with
+// ShareDispatches it hears of the others' as they happen.
 type gateway struct {
+	origin string
+	far    bool // in the far region
 	grid   *gridmap.Map
 	router *router.Router
 }
@@ -148,6 +150,7 @@ func newSim(cfg Config, policy string) (*sim, error) {
 	for g := range cfg.Gateways {
 		gcfg := gridmap.DefaultConfig()
 		gcfg.Origin = fmt.Sprintf("gateway-%d", g)
+		gw := &gateway{origin: gcfg.Origin, far: cfg.FarFraction > 0 && g%2 == 1}
 		gcfg.Now = func() time.Time { return epoch.Add(time.Duration(s.now * float64(time.Second))) }
 		gcfg.DefaultService = cfg.BaseService
 		grid, err := gridmap.New(gcfg)
@@ -162,8 +165,11 @@ func newSim(cfg Config, policy string) (*sim, error) {
 		if err != nil {
 			return nil, err
 		}
-		rng := s.stream(streamRouter, g)
-		s.gateways = append(s.gateways, &gateway{grid: grid, router: router.New(grid, p, rng)})
+		if o, ok := p.(*oracle); ok {
+			o.gw = gw
+		}
+		gw.grid, gw.router = grid, router.New(grid, p, s.stream(streamRouter, g))
+		s.gateways = append(s.gateways, gw)
 	}
 	return s, nil
 }
@@ -212,13 +218,14 @@ func (s *sim) dispatch(j *job) {
 		return
 	}
 	m := s.byID[lease.Miner]
-	a := &attempt{job: j, miner: m, lease: lease, rtt: m.rtt * (0.9 + 0.2*j.rng.Float64())}
+	a := &attempt{job: j, miner: m, lease: lease, rtt: s.rtt(j.gw, m) * (0.9 + 0.2*j.rng.Float64())}
 	a.service = j.cost * s.cfg.BaseService.Seconds() / m.speed * math.Exp(0.15*j.rng.NormFloat64())
 	a.fails = j.rng.Float64() < m.failRate
 	a.failAt = j.rng.Float64()
 	j.attempts++
 	s.attempts++
 	m.transit = append(m.transit, a)
+	s.shareAttempt(a, a.job.cost)
 	s.at(s.now+a.rtt/2, func() { s.arrive(a) })
 }
 
@@ -228,7 +235,7 @@ func (s *sim) arrive(a *attempt) {
 	m.transit = remove(m.transit, a)
 	if len(m.running) >= m.slots && len(m.waiting) >= m.limit {
 		s.at(s.now+a.rtt/2, func() {
-			a.lease.Done(gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
+			s.end(a, gridmap.Outcome{Result: gridmap.Rejected, RetryAfter: time.Second})
 			s.retry(a.job, m)
 		})
 		return
@@ -260,11 +267,11 @@ func (s *sim) serviceEnd(a *attempt) {
 	s.startNext(m)
 	s.at(s.now+a.rtt/2, func() {
 		if a.fails {
-			a.lease.Done(gridmap.Outcome{Result: gridmap.Failed})
+			s.end(a, gridmap.Outcome{Result: gridmap.Failed})
 			s.retry(a.job, m)
 			return
 		}
-		a.lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service)})
+		s.end(a, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service)})
 		s.finish(a.job, true)
 	})
 }
@@ -294,7 +301,7 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 	if s.done == s.cfg.Jobs {
 		return
 	}
-	rtt := m.rtt * (0.9 + 0.2*rng.Float64())
+	rtt := s.rtt(gw, m) * (0.9 + 0.2*rng.Float64())
 	sent := epoch.Add(seconds(s.now))
 	s.at(s.now+rtt/2, func() {
 		q, work := len(m.running)+len(m.waiting), 0.0
@@ -309,6 +316,9 @@ func (s *sim) probe(gw *gateway, m *simMiner, rng *rand.Rand) {
 			work = 0
 		}
 		p := gridmap.Probe{RTT: seconds(rtt), Queue: q, Work: work, Slots: m.slots, ETA: seconds(eta), Sent: sent}
+		if s.cfg.CallerWork && !s.cfg.ProbeWithoutWork { // every job is the gateway's
+			p.Ours, p.Measured = work, epoch.Add(seconds(s.now))
+		}
 		late := s.cfg.ProbeDelayMin.Seconds() + rng.Float64()*(s.cfg.ProbeDelayMax-s.cfg.ProbeDelayMin).Seconds()
 		s.at(s.now+rtt/2+late, func() { gw.grid.Probed(m.id, p) })
 	})

@@ -30,6 +30,8 @@ type benchRoutingParams struct {
 	FailingFraction float64 `json:"failing_fraction"`
 	FailRate        float64 `json:"fail_rate"`
 	MaxAttempts     int     `json:"max_attempts"`
+	ShareDispatches bool    `json:"share_dispatches"`
+	CallerWork      bool    `json:"caller_work"`
 }
 
 // benchRoutingFlags binds the command's flags to cfg.
@@ -43,6 +45,8 @@ func benchRoutingFlags(cfg *routesim.Config, scenario *string, asJSON *bool) *fl
 	fs.Float64Var(&cfg.FailingFraction, "failing", cfg.FailingFraction, "fraction of miners that fail jobs")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", cfg.FailRate, "fraction of their jobs the failing miners fail")
 	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
+	fs.BoolVar(&cfg.ShareDispatches, "share-dispatches", cfg.ShareDispatches, "replicas tell each other of every dispatch and finish")
+	fs.BoolVar(&cfg.CallerWork, "caller-work", cfg.CallerWork, "probes report the gateway's part of a miner's queued work")
 	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare ours with the oracle in each")
 	fs.BoolVar(asJSON, "json", false, "print one JSON object instead of a table")
 	return fs
@@ -96,6 +100,7 @@ func newBenchRoutingReport(cfg routesim.Config, results []routesim.Result) bench
 		Params: benchRoutingParams{
 			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed, Gateways: cfg.Gateways,
 			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
+			ShareDispatches: cfg.ShareDispatches, CallerWork: cfg.CallerWork,
 		},
 	}
 	for _, r := range results {
