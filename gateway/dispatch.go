@@ -201,6 +201,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	v, err := g.complete(ctx, d, claimed, reqID, out, file)
 	if v == jobEnded && err == nil {
 		g.sample(ctx, n, req, out)
+		g.shareSample(ctx, n, claimed, req, out)
 	}
 	return v, nil, err
 }
