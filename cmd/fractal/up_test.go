@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/engineapi"
 	"github.com/fractal-grid/fractal/ffmpeg"
 	"github.com/fractal-grid/fractal/internal/testenv"
+	"github.com/fractal-grid/fractal/refengine"
 )
 
 // buildFractal compiles this command into a temporary directory.
@@ -35,18 +39,27 @@ func buildFractal(t *testing.T) string {
 
 // upProcess is a running 'fractal up'.
 type upProcess struct {
-	cmd  *exec.Cmd
-	url  string
-	key  string
-	took time.Duration
-	done chan error
+	cmd     *exec.Cmd
+	url     string
+	key     string
+	summary string // the first line printed: its time, miners and parts
+	model   string // what the model line names
+	took    time.Duration
+	done    chan error
 }
 
-// startUp runs 'fractal up' on free loopback ports and waits until it
-// prints its web URL and API key.
+// startUp runs 'fractal up' with two miners on free loopback ports and waits
+// until it prints its web URL and API key.
 func startUp(t *testing.T, bin, data string) *upProcess {
 	t.Helper()
-	cmd := exec.Command(bin, "up", "--data", data, "--addr", "127.0.0.1:0", "--miners", "2", "--block-time", "200ms")
+	return startUpWith(t, bin, "--data", data, "--addr", "127.0.0.1:0", "--miners", "2", "--block-time", "200ms")
+}
+
+// startUpWith runs 'fractal up ARGS…' and waits until it prints its web URL
+// and API key.
+func startUpWith(t *testing.T, bin string, args ...string) *upProcess {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"up"}, args...)...)
 	cmd.Stderr = upLogWriter{t}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -77,6 +90,10 @@ func startUp(t *testing.T, bin, data string) *upProcess {
 			t.Log(line)
 			fields := strings.Fields(line)
 			switch {
+			case strings.HasPrefix(line, "fractal grid up"):
+				p.summary = line
+			case len(fields) >= 2 && fields[0] == "model":
+				p.model = fields[1]
 			case len(fields) >= 2 && fields[0] == "web":
 				p.url = fields[1]
 			case len(fields) >= 3 && fields[0] == "api" && fields[1] == "key":
@@ -235,4 +252,55 @@ func TestUpEngineFlag(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUpOnEngineServer runs 'fractal up --engine URL' on an engine-protocol
+// server with one slot: the grid runs one miner, serves the server's model
+// only, and a user's job on it completes.
+func TestUpOnEngineServer(t *testing.T) {
+	lim := fractal.LegacyLimits()
+	lim.Frames = fractal.Range{Min: 1, Max: 33, Step: 4}
+	lim.Default.Frames = 5
+	variant, err := refengine.NewVariant(refengine.Variant{Version: "5", Limits: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engineapi.DefaultConfig()
+	cfg.Concurrency = 1
+	srv, err := engineapi.NewServer(variant, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	bin := buildFractal(t)
+	p := startUpWith(t, bin, "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--block-time", "200ms", "--engine", ts.URL)
+	want := variant.Profile().String()
+	if p.model != want || !strings.Contains(p.summary, ": 1 miners,") {
+		t.Errorf("fractal up printed %q and model %q, want 1 miner and model %s", p.summary, p.model, want)
+	}
+	models := request(t, "GET", p.url+"v1/models", p.key, "", http.StatusOK)
+	var list struct {
+		Data []struct{ ID string } `json:"data"`
+	}
+	if err := json.Unmarshal(models, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 1 || list.Data[0].ID != want {
+		t.Errorf("GET /v1/models: %s, want only %s", models, want)
+	}
+	b := request(t, "POST", p.url+"v1/videos", p.key, `{"prompt":"a paper boat on a pond","seed":7,"size":"64x64","frames":5,"steps":4}`, http.StatusAccepted)
+	var v struct{ ID, Status, Error string }
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for v.Status != "completed" {
+		if v.Status == "failed" || v.Status == "cancelled" || time.Now().After(deadline) {
+			t.Fatalf("video %s: got status %q (%s), want completed", v.ID, v.Status, v.Error)
+		}
+		time.Sleep(200 * time.Millisecond)
+		json.Unmarshal(request(t, "GET", p.url+"v1/videos/"+v.ID, p.key, "", http.StatusOK), &v)
+	}
+	p.stop(t)
 }
