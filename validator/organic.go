@@ -7,25 +7,68 @@ import (
 	"github.com/fractal-grid/fractal/minerapi"
 )
 
-// Organic hands over a finished user job: a sample of them (OrganicSample)
+// Organic hands over a finished user job: a sample of them (sampleRate)
 // is verified like a challenge and scored. It reports whether the job was
 // sampled and, if so, the verification record. It must be called soon after
 // the job finished, while the miner still retains its states.
 func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) (Record, bool) {
-	if v.challenger != nil {
-		v.challenger.mix.add(req.Spec)
-	}
-	v.randMu.Lock()
-	sampled := v.rand.Float64() < v.Config.OrganicSample
-	v.randMu.Unlock()
-	if !sampled {
+	if !v.sampled(miner, req.Spec, out) {
 		return Record{}, false
 	}
+	return v.verifyOrganic(ctx, miner, req, out), true
+}
+
+// sampled records the job's shape in users' mix and draws whether to
+// verify it.
+func (v *Validator) sampled(miner fractal.Neuron, spec fractal.Spec, out *minerapi.Outcome) bool {
+	if v.challenger != nil {
+		v.challenger.mix.add(spec)
+	}
+	rate := v.sampleRate(miner.Hotkey, spec, out)
+	v.randMu.Lock()
+	defer v.randMu.Unlock()
+	return v.rand.Float64() < rate
+}
+
+// sampleRate is the chance a user's job is verified: Config.OrganicSample,
+// times SampleBoost when the miner had other work queued or running as it
+// took the job (a cheat that fakes steps only under load is checked most
+// when it is loaded), and times SampleBoost again when the job went much
+// faster than the miner's record (a miner newly fast has either a new GPU
+// or a new shortcut).
+func (v *Validator) sampleRate(hotkey string, spec fractal.Spec, out *minerapi.Outcome) float64 {
+	rate := v.Config.OrganicSample
+	if out.QueuePosition > 0 {
+		rate *= SampleBoost
+	}
+	v.mu.Lock()
+	s, ok := v.stats[hotkey]
+	var record float64
+	if ok {
+		record = s.SecsPerCost
+	}
+	v.mu.Unlock()
+	if cost := v.costOf(spec); record > 0 && cost > 0 && out.Total > 0 && out.Total.Seconds()/cost < newlyFast*record {
+		rate *= SampleBoost
+	}
+	return min(rate, 1)
+}
+
+// SampleBoost multiplies the organic sample rate for a loaded or newly fast
+// miner; newlyFast is the share of its recorded seconds per cost under
+// which a job counts as newly fast.
+const (
+	SampleBoost = 3
+	newlyFast   = 0.7
+)
+
+// verifyOrganic verifies a user's job and records the verdict.
+func (v *Validator) verifyOrganic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) Record {
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	a := attempt{miner: miner, req: req}
 	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if a = v.verify(ctx, target, a, out); a.scored {
 		v.record(ctx, a, 0)
 	}
-	return a.rec, true
+	return a.rec
 }

@@ -33,6 +33,11 @@ type Validator struct {
 	KV      fractal.KV  // scores survive restarts here
 	Audit   fractal.Log // every verification is appended here
 	Words   map[string][]string
+	// Samples and Blobs, when both set, bring users' finished jobs from
+	// every gateway replica (the store's sample log, and the blob store
+	// that holds their frames) for organic verification.
+	Samples fractal.SampleLog
+	Blobs   fractal.BlobStore
 	Logger  *slog.Logger
 	Now     func() time.Time
 	// Transport carries signed requests to miners; nil: the default.
@@ -112,12 +117,16 @@ func (v *Validator) newChecker() *verify.Checker {
 	return &verify.Checker{Engines: verify.EnginesOf(v.engines()...), Pins: v.pins(), Verifier: &v.keys, Policy: v.Config.Policy, Rand: rand.New(rand.NewPCG(a, b))}
 }
 
-// Start runs challenge rounds, the weight setter and the standings
-// publisher until Close.
+// Start runs challenge rounds, the weight setter, the standings publisher
+// and the consumer of shared samples until Close.
 func (v *Validator) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	v.wg.Add(3)
+	if v.Samples != nil && v.Blobs != nil {
+		v.wg.Add(1)
+		go func() { defer v.wg.Done(); v.consumeSamples(ctx) }()
+	}
 	go func() {
 		defer v.wg.Done()
 		t := time.NewTicker(v.Config.Round)

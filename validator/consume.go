@@ -1,0 +1,85 @@
+package validator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/video"
+)
+
+// maxFramesFile bounds a sample's frames read from the blob store.
+const maxFramesFile = 1 << 30
+
+// sampleConsumer names the validator's durable consumer of the sample log.
+func (v *Validator) sampleConsumer() string {
+	return fmt.Sprintf("validator_%d_%s", v.Config.NetUID, v.Hotkey.SS58())
+}
+
+// consumeSamples takes users' finished jobs that gateway replicas shared
+// through the store and hands each to Organic, which verifies a share of
+// them, at most Parallel at a time, until ctx ends.
+func (v *Validator) consumeSamples(ctx context.Context) {
+	sem := make(chan struct{}, v.Config.Parallel)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		s, err := v.Samples.NextSample(ctx, v.sampleConsumer())
+		if err != nil {
+			if ctx.Err() == nil {
+				v.logger.Warn("sample log failed; retrying", slog.Any(logKeyError, err))
+				continue
+			}
+			return
+		}
+		if age := v.now().Sub(s.Finished); age > MinerRetention {
+			continue // the miner need no longer hold its states
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := v.takeSample(ctx, s); err != nil && ctx.Err() == nil {
+				v.logger.Warn("sample not verified", slog.String(logKeyMiner, s.Miner.Hotkey), slog.Any(logKeyError, err))
+			}
+		}()
+	}
+}
+
+// takeSample decides whether to verify s and, if so, reads its frames and
+// verifies it.
+func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	req := minerapi.GenerateRequest{RequestID: s.Claim.RequestID, Spec: s.Claim.Spec}
+	out := &minerapi.Outcome{
+		Result:   &minerapi.Result{Profile: s.Claim.Profile, Receipt: s.Claim.Receipt},
+		Accepted: s.Claim.Accepted, FirstProgress: s.Claim.FirstProgress, Total: s.Claim.Total, QueuePosition: s.Load,
+	}
+	if !v.sampled(s.Miner, req.Spec, out) {
+		return nil
+	}
+	rc, err := v.Blobs.Get(ctx, s.FramesKey)
+	if errors.Is(err, fractal.ErrNotFound) {
+		return nil // the user deleted the video: nothing to check it against
+	}
+	if err != nil {
+		return fmt.Errorf("frames of %s: %w", s.Claim.RequestID, err)
+	}
+	defer rc.Close()
+	if out.Frames, err = video.UnmarshalFrames(rc, maxFramesFile); err != nil {
+		return fmt.Errorf("frames of %s: %w", s.Claim.RequestID, err)
+	}
+	v.verifyOrganic(ctx, s.Miner, req, out)
+	return nil
+}
