@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/tlock"
@@ -219,6 +220,7 @@ func (s *crSuite) testTimelocked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("encrypt: %v", err)
 	}
+	start := time.Now()
 	err = s.c.CommitTimelockedWeights(s.ctx(t), v, s.netuid, ct, round, p.CommitRevealVersion)
 	if s.h.NoTimelock {
 		if !errors.Is(err, fractal.ErrUnavailable) {
@@ -236,8 +238,10 @@ func (s *crSuite) testTimelocked(t *testing.T) {
 	if s.h.PublishPulse != nil {
 		s.h.PublishPulse(s.ctx(t), t, round)
 	}
-	s.untilEpoch(t, pc.RevealEpoch)
+	end := s.untilEpoch(t, pc.RevealEpoch)
 	row, w := s.weightsOf(t, v.SS58())
+	t.Logf("timelocked weights in force at block %d, %d blocks and %.1f s after the commit's block %d",
+		end.Block, end.Block-p.Block, time.Since(start).Seconds(), p.Block)
 	if !slices.Equal(row.UIDs, uids) || !slices.Equal(row.Weights, ws) {
 		t.Fatalf("weights after the reveal epoch: got %v %v, want %v %v", row.UIDs, row.Weights, uids, ws)
 	}
