@@ -144,6 +144,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	}
 	v.Engine, v.Engines = engines[0], engines[1:]
 	v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = hot, c.chain, kv, c.store.Audit(), refengine.Words()
+	v.Samples, v.Blobs = c.store.Queue(), c.store.Blobs() // users' jobs shared by gateway replicas
 	// The validator's metrics are served with the gateway's at --api-addr/metrics.
 	reg := prometheus.NewRegistry()
 	v.Registry, c.Gateway.Registry = reg, reg
