@@ -117,6 +117,7 @@ func (g *Gateway) Open(ctx context.Context) error {
 	bg, cancel := context.WithCancel(context.Background())
 	g.bg, g.cancel = bg, cancel
 	g.syncGrid(ctx)
+	g.shareAttempts(bg, &g.wg) // before the first dispatch, and before Open returns
 	for range g.Config.Dispatchers {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); g.dispatchLoop(bg) }()

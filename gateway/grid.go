@@ -19,7 +19,8 @@ import (
 func (g *Gateway) gridKey() string { return "grid." + g.Config.Replica }
 
 // gridLoop keeps the grid map current: metagraph, health probes, the
-// validator's standings, and the snapshots of other replicas.
+// validator's standings, and the snapshots of other replicas (their
+// attempts come as they happen: see shareAttempts).
 func (g *Gateway) gridLoop(ctx context.Context) {
 	t := time.NewTicker(g.Config.ProbeInterval)
 	defer t.Stop()
@@ -105,13 +106,25 @@ func (g *Gateway) probeAll(ctx context.Context) {
 				g.grid.ProbeFailed(n.Hotkey)
 				return
 			}
-			g.grid.Probed(n.Hotkey, gridmap.Probe{
-				RTT: g.now().Sub(start), Queue: h.QueueDepth + h.InFlight, Slots: h.Concurrency,
-				ETA: time.Duration(h.ETAMillis) * time.Millisecond, Sent: start, Profiles: h.Serves(),
-			})
+			g.grid.Probed(n.Hotkey, g.probeOf(h, start))
 		}()
 	}
 	wg.Wait()
+}
+
+// probeOf turns a miner's health answer to a probe sent at start into what
+// the grid map records. A miner that counts its queued work per caller
+// says how much of it is this gateway's (every replica signs with its
+// hotkey) and when it counted.
+func (g *Gateway) probeOf(h *minerapi.Health, start time.Time) gridmap.Probe {
+	p := gridmap.Probe{
+		RTT: g.now().Sub(start), Queue: h.QueueDepth + h.InFlight, Slots: h.Concurrency,
+		ETA: time.Duration(h.ETAMillis) * time.Millisecond, Sent: start, Profiles: h.Serves(),
+	}
+	if !h.MeasuredAt.IsZero() {
+		p.Work, p.Ours, p.Measured = h.QueuedWork, h.WorkByCaller[g.Hotkey.SS58()], h.MeasuredAt
+	}
+	return p
 }
 
 // applyStandings marks miners verified by the validator, as the
