@@ -19,7 +19,9 @@ func TestSampleRateRisesUnderLoadAndWhenNewlyFast(t *testing.T) {
 	spec := fractal.Spec{Prompt: "a cat", Width: 256, Height: 256, Frames: 16, FPS: 8, Steps: 20}
 	cost := v.costOf(spec)
 	v.stats = map[string]*Stats{"known": {Hotkey: "known", SecsPerCost: 2}}
-	took := func(secsPerCost float64) time.Duration { return time.Duration(secsPerCost * cost * float64(time.Second)) }
+	took := func(secsPerCost float64) time.Duration {
+		return time.Duration(secsPerCost * cost * float64(time.Second))
+	}
 	for _, tc := range []struct {
 		name   string
 		hotkey string
