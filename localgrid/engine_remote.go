@@ -38,8 +38,8 @@ func NewSharedEngine(e fractal.Engine) *SharedEngine {
 // overloadedRetry is the wait before asking a busy engine server again.
 const overloadedRetry = 200 * time.Millisecond
 
-// do runs call holding the slot, retrying while the server is busy.
-func do[T any](ctx context.Context, s *SharedEngine, call func() (T, error)) (T, error) {
+// inSlot runs call holding the slot, retrying while the server is busy.
+func inSlot[T any](ctx context.Context, s *SharedEngine, call func() (T, error)) (T, error) {
 	var zero T
 	select {
 	case s.slot <- struct{}{}:
@@ -67,23 +67,23 @@ func (s *SharedEngine) Profile() fractal.Profile { return s.Engine.Profile() }
 
 // Generate waits for the slot and generates.
 func (s *SharedEngine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
-	return do(ctx, s, func() (*fractal.Result, error) { return s.Engine.Generate(ctx, spec, opts) })
+	return inSlot(ctx, s, func() (*fractal.Result, error) { return s.Engine.Generate(ctx, spec, opts) })
 }
 
 // Step waits for the slot and computes state t.
 func (s *SharedEngine) Step(ctx context.Context, spec fractal.Spec, t int, prev fractal.State) (fractal.State, error) {
-	return do(ctx, s, func() (fractal.State, error) { return s.Engine.Step(ctx, spec, t, prev) })
+	return inSlot(ctx, s, func() (fractal.State, error) { return s.Engine.Step(ctx, spec, t, prev) })
 }
 
 // Decode waits for the slot and decodes.
 func (s *SharedEngine) Decode(ctx context.Context, spec fractal.Spec, final fractal.State) (*fractal.Frames, error) {
-	return do(ctx, s, func() (*fractal.Frames, error) { return s.Engine.Decode(ctx, spec, final) })
+	return inSlot(ctx, s, func() (*fractal.Frames, error) { return s.Engine.Decode(ctx, spec, final) })
 }
 
 // DecodeFrame waits for the slot and decodes frame i, with the engine's own
 // DecodeFrame when it has one and a whole Decode otherwise.
 func (s *SharedEngine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
-	return do(ctx, s, func() ([]byte, error) {
+	return inSlot(ctx, s, func() ([]byte, error) {
 		if fd, ok := s.Engine.(fractal.FrameDecoder); ok {
 			return fd.DecodeFrame(ctx, spec, final, i)
 		}
