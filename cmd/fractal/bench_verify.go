@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator/adversary"
 	"github.com/fractal-grid/fractal/verify"
 )
@@ -42,7 +43,13 @@ type benchVerifyReport struct {
 	// CheatShare is the weight of the strategies whose work is not the
 	// model's (lazy, replay, skippers, low-steps, wrong-model) and of the
 	// slow miner.
-	CheatShare    float64                  `json:"cheat_weight_share"`
+	CheatShare float64 `json:"cheat_weight_share"`
+	// Hidden are the cheats that fake steps only where they hope not to be
+	// looked at (refused openings, users' jobs, under load), run in process.
+	Hidden []adversary.HiddenReport `json:"hidden_strategies"`
+	// ClassifierAUC is how well a bag-of-words classifier tells challenge
+	// prompts from users' (0.5: not at all), the mean of five draws.
+	ClassifierAUC float64                  `json:"classifier_auc"`
 	Policy        verify.Policy            `json:"policy"`
 	Cost          *adversary.CostReport    `json:"cost"`
 	Honest        *adversary.HonestReport  `json:"honest"`
@@ -65,6 +72,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	honest := fs.Int("honest", 4, "honest miners in the live suite")
 	perOperator := fs.Int("honest-per-operator", 1, "honest miners (each on its own GPU) under one coldkey in the live suite")
 	trials := fs.Int("trials", 250, "in-process challenges per verification cheat (each suite)")
+	hiddenJobs := fs.Int("hidden-jobs", 300, "in-process jobs per hiding cheat (half challenges, half users' jobs at 50% load)")
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
 	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
@@ -76,7 +84,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("bench verify: unexpected arguments %v", fs.Args())
 	}
-	if *challenges < 1 || *honest < 1 || *perOperator < 1 || *trials < 0 || *verifications < 1 || *costChecks < 1 {
+	if *challenges < 1 || *honest < 1 || *perOperator < 1 || *trials < 0 || *hiddenJobs < 0 || *verifications < 1 || *costChecks < 1 {
 		return usageErrorf("bench verify: --challenges, --honest, --honest-per-operator, --verifications and --cost-checks must be positive, --trials not negative")
 	}
 	start := time.Now()
@@ -144,6 +152,17 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 		}
 		rep.Tolerant = pool(rep.TolerantSuite, toffline)
 	}
+	if rep.ClassifierAUC, err = adversary.MeanClassifierAUC(refengine.Words(), 5); err != nil {
+		return fmt.Errorf("bench verify: classifier: %w", err)
+	}
+	if *hiddenJobs > 0 {
+		progress("%d in-process jobs per hiding cheat…", *hiddenJobs)
+		hc := adversary.DefaultHiddenConfig(cost.Policy, cfg.Shape, cfg.StepShare)
+		hc.Jobs = *hiddenJobs
+		if rep.Hidden, err = adversary.DetectHidden(ctx, hc); err != nil {
+			return fmt.Errorf("bench verify: hiding cheats: %w", err)
+		}
+	}
 	progress("%d honest verifications…", *verifications)
 	hcfg := adversary.DefaultHonestConfig(cost.Policy)
 	hcfg.Verifications = *verifications
@@ -193,7 +212,13 @@ func goals(rep benchVerifyReport) map[string]benchGoalMark {
 			}
 		}
 	}
+	for _, h := range rep.Hidden {
+		if h.Saving >= 0.2 {
+			worst = min(worst, h.Within20)
+		}
+	}
 	return map[string]benchGoalMark{
+		"classifier_auc":      {Want: "<= 0.6", Got: rep.ClassifierAUC, Met: rep.ClassifierAUC <= 0.6},
 		"cost_ratio":          {Want: "<= 0.05", Got: rep.CostRatio, Met: rep.CostRatio <= 0.05},
 		"detect_within_20":    {Want: ">= 0.99 for every cheat saving >= 20%", Got: worst, Met: worst >= 0.99},
 		"false_positives":     {Want: "0 in >= 10000", Got: float64(rep.FalsePositives), Met: rep.FalsePositives == 0 && rep.Verifications >= 10_000},
@@ -220,9 +245,13 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 	h := rep.Honest
 	fmt.Fprintf(w, "honest verifications: %d (%d exact, %d tolerant; c=%d, q=%.2f, p=%.3f), false positives %d, verifier errors %d\n",
 		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
-	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner; weights set on chain: %v\n\ngoals:\n",
+	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner; weights set on chain: %v\n\n",
 		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.Suite.WeightsSet)
-	for _, k := range []string{"cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
+	if err := printHidden(w, rep.Hidden); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "challenge vs users' prompt classifier: AUC %.3f (mean of five draws)\n\ngoals:\n", rep.ClassifierAUC)
+	for _, k := range []string{"classifier_auc", "cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
 		g := rep.Goals[k]
 		mark := "met"
 		if !g.Met {
@@ -231,6 +260,23 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 		fmt.Fprintf(w, "  %-20s want %s, got %.4g: %s\n", k, g.Want, g.Got, mark)
 	}
 	_, err := fmt.Fprintf(w, "(%.1fs)\n", rep.Seconds)
+	return err
+}
+
+func printHidden(w io.Writer, list []adversary.HiddenReport) error {
+	if len(list) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "hiding cheats (in process: half challenges, half users' jobs at 50% load, sampled and retried as the validator does)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\tjobs\tcheated\tsaving\tverified\tdetected\tper job\twithin 20\ttop reason\t")
+	for _, h := range list {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%d\t%d\t%.3f\t%.4f\t%s\t\n", h.Name, h.Jobs, h.Cheated, 100*h.Saving, h.Verified, h.Detected, h.PerJob, h.Within20, topReason(h.Reasons))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
 	return err
 }
 

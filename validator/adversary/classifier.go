@@ -3,9 +3,12 @@ package adversary
 import (
 	_ "embed"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/fractal-grid/fractal/validator"
 )
 
 // OrganicPrompts are prompts written as users write them to a video model,
@@ -172,4 +175,25 @@ func ClassifierAUC(words map[string][]string, challenges, organic []string) floa
 		return out
 	}
 	return AUC(score(testC), score(testO))
+}
+
+// MeanClassifierAUC is ClassifierAUC over draws fresh sets of challenges
+// (as many as users' prompts), averaged: one set of 80 test prompts a
+// class has a standard error of about 0.045.
+func MeanClassifierAUC(words map[string][]string, draws int) (float64, error) {
+	organic := OrganicPrompts()
+	corpus, err := validator.NewCorpus(words, 10)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for d := range draws {
+		r := rand.New(rand.NewPCG(uint64(d), 1))
+		challenges := make([]string, len(organic))
+		for i := range challenges {
+			challenges[i] = corpus.Draw(r)
+		}
+		sum += ClassifierAUC(words, challenges, organic)
+	}
+	return sum / float64(max(draws, 1)), nil
 }

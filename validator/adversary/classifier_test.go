@@ -1,6 +1,7 @@
 package adversary
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -56,6 +57,10 @@ func TestClassifierAUC(t *testing.T) {
 		}
 		if mean := sum / runs; mean > 0.6 {
 			t.Errorf("mean AUC %.3f on challenges vs organic prompts, want ≤ 0.6", mean)
+		}
+		mean, err := MeanClassifierAUC(refengine.Words(), runs)
+		if err != nil || math.Abs(mean-sum/runs) > 1e-12 {
+			t.Errorf("MeanClassifierAUC = %g (%v), want %g", mean, err, sum/runs)
 		}
 	})
 }
