@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import numpy as np
 from conftest import WAN, spec_for, tiny_engine
 
+from fractal_diffusers.determinism import class_id
 from fractal_diffusers.server import App
 from fractal_diffusers.wire import encode_record, state_bytes, state_digest
 
@@ -70,6 +71,16 @@ def test_profile(server: tuple[str, App]) -> None:
     }
     assert p["cost"] == app.engine.profile.cost.to_json() and p["cost"]["per_step"] > 0
     assert {"device", "torch", "diffusers"} <= set(p["execution_class"])
+    assert p["execution_class_id"] == class_id(p["execution_class"])
+
+
+def test_execution_class_id_names_every_field() -> None:
+    cls = {"device": "NVIDIA H100 80GB HBM3", "capability": "9.0", "torch": "2.15.0", "driver": "580.1"}
+    same = dict(reversed(list(cls.items())))
+    assert class_id(cls) == class_id(same)
+    assert class_id(cls).startswith("sha256:") and len(class_id(cls)) == len("sha256:") + 64
+    for key in cls:
+        assert class_id({**cls, key: cls[key] + "x"}) != class_id(cls), key
 
 
 def test_routes(server: tuple[str, App]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -45,6 +47,14 @@ def execution_class(device: torch.device) -> dict[str, Any]:
     else:
         out.update(cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads())
     return out
+
+
+def class_id(cls: dict[str, Any]) -> str:
+    """A stable name of an execution class: sha256 of its canonical JSON. Two engines whose ids
+    match compute bit-identical states; a checker compares across ids only within the profile's
+    cross-class tolerance (docs/engines.md, Determinism classes)."""
+    blob = json.dumps(cls, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return "sha256:" + hashlib.sha256(b"fractal/execution-class/v1\n" + blob).hexdigest()
 
 
 def _driver_version() -> str:

@@ -21,7 +21,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 
 from . import CODE_VERSION, PROTOCOL
 from .components import Components
-from .determinism import execution_class
+from .determinism import class_id, execution_class
 from .errors import Cancelled, Invalid
 from .families import family_for
 from .profiles import ProfileDef
@@ -89,6 +89,7 @@ class Engine:
             "protocol": PROTOCOL,
             "capabilities": ["decode_frame"],
             "execution_class": self.execution,
+            "execution_class_id": class_id(self.execution),
             "engine": CODE_VERSION,
             "family": self.profile.family,
             "attention_backend": self.profile.attention_backend,
