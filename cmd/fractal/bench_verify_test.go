@@ -9,7 +9,7 @@ import (
 func TestBenchVerifyJSON(t *testing.T) {
 	// A live suite of real miners, one challenge each: about ten seconds.
 	code, out, errOut := runBenchCLI(t, "bench", "verify", "--json", "--challenges", "1", "--honest", "1",
-		"--trials", "2", "--verifications", "40", "--cost-checks", "2", "--tolerant=false")
+		"--trials", "2", "--verifications", "40", "--cost-checks", "2", "--tolerant=false", "--hidden-jobs", "20")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -22,7 +22,12 @@ func TestBenchVerifyJSON(t *testing.T) {
 		FalsePositives *int     `json:"false_positives"`
 		Verifications  int      `json:"verifications"`
 		CostRatio      *float64 `json:"cost_ratio"`
-		Goals          map[string]struct {
+		Hidden         []struct {
+			Name string `json:"name"`
+			Jobs int    `json:"jobs"`
+		} `json:"hidden_strategies"`
+		ClassifierAUC float64 `json:"classifier_auc"`
+		Goals         map[string]struct {
 			Met bool `json:"met"`
 		} `json:"goals"`
 	}
@@ -54,7 +59,13 @@ func TestBenchVerifyJSON(t *testing.T) {
 			t.Errorf("no figures for %s", name)
 		}
 	}
-	if len(rep.Goals) != 4 {
-		t.Errorf("goals %v, want four", rep.Goals)
+	if len(rep.Hidden) != 3 || rep.Hidden[0].Jobs != 20 {
+		t.Errorf("hidden_strategies %+v, want three of 20 jobs each", rep.Hidden)
+	}
+	if rep.ClassifierAUC <= 0 || rep.ClassifierAUC >= 1 {
+		t.Errorf("classifier_auc %g, want an AUC", rep.ClassifierAUC)
+	}
+	if len(rep.Goals) != 5 {
+		t.Errorf("goals %v, want five", rep.Goals)
 	}
 }
