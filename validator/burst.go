@@ -129,15 +129,16 @@ func (v *Validator) burst(ctx context.Context, jobs []job) {
 					<-sem
 				}
 			}()
-			v.challengeGroup(ctx, g)
+			v.challengeGroup(ctx, g, false)
 		}()
 	}
 	wg.Wait()
 }
 
 // challengeGroup challenges one operator's hotkeys at once and records each
-// outcome, timing the passing ones by the burst's makespan.
-func (v *Validator) challengeGroup(ctx context.Context, g []job) {
+// outcome, timing the passing ones by the burst's makespan; swept: as part
+// of a sweep, whose timings set the miners' speed.
+func (v *Validator) challengeGroup(ctx context.Context, g []job, swept bool) {
 	tries := make([]attempt, len(g))
 	var wg sync.WaitGroup
 	for i, j := range g {
@@ -156,6 +157,7 @@ func (v *Validator) challengeGroup(ctx context.Context, g []job) {
 	}
 	for _, a := range tries {
 		if a.scored {
+			a.swept = swept
 			v.record(ctx, a, makespan)
 		}
 	}

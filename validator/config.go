@@ -30,8 +30,12 @@ type Config struct {
 	// OpenRetries (3): a late opening is asked again this many times, after
 	// OpenRetryDelay (30 s) and then twice the last delay each time, within
 	// the miners' retention window; still late, it is open_refused.
-	OpenRetries       int
-	OpenRetryDelay    time.Duration
+	OpenRetries    int
+	OpenRetryDelay time.Duration
+	// SweepsPerTempo: rounds, drawn at random, that challenge every
+	// serving miner at once and set the miners' speed (sweep.go); 0 (the
+	// library's default; fractal validator --sweeps 2): none.
+	SweepsPerTempo    float64
 	WeightsVersionKey uint64 // 0: the subnet's WeightsVersionKey
 	// CommitReveal is how weights go to a subnet with commit-reveal on:
 	// fractal.WeightsPathTimelock (a drand-timelocked commit the chain
@@ -61,6 +65,7 @@ func DefaultConfig() Config {
 		OrganicSample:    0.1,
 		OpenRetries:      3,
 		OpenRetryDelay:   30 * time.Second,
+		SweepsPerTempo:   0,
 		CommitReveal:     fractal.WeightsPathTimelock,
 	}
 }
@@ -88,6 +93,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("open-retries", "must be 0–8 with a delay not negative, got %d and %s", c.OpenRetries, c.OpenRetryDelay)
 	case retriesSpan(c.OpenRetryDelay, c.OpenRetries) > MinerRetention:
 		return fractal.Errorf("open-retries", "%d retries from %s take %s, past the miners' %s retention", c.OpenRetries, c.OpenRetryDelay, retriesSpan(c.OpenRetryDelay, c.OpenRetries), MinerRetention)
+	case c.SweepsPerTempo < 0:
+		return fractal.Errorf("sweeps", "must not be negative, got %g", c.SweepsPerTempo)
 	case c.OrganicSample < 0 || c.OrganicSample > 1:
 		return fractal.Errorf("organic-sample", "must be in [0, 1], got %g", c.OrganicSample)
 	case c.Score.Alpha <= 0 || c.Score.Alpha > 1 || c.Score.TierWindow < 1:

@@ -33,7 +33,14 @@ func (v *Validator) Round(ctx context.Context) int {
 		v.mu.Unlock()
 		v.metrics.synced(g.Block, v.now())
 	}
-	all := v.pick()
+	v.mu.Lock()
+	var tempo uint64
+	if v.graph != nil {
+		tempo = uint64(v.graph.Tempo)
+	}
+	v.mu.Unlock()
+	sweep := v.sweepNow(tempo)
+	all := v.pick(sweep)
 	if len(all) == 0 {
 		v.logger.Debug("round skipped", slog.Any(logKeyError, errNoMiners))
 		return 0
@@ -76,7 +83,11 @@ func (v *Validator) Round(ctx context.Context) int {
 			}
 		}
 	}
-	v.burst(ctx, jobs)
+	if sweep {
+		v.sweep(ctx, jobs)
+	} else {
+		v.burst(ctx, jobs)
+	}
 	// A round's verdicts reach gateway replicas at once, not at the next
 	// tick of the publisher (a validator driven by Round alone has none).
 	if err := v.PublishStandings(ctx); err != nil && ctx.Err() == nil {
@@ -98,8 +109,8 @@ type picked struct {
 
 // pick chooses this round's miners round-robin over the serving ones,
 // ordered by operator, and completes the last operator picked so that its
-// hotkeys are challenged together.
-func (v *Validator) pick() []picked {
+// hotkeys are challenged together; a sweep picks every serving miner.
+func (v *Validator) pick(sweep bool) []picked {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.graph == nil {
@@ -122,6 +133,9 @@ func (v *Validator) pick() []picked {
 		k = int(math.Ceil(float64(len(serving)) * float64(v.Config.Round) / float64(tempo)))
 	}
 	k = min(max(k, 1), len(serving))
+	if sweep {
+		k = len(serving)
+	}
 	out := make([]picked, 0, k)
 	for len(out) < len(serving) {
 		i := v.cursor % len(serving)
@@ -190,6 +204,7 @@ type attempt struct {
 	scored bool    // false: no verdict (a shutdown, the verifier's own failure)
 	block  uint64  // when the challenge was sent: its profile must be pinned then
 	reopen *reopen // a late opening, to be asked again once recorded
+	swept  bool    // challenged in a sweep: its time sets the miner's speed
 }
 
 // attempt sends req to miner and verifies the answer.
@@ -277,7 +292,7 @@ func classify(err error) string {
 // burst, when that took longer than the miner's own answer.
 func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duration) {
 	miner, req, rec, out := a.miner, a.req, a.rec, a.out
-	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Profile: req.Spec.Profile, Cost: v.costOf(req.Spec)}
+	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Profile: req.Spec.Profile, Cost: v.costOf(req.Spec), Swept: a.swept}
 	if out != nil {
 		obs.Accept, obs.FirstProgress, obs.Total = out.Accepted, out.FirstProgress, out.Total
 		if rec.OK && makespan > out.Total {

@@ -33,9 +33,10 @@ type Stats struct {
 
 	Challenges int64  `json:"challenges"`
 	Passed     int64  `json:"passed"`
-	Failed     int64  `json:"failed"`      // errors, timeouts and failed checks
-	Cheats     int64  `json:"cheats"`      // failed verifications
-	LastReason string `json:"last_reason"` // of the last failure
+	Failed     int64  `json:"failed"`          // errors, timeouts and failed checks
+	Cheats     int64  `json:"cheats"`          // failed verifications
+	Swept      int64  `json:"swept,omitempty"` // passes timed in a sweep
+	LastReason string `json:"last_reason"`     // of the last failure
 
 	// Moving averages.
 	Success       float64 `json:"success"`         // of passing challenges (1) vs failing (0)
@@ -114,6 +115,7 @@ type Observation struct {
 	Reason        string
 	Profile       string  // the spec's profile ("id@version"); a pass adds it to Stats.Profiles
 	Cost          float64 // spec cost
+	Swept         bool    // timed in a sweep: once a miner has one, only sweeps set its speed
 	Accept        time.Duration
 	FirstProgress time.Duration
 	Total         time.Duration
@@ -139,9 +141,16 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 		s.Success = ewma(s.Success, 1)
 		s.AcceptSecs = ewma(s.AcceptSecs, o.Accept.Seconds())
 		s.FirstProgress = ewma(s.FirstProgress, o.FirstProgress.Seconds())
-		if o.Cost > 0 && o.Total > 0 {
-			s.SecsPerCost = ewma(s.SecsPerCost, o.Total.Seconds()/o.Cost)
-			s.Throughput = ewma(s.Throughput, o.Cost/o.Total.Seconds())
+		timed := o.Swept || s.Swept == 0
+		if o.Cost > 0 && o.Total > 0 && timed {
+			if o.Swept && s.Swept == 0 {
+				s.SecsPerCost, s.Throughput = 0, 0 // the first sweep replaces isolated timings
+			}
+			s.SecsPerCost = ewmaFrom(cfg, s.SecsPerCost, o.Total.Seconds()/o.Cost)
+			s.Throughput = ewmaFrom(cfg, s.Throughput, o.Cost/o.Total.Seconds())
+		}
+		if o.Swept {
+			s.Swept++
 		}
 	} else {
 		s.Failed++
@@ -166,6 +175,14 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 		}
 		s.WindowCount, s.WindowPassed = 0, 0
 	}
+}
+
+// ewmaFrom folds sample into old; an old of 0 (nothing yet) takes sample.
+func ewmaFrom(cfg ScoreConfig, old, sample float64) float64 {
+	if old == 0 {
+		return sample
+	}
+	return (1-cfg.Alpha)*old + cfg.Alpha*sample
 }
 
 // addProfile adds profile ("id@version") to the set the miner passed

@@ -183,7 +183,7 @@ func TestPickCompletesOperators(t *testing.T) {
 	want := [][]string{{"h0", "h2", "h4"}, {"h1", "h3"}, {"h0", "h2", "h4"}}
 	for i, w := range want {
 		var got []string
-		for _, p := range v.pick() {
+		for _, p := range v.pick(false) {
 			got = append(got, p.n.Hotkey)
 		}
 		if !slices.Equal(got, w) {

@@ -77,6 +77,7 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Policy.OpenSteps, "open-steps", cfg.Policy.OpenSteps, "committed steps recomputed per check (c)")
 	fs.Float64Var(&cfg.Policy.RegenProb, "regen-prob", cfg.Policy.RegenProb, "chance of a full regeneration per check (p)")
 	fs.Float64Var(&cfg.OrganicSample, "organic-sample", cfg.OrganicSample, "share of users' jobs verified like challenges")
+	fs.Float64Var(&cfg.SweepsPerTempo, "sweeps", 2, "rounds per tempo, at random, that challenge every miner at once and set their speed (0: none)")
 	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key (0: the subnet's WeightsVersionKey)")
 	fs.StringVar(&cfg.CommitReveal, "commit-reveal", cfg.CommitReveal, "how weights reach a subnet with commit-reveal on: `timelock` (a drand-timelocked commit the chain reveals) or hash (commit, then reveal in the reveal epoch; the salt is kept in the store)")
 	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge and route to miners on private, loopback or link-local addresses (local grids)")

@@ -1,0 +1,60 @@
+package validator
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+)
+
+// Capacity is measured, not assumed. A round is now and then a sweep: every
+// serving miner is challenged at the same instant, whatever operator it
+// belongs to, so hotkeys that share a GPU queue for it however unlinkable
+// their coldkeys and addresses, and each is timed by its own answer: the
+// throughput it delivers while the whole grid is asked at once. Once a
+// miner has been swept, only sweeps set its speed; isolated challenges
+// still count for its success and its checks. Sweeps come at random rounds,
+// Config.SweepsPerTempo of them per tempo on average, so a miner cannot
+// tell a sweep is coming.
+
+// sweepNow draws whether this round is a sweep.
+func (v *Validator) sweepNow(tempo uint64) bool {
+	if v.Config.SweepsPerTempo <= 0 {
+		return false
+	}
+	rounds := float64(time.Duration(max(tempo, 1))*v.Config.BlockTime) / float64(v.Config.Round)
+	p := math.Min(1, v.Config.SweepsPerTempo/math.Max(rounds, 1))
+	return v.challenger.rand.Float64() < p
+}
+
+// sweep runs jobs all at once: each operator's group as one burst, every
+// group at the same instant, with no limit on challenges in flight.
+func (v *Validator) sweep(ctx context.Context, jobs []job) {
+	groups := map[int][]job{}
+	var order []int
+	for _, j := range jobs {
+		if _, ok := groups[j.group]; !ok {
+			order = append(order, j.group)
+		}
+		groups[j.group] = append(groups[j.group], j)
+	}
+	var wg sync.WaitGroup
+	for _, g := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v.challengeGroup(ctx, groups[g], true)
+		}()
+	}
+	wg.Wait()
+}
+
+// SweepCost is the share of a miner's GPU time that sweeps take: sweeps
+// per tempo × one generation's seconds ÷ the tempo's seconds.
+func SweepCost(sweepsPerTempo, generateSecs float64, tempo uint64, blockTime time.Duration) float64 {
+	secs := float64(tempo) * blockTime.Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return sweepsPerTempo * generateSecs / secs
+}
