@@ -103,10 +103,13 @@ func (m *Map) Merge(s Snapshot) {
 		// sharing service times made replicas pile onto the same miners
 		// (p99 7–15% worse). A newer remote probe would also subtract our
 		// attempts sent since it as if the miner had counted them.
+		taken := false // a key of the indexes may have changed
 		if x.service.n == 0 && r.ServiceSamples > 0 {
+			taken = true
 			x.service = peakEWMA{value: r.ServiceSeconds, at: r.ServiceAt, n: r.ServiceSamples}
 		}
 		if x.probeAt.IsZero() && !r.ProbeAt.IsZero() {
+			taken = true
 			x.queue, x.work, x.slots, x.eta = r.Queue, r.Work, max(r.Slots, 1), r.ETASeconds
 			x.group = x.work
 			x.probeAt, x.counted, x.workAtProbe = r.ProbeAt, r.ProbeAt, x.outWork
@@ -134,6 +137,8 @@ func (m *Map) Merge(s Snapshot) {
 				x.breaker.state = Open
 			}
 		}
-		m.reindex(x, now)
+		if taken {
+			m.reindex(x, now)
+		}
 	}
 }
