@@ -40,6 +40,9 @@ type benchVerifyReport struct {
 	// SybilVsHonest is the Sybil group's weight ÷ one honest miner's
 	// (the mean): at most 1 means its extra hotkeys earn it nothing.
 	SybilVsHonest float64 `json:"sybil_vs_one_honest"`
+	// UnlinkedVsHonest is the same for the Sybil whose hotkeys share no
+	// coldkey: only sweeps, which ask every miner at once, hold it down.
+	UnlinkedVsHonest float64 `json:"sybil_unlinked_vs_one_honest"`
 	// CheatShare is the weight of the strategies whose work is not the
 	// model's (lazy, replay, skippers, low-steps, wrong-model) and of the
 	// slow miner.
@@ -129,9 +132,14 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	rep.HonestShare = rep.Suite.HonestShare
 	for _, s := range rep.Suite.Strategies {
 		switch {
-		case s.Name == adversary.NameSybil:
+		case s.Name == adversary.NameSybil || s.Name == adversary.NameSybilUnlinked:
 			if h, ok := rep.Suite.Strategy(adversary.NameHonest); ok && h.WeightShare > 0 {
-				rep.SybilVsHonest = s.WeightShare / (h.WeightShare / float64(h.Hotkeys))
+				ratio := s.WeightShare / (h.WeightShare / float64(h.Hotkeys))
+				if s.Name == adversary.NameSybil {
+					rep.SybilVsHonest = ratio
+				} else {
+					rep.UnlinkedVsHonest = ratio
+				}
 			}
 		case s.Name == adversary.NameSlow || slices.Contains(adversary.VerificationCheats(), s.Name):
 			rep.CheatShare += s.WeightShare
@@ -219,6 +227,7 @@ func goals(rep benchVerifyReport) map[string]benchGoalMark {
 	}
 	return map[string]benchGoalMark{
 		"classifier_auc":      {Want: "<= 0.6", Got: rep.ClassifierAUC, Met: rep.ClassifierAUC <= 0.6},
+		"sybil_unlinked":      {Want: "<= 1.05 of one honest GPU", Got: rep.UnlinkedVsHonest, Met: rep.UnlinkedVsHonest <= 1.05},
 		"cost_ratio":          {Want: "<= 0.05", Got: rep.CostRatio, Met: rep.CostRatio <= 0.05},
 		"detect_within_20":    {Want: ">= 0.99 for every cheat saving >= 20%", Got: worst, Met: worst >= 0.99},
 		"false_positives":     {Want: "0 in >= 10000", Got: float64(rep.FalsePositives), Met: rep.FalsePositives == 0 && rep.Verifications >= 10_000},
@@ -245,13 +254,13 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 	h := rep.Honest
 	fmt.Fprintf(w, "honest verifications: %d (%d exact, %d tolerant; c=%d, q=%.2f, p=%.3f), false positives %d, verifier errors %d\n",
 		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
-	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner; weights set on chain: %v\n\n",
-		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.Suite.WeightsSet)
+	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner (unlinked %.2f×); weights set on chain: %v\n\n",
+		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.UnlinkedVsHonest, rep.Suite.WeightsSet)
 	if err := printHidden(w, rep.Hidden); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "challenge vs users' prompt classifier: AUC %.3f (mean of five draws)\n\ngoals:\n", rep.ClassifierAUC)
-	for _, k := range []string{"classifier_auc", "cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
+	for _, k := range []string{"classifier_auc", "sybil_unlinked", "cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
 		g := rep.Goals[k]
 		mark := "met"
 		if !g.Met {

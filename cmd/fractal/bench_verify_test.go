@@ -54,7 +54,7 @@ func TestBenchVerifyJSON(t *testing.T) {
 			t.Errorf("lazy: detected %d of %d, want all", s.Detected, s.Challenges)
 		}
 	}
-	for _, name := range []string{"honest", "lazy", "fake-frames", "replay", "skip-half", "skip-quarter", "low-steps", "wrong-model", "sybil", "slow", "flaky"} {
+	for _, name := range []string{"honest", "lazy", "fake-frames", "replay", "skip-half", "skip-quarter", "low-steps", "wrong-model", "sybil", "sybil-unlinked", "slow", "flaky"} {
 		if !seen[name] {
 			t.Errorf("no figures for %s", name)
 		}
@@ -65,7 +65,7 @@ func TestBenchVerifyJSON(t *testing.T) {
 	if rep.ClassifierAUC <= 0 || rep.ClassifierAUC >= 1 {
 		t.Errorf("classifier_auc %g, want an AUC", rep.ClassifierAUC)
 	}
-	if len(rep.Goals) != 5 {
-		t.Errorf("goals %v, want five", rep.Goals)
+	if len(rep.Goals) != 6 {
+		t.Errorf("goals %v, want six", rep.Goals)
 	}
 }

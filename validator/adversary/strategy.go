@@ -38,8 +38,11 @@ const (
 	NameLowSteps   = "low-steps"
 	NameWrongModel = "wrong-model"
 	NameSybil      = "sybil"
-	NameSlow       = "slow"
-	NameFlaky      = "flaky"
+	// NameSybilUnlinked is a Sybil whose hotkeys have nothing in common on
+	// chain: different coldkeys (and, on a public grid, addresses).
+	NameSybilUnlinked = "sybil-unlinked"
+	NameSlow          = "slow"
+	NameFlaky         = "flaky"
 )
 
 // workShare is the share of an honest generation's work done by running
@@ -366,6 +369,12 @@ type Sybil struct {
 func NewSybil() *Sybil { return &Sybil{cache: map[fractal.Digest]*fractal.Result{}} }
 
 func (*Sybil) Name() string { return NameSybil }
+
+// Unlinked is a Sybil worker whose hotkeys each sit under a coldkey of
+// their own, so no grouping by coldkey or address puts them together.
+type Unlinked struct{ *Sybil }
+
+func (Unlinked) Name() string { return NameSybilUnlinked }
 
 // Copies returns how many answers were copied from another hotkey's work.
 func (s *Sybil) Copies() int {

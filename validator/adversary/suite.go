@@ -42,7 +42,7 @@ type Config struct {
 
 // AllCheats lists every cheating strategy in report order.
 func AllCheats() []string {
-	return []string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSlow, NameFlaky}
+	return []string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSybilUnlinked, NameSlow, NameFlaky}
 }
 
 // VerificationCheats are the strategies that deliver work that is not the
@@ -272,6 +272,16 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 			operator++
 			continue
 		}
+		if name == NameSybilUnlinked {
+			worker, dev := Unlinked{NewSybil()}, NewDevice(cfg.DevicePerCost)
+			for range cfg.Sybils {
+				if err := add(worker, dev); err != nil {
+					return nil, err
+				}
+				operator++ // a coldkey per hotkey
+			}
+			continue
+		}
 		if err := add(newStrategy(name, cfg), NewDevice(cfg.DevicePerCost)); err != nil {
 			return nil, err
 		}
@@ -329,6 +339,7 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	c.AllowPrivateAxons = true
 	c.PerRound = miners
 	c.Parallel = min(256, 2*miners)
+	c.SweepsPerTempo = 1e6 // every round a sweep: every miner at once, timed as swept
 	c.SharedProb = cfg.SharedProb
 	c.Shapes = []validator.Shape{cfg.Shape}
 	c.ChallengeTimeout = cfg.ChallengeTimeout
