@@ -328,8 +328,13 @@ func (c *Client) timelockedPending(ctx context.Context, rt *Runtime, at string, 
 	if item == "" {
 		return nil
 	}
-	for e := p.Epoch - min(p.Epoch, p.RevealPeriodEpochs); e <= p.Epoch; e++ {
-		v, err := c.storageOrDefault(ctx, rt, at, palletSubtensor, item, appendU16(nil, p.NetUID), appendU64(nil, e))
+	// The runtime files a commit under its own epoch index of the block
+	// that includes it, which runs one block ahead of the legacy schedule
+	// (a commit in the last block of epoch e is filed under e + 1, as seen
+	// on spec 293), and applies it by the start of epoch key + period.
+	for k := p.Epoch - min(p.Epoch, p.RevealPeriodEpochs); k <= p.Epoch+1; k++ {
+		e := k
+		v, err := c.storageOrDefault(ctx, rt, at, palletSubtensor, item, appendU16(nil, p.NetUID), appendU64(nil, k))
 		if err != nil {
 			return err
 		}
@@ -347,7 +352,7 @@ func (c *Client) timelockedPending(ctx context.Context, rt *Runtime, at string, 
 				Block: block, Epoch: e, RevealEpoch: e + p.RevealPeriodEpochs, RevealRound: round})
 		}
 		if r.err != nil {
-			return fmt.Errorf("decode %s of epoch %d: %w", item, e, r.err)
+			return fmt.Errorf("decode %s of key %d: %w", item, k, r.err)
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
+	"github.com/fractal-grid/fractal/tlock"
 	"github.com/fractal-grid/fractal/validator"
 )
 
@@ -203,4 +204,79 @@ func opCounter(t *testing.T, reg *prometheus.Registry, op, path, result string) 
 		}
 	}
 	return 0
+}
+
+// TestValidatorTimelockedWeights runs the validator's default path on spec
+// 293: it reads the policy, seals its weights for the drand round the
+// client computes from the epoch schedule and commits them with
+// commit_crv3_weights; the test sets that round's pulse with
+// dev_setStorage and the runtime decrypts and applies the weights in the
+// reveal epoch. The client's clock is set so that the round it computes
+// is 1000, the one round whose signature the tests hold.
+func TestValidatorTimelockedWeights(t *testing.T) {
+	d := getDevnet(t, runtime293Spec)
+	ctx := testCtx(t, 3*time.Minute)
+	s := newCRSubnet(ctx, t, d, "//Alice//owner6")
+	beacon := mustDrandRound(t)
+	var offset time.Duration
+	cfg := testConfig(d.node.url)
+	cfg.Now = func() time.Time { return tlock.TimeOf(beacon.Round).Add(offset) }
+	client, err := New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for range 4 {
+		p, err := client.WeightsPolicy(ctx, s.netuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.RevealRound == beacon.Round {
+			break
+		}
+		offset += time.Duration(int64(beacon.Round)-int64(p.RevealRound)) * tlock.QuicknetPeriod
+	}
+	v := openValidator(ctx, t, d, s, t.TempDir(), prometheus.NewRegistry())
+	v.Config.CommitReveal = fractal.WeightsPathTimelock
+	v.Chain = client
+	block, err := client.Block(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided := time.Now()
+	if err := v.SetWeights(ctx, block); err != nil {
+		t.Fatalf("timelocked commit: %v", err)
+	}
+	w, err := client.SubnetWeights(ctx, s.netuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Pending) != 1 || w.Pending[0].Path != fractal.WeightsPathTimelock || w.Pending[0].RevealRound != beacon.Round {
+		t.Fatalf("pending after the commit: %+v, want one timelocked commit for round %d", w.Pending, beacon.Round)
+	}
+	if err := d.publishPulse(ctx, beacon); err != nil {
+		t.Fatal(err)
+	}
+	var row fractal.WeightsRow
+	for i := 0; len(row.UIDs) == 0; i++ {
+		if i > 20 {
+			t.Fatalf("timelocked weights not revealed within 20 blocks (reveal epoch %d)", w.Pending[0].RevealEpoch)
+		}
+		if err := d.newBlocks(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		row = validatorRow(ctx, t, d, s)
+	}
+	after, _ := client.Block(ctx)
+	t.Logf("spec 293, timelocked path: weights in force %d blocks and %.1f s after the decision (chopsticks builds blocks on demand)",
+		after-block, time.Since(decided).Seconds())
+	want := v.Weights()
+	if len(row.UIDs) != len(want) {
+		t.Fatalf("revealed weights %v %v, want the validator's %v", row.UIDs, row.Weights, want)
+	}
+	for _, uid := range row.UIDs {
+		if want[uid] == 0 {
+			t.Errorf("revealed weights name uid %d, which the validator gave none", uid)
+		}
+	}
 }
