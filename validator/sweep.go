@@ -38,6 +38,9 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 		}
 		groups[j.group] = append(groups[j.group], j)
 	}
+	// In a random order: hotkeys queued on one GPU take turns at being
+	// first, instead of the lowest uid always being served at full speed.
+	v.challenger.rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	var wg sync.WaitGroup
 	for _, g := range order {
 		wg.Add(1)
