@@ -77,7 +77,7 @@ func runBenchRouting(ctx context.Context, rio IO, args []string) error {
 		return usageErrorf("bench routing: %v", err)
 	}
 	if scenario == "all" {
-		return runBenchScenarios(ctx, rio, cfg, asJSON)
+		return runBenchScenarios(ctx, rio, cfg, args, asJSON)
 	}
 	start := time.Now()
 	results, err := routesim.RunAll(ctx, cfg)
@@ -148,13 +148,21 @@ func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.R
 // scenarioPolicies are the policies `bench routing --scenario all` runs.
 var scenarioPolicies = []string{"random", "ours", "oracle"}
 
-// runBenchScenarios runs every scenario with the flags' jobs, seed and load
-// and reports ours against the oracle and random in each.
-func runBenchScenarios(ctx context.Context, rio IO, base routesim.Config, asJSON bool) error {
+// runBenchScenarios runs every scenario, with the flags given overriding
+// it as for one scenario, and reports ours against the oracle and random in
+// each.
+func runBenchScenarios(ctx context.Context, rio IO, base routesim.Config, args []string, asJSON bool) error {
 	start := time.Now()
 	var reps []benchRoutingReport
 	for _, sc := range routesim.Scenarios() {
-		cfg := sc.Apply(base)
+		cfg := sc.Apply(routesim.DefaultConfig())
+		var scenario string
+		if err := benchRoutingFlags(&cfg, &scenario, &asJSON).Parse(args); err != nil {
+			return usageErrorf("bench routing: %v", err)
+		}
+		if err := cfg.Validate(); err != nil {
+			return usageErrorf("bench routing: scenario %s: %v", sc.Name, err)
+		}
 		results, err := routesim.RunPolicies(ctx, cfg, scenarioPolicies)
 		if err != nil {
 			return fmt.Errorf("bench routing: scenario %s: %w", sc.Name, err)

@@ -77,11 +77,11 @@ func TestBenchRoutingScenarios(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "scenario throttle-4") || !strings.Contains(out, "12 miners") || !strings.Contains(out, "4 gateway(s)") {
 		t.Errorf("--scenario throttle-4 --miners 12: exit %d, stderr %q, output:\n%s\nwant the scenario with 12 miners and 4 gateways", code, errOut, out)
 	}
-	code, out, errOut = runBenchCLI(t, "bench", "routing", "--scenario", "all", "--jobs", "100")
+	code, out, errOut = runBenchCLI(t, "bench", "routing", "--scenario", "all", "--jobs", "100", "--miners", "24")
 	if code != 0 {
 		t.Fatalf("--scenario all: exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"uneven-1", "late-probes-4", "throttle-4", "heavy-tail-4", "ours ÷ oracle"} {
+	for _, want := range []string{"uneven-1", "late-probes-4", "throttle-4", "heavy-tail-4", "far-region-4", "large-16", "ours ÷ oracle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--scenario all lacks %q:\n%s", want, out)
 		}
