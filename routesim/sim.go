@@ -178,7 +178,7 @@ func newSim(cfg Config, policy string) (*sim, error) {
 func (s *sim) run(ctx context.Context) (Result, error) {
 	arrivals := s.stream(streamArrivals, 0)
 	rate := s.cfg.Load * capacity(s.cfg, s.miners)
-	t := 0.0
+	t := s.cfg.WarmUp.Seconds()
 	for i := range s.cfg.Jobs {
 		t += arrivals.ExpFloat64() / rate
 		j := &job{id: i, arrival: t, gw: s.gateways[i%len(s.gateways)], rng: s.stream(streamJob, i)}

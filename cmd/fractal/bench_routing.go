@@ -47,6 +47,7 @@ func benchRoutingFlags(cfg *routesim.Config, scenario *string, asJSON *bool) *fl
 	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
 	fs.BoolVar(&cfg.ShareDispatches, "share-dispatches", cfg.ShareDispatches, "replicas tell each other of every dispatch and finish")
 	fs.BoolVar(&cfg.CallerWork, "caller-work", cfg.CallerWork, "probes report the gateway's part of a miner's queued work")
+	fs.DurationVar(&cfg.WarmUp, "warm-up", cfg.WarmUp, "how long the replicas probe before the first job arrives")
 	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare ours with the oracle in each")
 	fs.BoolVar(asJSON, "json", false, "print one JSON object instead of a table")
 	return fs
