@@ -22,7 +22,11 @@ import (
 // operators returns, for each neuron, the index of its operator group: the
 // smallest index of a neuron it shares a coldkey or (when sameIP) a public
 // axon IP with, transitively.
-func operators(ns []fractal.Neuron, sameIP bool) []int {
+func operators(ns []fractal.Neuron, sameIP bool) []int { return linkedOperators(ns, sameIP, nil) }
+
+// linkedOperators is operators with links too: hotkeys the linker found
+// sharing a GPU (hotkey → the name of its linked set).
+func linkedOperators(ns []fractal.Neuron, sameIP bool, links map[string]string) []int {
 	parent := make([]int, len(ns))
 	for i := range parent {
 		parent[i] = i
@@ -56,6 +60,9 @@ func operators(ns []fractal.Neuron, sameIP bool) []int {
 		if sameIP && n.Axon.IP.IsValid() && fractal.IsPublicIP(n.Axon.IP) {
 			join(i, "ip:"+n.Axon.IP.Unmap().String())
 		}
+		if l, ok := links[n.Hotkey]; ok {
+			join(i, "link:"+l)
+		}
 	}
 	out := make([]int, len(ns))
 	for i := range ns {
@@ -65,8 +72,8 @@ func operators(ns []fractal.Neuron, sameIP bool) []int {
 }
 
 // operatorsOf names each hotkey's operator group, as operators finds them.
-func operatorsOf(ns []fractal.Neuron, sameIP bool) map[string]string {
-	group := operators(ns, sameIP)
+func operatorsOf(ns []fractal.Neuron, sameIP bool, links map[string]string) map[string]string {
+	group := linkedOperators(ns, sameIP, links)
 	out := make(map[string]string, len(ns))
 	for i, n := range ns {
 		out[n.Hotkey] = ns[group[i]].Hotkey
@@ -77,9 +84,9 @@ func operatorsOf(ns []fractal.Neuron, sameIP bool) map[string]string {
 // byOperator orders serving miners so that each operator's hotkeys are
 // adjacent (the operator at its lowest uid, its hotkeys by uid) and returns
 // the group of each position.
-func byOperator(serving []fractal.Neuron, sameIP bool) ([]fractal.Neuron, []int) {
+func byOperator(serving []fractal.Neuron, sameIP bool, links map[string]string) ([]fractal.Neuron, []int) {
 	slices.SortFunc(serving, func(a, b fractal.Neuron) int { return cmp.Compare(a.UID, b.UID) })
-	group := operators(serving, sameIP)
+	group := linkedOperators(serving, sameIP, links)
 	idx := make([]int, len(serving))
 	for i := range idx {
 		idx[i] = i
@@ -138,7 +145,7 @@ func (v *Validator) burst(ctx context.Context, jobs []job) {
 // challengeGroup challenges one operator's hotkeys at once and records each
 // outcome, timing the passing ones by the burst's makespan; swept: as part
 // of a sweep, whose timings set the miners' speed.
-func (v *Validator) challengeGroup(ctx context.Context, g []job, swept bool) {
+func (v *Validator) challengeGroup(ctx context.Context, g []job, swept bool) []attempt {
 	tries := make([]attempt, len(g))
 	var wg sync.WaitGroup
 	for i, j := range g {
@@ -161,4 +168,5 @@ func (v *Validator) challengeGroup(ctx context.Context, g []job, swept bool) {
 			v.record(ctx, a, makespan)
 		}
 	}
+	return tries
 }

@@ -126,7 +126,7 @@ func (v *Validator) pick(sweep bool) []picked {
 	if len(serving) == 0 {
 		return nil
 	}
-	serving, groups := byOperator(serving, !v.Config.AllowPrivateAxons)
+	serving, groups := byOperator(serving, !v.Config.AllowPrivateAxons, v.linker.links())
 	k := v.Config.PerRound
 	if k == 0 {
 		tempo := time.Duration(max(v.graph.Tempo, 1)) * v.Config.BlockTime

@@ -42,14 +42,25 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 	// first, instead of the lowest uid always being served at full speed.
 	v.challenger.rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ts []timing
 	for _, g := range order {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v.challengeGroup(ctx, groups[g], true)
+			for _, a := range v.challengeGroup(ctx, groups[g], true) {
+				if a.rec.OK && a.out != nil {
+					mu.Lock()
+					ts = append(ts, timing{hotkey: a.miner.Hotkey, firstProgress: a.out.FirstProgress, total: a.out.Total})
+					mu.Unlock()
+				}
+			}
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() == nil {
+		v.linker.observe(ts)
+	}
 }
 
 // SweepCost is the share of a miner's GPU time that sweeps take: sweeps

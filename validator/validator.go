@@ -51,6 +51,7 @@ type Validator struct {
 	keys       sr25519.Verifier
 	challenger *challenger
 	reopens    *reopener  // late openings asked again
+	linker     *linker    // hotkeys whose sweep latencies move together
 	randMu     sync.Mutex // guards rand
 	rand       *rand.Rand // seeds each check's own generator
 
@@ -102,6 +103,7 @@ func (v *Validator) Open(ctx context.Context) error {
 	v.stats = map[string]*Stats{}
 	v.metrics = newMetrics(v.Registry, v.Now)
 	v.reopens = newReopener()
+	v.linker = newLinker()
 	if err := v.load(ctx); err != nil {
 		return err
 	}
@@ -214,7 +216,7 @@ func (v *Validator) weightsLocked() map[uint16]float64 {
 	var miners []*Stats
 	var operator map[string]string
 	if v.graph != nil {
-		operator = operatorsOf(v.graph.Neurons, !v.Config.AllowPrivateAxons)
+		operator = operatorsOf(v.graph.Neurons, !v.Config.AllowPrivateAxons, v.linker.links())
 	}
 	for _, s := range v.stats {
 		if v.graph != nil {

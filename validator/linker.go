@@ -1,0 +1,126 @@
+package validator
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Hotkeys whose latencies move together are one operator's. In a sweep
+// every miner is asked at once; hotkeys that share a GPU are served one
+// after another, so the second one's first progress comes just as the first
+// one's answer is done, sweep after sweep. An honest miner in a sweep
+// starts at once. The linker counts, per pair, the sweeps in which one
+// hotkey started late (first progress after lateShare of its total) within
+// linkSlack of the other's finish, and links a pair seen so in linkMin
+// sweeps and in at least half the sweeps both were in. Linked hotkeys are
+// grouped like hotkeys that share a coldkey: challenged in one burst and
+// timed by its makespan.
+const (
+	lateShare = 0.4
+	linkSlack = 0.1 // of the late hotkey's own generation (total − first progress)
+	linkMin   = 3
+)
+
+// linker accumulates the evidence.
+type linker struct {
+	mu     sync.Mutex
+	swept  map[[2]string]int // sweeps both hotkeys of a pair were timed in
+	chains map[[2]string]int // of which one started as the other finished
+}
+
+func newLinker() *linker {
+	return &linker{swept: map[[2]string]int{}, chains: map[[2]string]int{}}
+}
+
+// timing is one hotkey's passing answer in a sweep.
+type timing struct {
+	hotkey               string
+	firstProgress, total time.Duration
+}
+
+func pairOf(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// observe folds one sweep's answers in: each hotkey that started late is
+// chained to the one hotkey whose answer finished closest before it
+// started, if that was within linkSlack of its own generation.
+func (l *linker) observe(ts []timing) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, a := range ts {
+		for _, b := range ts[i+1:] {
+			l.swept[pairOf(a.hotkey, b.hotkey)]++
+		}
+	}
+	for _, b := range ts {
+		if a, ok := waitedFor(b, ts); ok {
+			l.chains[pairOf(a, b.hotkey)]++
+		}
+	}
+}
+
+// waitedFor returns the hotkey b waited for: b started late, just after it
+// finished.
+func waitedFor(b timing, ts []timing) (string, bool) {
+	gen := b.total - b.firstProgress
+	if b.total <= 0 || float64(b.firstProgress) < lateShare*float64(b.total) || gen <= 0 {
+		return "", false
+	}
+	best, gap := "", time.Duration(-1)
+	for _, a := range ts {
+		if g := b.firstProgress - a.total; a.hotkey != b.hotkey && g >= 0 && (gap < 0 || g < gap) {
+			best, gap = a.hotkey, g
+		}
+	}
+	return best, gap >= 0 && float64(gap) <= linkSlack*float64(gen)
+}
+
+// links returns, for each linked hotkey, the name of its linked set (the
+// smallest hotkey in it).
+func (l *linker) links() map[string]string {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	var pairs [][2]string
+	for p, n := range l.chains {
+		if n >= linkMin && 2*n >= l.swept[p] {
+			pairs = append(pairs, p)
+		}
+	}
+	l.mu.Unlock()
+	sort.Slice(pairs, func(i, j int) bool {
+		return pairs[i][0] < pairs[j][0] || pairs[i][0] == pairs[j][0] && pairs[i][1] < pairs[j][1]
+	})
+	root := map[string]string{}
+	var find func(string) string
+	find = func(h string) string {
+		r, ok := root[h]
+		if !ok || r == h {
+			return h
+		}
+		r = find(r)
+		root[h] = r
+		return r
+	}
+	for _, p := range pairs {
+		a, b := find(p[0]), find(p[1])
+		if a > b {
+			a, b = b, a
+		}
+		root[a], root[b] = a, a
+	}
+	out := make(map[string]string, len(root))
+	for h := range root {
+		out[h] = find(h)
+	}
+	return out
+}

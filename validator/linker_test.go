@@ -1,0 +1,60 @@
+package validator
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestLinkerFindsSharedGPUs: three hotkeys served one after another on one
+// GPU, sweep after sweep in a random order, are linked; honest miners that
+// start at once, some slower than others, are not.
+func TestLinkerFindsSharedGPUs(t *testing.T) {
+	for seed := range uint64(30) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { testLinker(t, seed) })
+	}
+}
+
+func testLinker(t *testing.T, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 2))
+	l := newLinker()
+	gen := 300 * time.Millisecond
+	for sweep := range 10 {
+		var ts []timing
+		for i := range 5 { // honest: start at once, take 0.8–1.2 generations
+			total := time.Duration(float64(gen) * (0.8 + 0.4*r.Float64()))
+			ts = append(ts, timing{hotkey: fmt.Sprint("honest", i), firstProgress: 20 * time.Millisecond, total: total})
+		}
+		for pos, k := range r.Perm(3) { // the Sybil's hotkeys queue
+			start := time.Duration(pos) * gen
+			ts = append(ts, timing{hotkey: fmt.Sprint("sybil", k), firstProgress: start + 15*time.Millisecond, total: start + gen})
+		}
+		l.observe(ts)
+		links := l.links()
+		if sweep+1 < linkMin && len(links) > 0 {
+			t.Fatalf("linked %v after %d sweeps, want nothing before %d", links, sweep+1, linkMin)
+		}
+	}
+	links := l.links()
+	// Every hotkey linked is a Sybil's, in one set, and the set holds at
+	// least two of them (a pair is served back to back in two sweeps of
+	// three; an honest miner finishing just then can hide a turn).
+	linked := 0
+	for k := range 3 {
+		if got, ok := links[fmt.Sprint("sybil", k)]; ok {
+			linked++
+			if got[:5] != "sybil" {
+				t.Errorf("sybil%d linked to %q, want another Sybil hotkey", k, got)
+			}
+		}
+	}
+	if linked < 2 {
+		t.Errorf("%d of the Sybil's 3 hotkeys linked (%v), want at least 2", linked, links)
+	}
+	for i := range 5 {
+		if got, ok := links[fmt.Sprint("honest", i)]; ok {
+			t.Errorf("honest%d linked to %q, want no link", i, got)
+		}
+	}
+}
