@@ -30,7 +30,7 @@ func newCRSubnet(ctx context.Context, t *testing.T, d *devnet, owner string) crS
 	t.Helper()
 	s := crSubnet{netuid: d.newSubnet(ctx, t, mustKey(t, owner)), val: mustKey(t, "//Alice//hot1")}
 	alice := mustKey(t, "//Alice")
-	for _, k := range []*sr25519.Keypair{s.val, mustKey(t, "//Charlie"), mustKey(t, "//Dave")} {
+	for _, k := range []*sr25519.Keypair{s.val, mustKey(t, "//Alice//miner0"), mustKey(t, "//Alice//miner1")} {
 		if err := d.client.BurnedRegister(ctx, alice, s.netuid, k.SS58()); err != nil {
 			t.Fatal(err)
 		}
