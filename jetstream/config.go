@@ -71,7 +71,7 @@ func DefaultConfig(dataDir string) Config {
 		DataDir:       dataDir,
 		Replicas:      1,
 		CallTimeout:   3 * time.Second,
-		Retries:       4,
+		Retries:       8, // backoff 50 ms doubling to 1 s: about 4.5 s, a leader election on a busy cluster
 		AckWait:       30 * time.Second,
 		MaxDeliver:    20,
 		JobTTL:        30 * 24 * time.Hour,
