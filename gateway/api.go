@@ -48,8 +48,9 @@ func (g *Gateway) Handler() http.Handler {
 	mux.Handle(webPattern, web.Handler()) // the web page and its assets
 	// Every request gets an id; an internal error answers with it and no
 	// internal text, and its cause is logged under it. A request no route
-	// takes is answered in the API's error shape too.
-	return apierr.Middleware(g.logger, routed(mux))
+	// takes is answered in the API's error shape too. What a refused
+	// request left of its body is drained after the answer.
+	return apierr.Middleware(g.logger, drainBodies(routed(mux)))
 }
 
 type keyCtx struct{}
