@@ -30,5 +30,6 @@ func drainBodies(h http.Handler) http.Handler {
 		rc.Flush()                                                     // the answer goes out before the drain
 		rc.SetReadDeadline(time.Now().Add(drainTime))                  // a client that stalls is not waited for
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, drainBytes)) // what is left is not ours to judge
+		rc.SetReadDeadline(time.Time{})                                // a kept-alive connection's next request starts clean
 	})
 }
