@@ -13,7 +13,7 @@ const (
 )
 
 // drainBodies reads and discards what a handler left of a request body (up
-// to drainBytes, for at most drainTime) after it answered. A create refused
+// to drainBytes, until drainTime after the handler began) after it answered. A create refused
 // on its first part (an input_reference, a body over the limit) answers at
 // once; if the server then closed the connection with the upload half
 // sent, the client would meet a broken pipe instead of reading the 400.
@@ -22,14 +22,17 @@ const (
 // connection closed.
 func drainBodies(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The drain ends drainTime after the request reached the handler,
+		// within the server's whole-request read timeout: a slow client is
+		// cut off as it would be without the drain.
+		deadline := time.Now().Add(drainTime)
 		h.ServeHTTP(w, r)
-		if r.Body == nil || r.Body == http.NoBody {
+		if r.Body == nil || r.Body == http.NoBody || !time.Now().Before(deadline) {
 			return
 		}
 		rc := http.NewResponseController(w)
-		rc.Flush()                                                     // the answer goes out before the drain
-		rc.SetReadDeadline(time.Now().Add(drainTime))                  // a client that stalls is not waited for
+		rc.Flush() // the answer goes out before the drain
+		rc.SetReadDeadline(deadline)
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, drainBytes)) // what is left is not ours to judge
-		rc.SetReadDeadline(time.Time{})                                // a kept-alive connection's next request starts clean
 	})
 }
