@@ -12,11 +12,12 @@ const (
 	drainTime  = 10 * time.Second
 )
 
-// drainBodies reads and discards what a handler left of a request body (up
-// to drainBytes, until drainTime after the handler began) after it answered. A create refused
-// on its first part (an input_reference, a body over the limit) answers at
-// once; if the server then closed the connection with the upload half
-// sent, the client would meet a broken pipe instead of reading the 400.
+// drainBodies reads and discards what a handler left of a request body,
+// after it answered: up to drainBytes, until drainTime after the handler
+// began. A create refused on its first part (an input_reference, a body
+// over the limit) answers at once; if the server then closed the connection
+// with the upload half sent, the client would meet a broken pipe instead of
+// reading the 400.
 // Draining streams into nothing, so memory stays bounded however many
 // uploads are refused at once; a body beyond the bound still gets the
 // connection closed.
