@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/chaintest"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -27,15 +27,7 @@ func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
 
 // testLogger sends logs to t.Log.
 func testLogger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tbWriter struct{ tb testing.TB }
-
-func (w tbWriter) Write(p []byte) (int, error) {
-	w.tb.Helper()
-	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
+	return testenv.Logger(tb, slog.LevelInfo)
 }
 
 // mustOpen opens an in-memory chain with manual blocks, closed at cleanup.

@@ -19,6 +19,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/engineapi"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -26,14 +27,7 @@ var smallSpec = fractal.Spec{Prompt: "a red ball bouncing over the ocean at nigh
 
 // testLogger sends logs to t.Log.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+	return slog.New(slog.NewTextHandler(testenv.LogWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func serve(t *testing.T, e fractal.Engine, cfg engineapi.Config) *httptest.Server {

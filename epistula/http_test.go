@@ -16,6 +16,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -26,14 +27,6 @@ func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
 		tb.Fatal(err)
 	}
 	return k
-}
-
-// testWriter sends log lines to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -53,7 +46,7 @@ func newServer(t *testing.T, cfg epistula.Config, setup func(*epistula.Verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	v.Logger = slog.New(slog.NewTextHandler(testenv.LogWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if setup != nil {
 		setup(v)
 	}

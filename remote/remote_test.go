@@ -16,23 +16,17 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/engineapi"
 	"github.com/fractal-grid/fractal/enginetest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/remote"
 )
 
 var smallSpec = fractal.Spec{Prompt: "a red ball bouncing over the ocean at night", Seed: 5, Frames: 3, Width: 64, Height: 72, FPS: 8, Steps: 4}
 
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
 // serve starts the engine server on loopback around e.
 func serve(tb testing.TB, e fractal.Engine, cfg engineapi.Config, wrap func(http.Handler) http.Handler) *httptest.Server {
 	tb.Helper()
-	srv, err := engineapi.NewServer(e, cfg, slog.New(slog.NewTextHandler(tWriter{tb}, nil)))
+	srv, err := engineapi.NewServer(e, cfg, slog.New(slog.NewTextHandler(testenv.LogWriter(tb), nil)))
 	if err != nil {
 		tb.Fatal(err)
 	}

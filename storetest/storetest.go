@@ -12,24 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 // Logger returns a logger that writes warnings and errors to t.Log.
-func Logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ tb testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
+func Logger(tb testing.TB) *slog.Logger { return testenv.Logger(tb, slog.LevelWarn) }
 
 // Context returns a context that ends after d or with the test.
 func Context(tb testing.TB, d time.Duration) context.Context {

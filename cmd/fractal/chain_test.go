@@ -12,6 +12,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/wallet"
 )
 
@@ -37,8 +38,8 @@ func startDevchain(t *testing.T, dataDir string) string {
 // function that stops it and waits.
 func runDevchainCmd(t *testing.T, dataDir, addr string) (string, func()) {
 	t.Helper()
-	c := NewDevchainCommand(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
-	if err := c.ParseFlags([]string{"--addr", addr, "--data", dataDir, "--block-time", "100ms"}, testWriter{t}); err != nil {
+	c := NewDevchainCommand(slog.New(slog.NewTextHandler(testenv.LogWriter(t), nil)))
+	if err := c.ParseFlags([]string{"--addr", addr, "--data", dataDir, "--block-time", "100ms"}, testenv.LogWriter(t)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Open(); err != nil {
@@ -59,13 +60,6 @@ func runDevchainCmd(t *testing.T, dataDir, addr string) (string, func()) {
 		}
 	}
 	return "http://" + c.Listener().Addr().String(), stop
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
 }
 
 func TestChainCLI(t *testing.T) {

@@ -7,12 +7,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/sr25519"
@@ -39,17 +39,8 @@ func Key(tb testing.TB, uri string) *sr25519.Keypair {
 	return k
 }
 
-type tbWriter struct{ tb testing.TB }
-
-func (w tbWriter) Write(p []byte) (int, error) {
-	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
-// Logger sends logs to tb.Log.
-func Logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
+// Logger sends warnings and errors to tb.Log.
+func Logger(tb testing.TB) *slog.Logger { return testenv.Logger(tb, slog.LevelWarn) }
 
 // New starts a devchain with manual blocks and registers a staked validator.
 func New(tb testing.TB) *Grid {
