@@ -101,19 +101,22 @@ var (
 
 	// Devchain is the development chain's HTTP API (docs/devchain.md). Its
 	// body is flat, {"error": message, "code": code}, and any other 5xx
-	// reads as unavailable.
+	// reads as unavailable. It has every kind of the miner protocol but
+	// the mismatch, which no chain call reports.
 	Devchain = &Protocol{
 		flat:       true,
 		unknown5xx: fractal.ErrUnavailable,
-		kinds: []Kind{
-			{fractal.ErrInvalid, CodeInvalid, http.StatusBadRequest},
-			{fractal.ErrUnauthorized, CodeUnauthorized, http.StatusUnauthorized},
-			{fractal.ErrForbidden, CodeForbidden, http.StatusForbidden},
-			{fractal.ErrNotFound, CodeNotFound, http.StatusNotFound},
-			{fractal.ErrConflict, CodeConflict, http.StatusConflict},
-			{fractal.ErrTooLarge, CodeTooLarge, http.StatusRequestEntityTooLarge},
-			{fractal.ErrOverloaded, CodeOverloaded, http.StatusTooManyRequests},
-			{fractal.ErrUnavailable, CodeUnavailable, http.StatusServiceUnavailable},
-		},
+		kinds:      without(httpKinds, fractal.ErrMismatch),
 	}
 )
+
+// without returns kinds less the one for err.
+func without(kinds []Kind, err error) []Kind {
+	var out []Kind
+	for _, k := range kinds {
+		if k.Err != err {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
@@ -185,25 +186,7 @@ func validatorRow(ctx context.Context, t *testing.T, d *devnet, s crSubnet) frac
 // opCounter reads fractal_validator_weights_ops_total{op, path, result}.
 func opCounter(t *testing.T, reg *prometheus.Registry, op, path, result string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "fractal_validator_weights_ops_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, p := range m.GetLabel() {
-				l[p.GetName()] = p.GetValue()
-			}
-			if l["op"] == op && l["path"] == path && l["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testenv.Counter(t, reg, "fractal_validator_weights_ops_total", map[string]string{"op": op, "path": path, "result": result})
 }
 
 // TestValidatorTimelockedWeights runs the validator's default path on spec

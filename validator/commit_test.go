@@ -10,6 +10,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 )
@@ -46,25 +47,7 @@ func chainRow(t *testing.T, g *gridtest.Grid, hotkey string) (fractal.WeightsRow
 // opCount reads fractal_validator_weights_ops_total{op, path, result}.
 func opCount(t *testing.T, reg *prometheus.Registry, op, path, result string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "fractal_validator_weights_ops_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["op"] == op && labels["path"] == path && labels["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testenv.Counter(t, reg, "fractal_validator_weights_ops_total", map[string]string{"op": op, "path": path, "result": result})
 }
 
 // scoredValidator is a validator (on its own store under dir) that has
