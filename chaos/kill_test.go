@@ -15,8 +15,8 @@ import (
 	njs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // TestMinerKilledMidGeneration kills (SIGKILL) the miner generating a job:
@@ -332,7 +332,7 @@ func content(t *testing.T, gw, key, id string) *fractal.Frames {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("content: status %d: %s", resp.StatusCode, b)
 	}
-	f, err := video.UnmarshalFrames(bytes.NewReader(b), 1<<24)
+	f, err := framesfile.Unmarshal(bytes.NewReader(b), 1<<24)
 	if err != nil {
 		t.Fatal(err)
 	}

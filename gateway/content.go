@@ -16,6 +16,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/video"
 )
 
@@ -117,7 +118,7 @@ func (g *Gateway) frames(ctx context.Context, j *fractal.Job) (*fractal.Frames, 
 		return nil, err
 	}
 	defer rc.Close()
-	frames, err := video.UnmarshalFrames(rc, maxFramesFile)
+	frames, err := framesfile.Unmarshal(rc, maxFramesFile)
 	if err != nil {
 		return nil, fmt.Errorf("stored frames of %s: %w", j.ID, err)
 	}

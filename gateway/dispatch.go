@@ -12,10 +12,10 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/router"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // framesKey is where the canonical frames of a job's attempt are stored:
@@ -212,7 +212,7 @@ func framesFile(out *minerapi.Outcome) ([]byte, error) {
 		return out.FramesFile, nil
 	}
 	var buf bytes.Buffer
-	if err := video.MarshalFrames(&buf, out.Frames); err != nil {
+	if err := framesfile.Marshal(&buf, out.Frames); err != nil {
 		return nil, fmt.Errorf("encode the miner's frames: %w", err)
 	}
 	return buf.Bytes(), nil

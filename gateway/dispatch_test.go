@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // TestLateSecondRunKeepsFirstFrames runs one job twice, as a replica cut
@@ -50,7 +50,7 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		var file bytes.Buffer
-		if err := video.MarshalFrames(&file, res.Frames); err != nil {
+		if err := framesfile.Marshal(&file, res.Frames); err != nil {
 			t.Fatal(err)
 		}
 		com := res.Commit()
@@ -81,7 +81,7 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("frames: %d %s", resp.StatusCode, body)
 	}
-	served, err := video.UnmarshalFrames(bytes.NewReader(body), 0)
+	served, err := framesfile.Unmarshal(bytes.NewReader(body), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
-	"github.com/fractal-grid/fractal/video"
 )
 
 type env struct {
@@ -163,7 +163,7 @@ func TestVideoLifecycle(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("frames: %d %s", resp.StatusCode, b)
 	}
-	frames, err := video.UnmarshalFrames(bytes.NewReader(b), 1<<24)
+	frames, err := framesfile.Unmarshal(bytes.NewReader(b), 1<<24)
 	if err != nil || frames.Digest().String() != done.Digest {
 		t.Errorf("frames content: %v, digest mismatch", err)
 	}

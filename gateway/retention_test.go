@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // clock is a gateway clock a test moves forward. Only a gateway without
@@ -44,7 +44,7 @@ func completeOffline(t *testing.T, e *env, prompt string, now func() time.Time) 
 		t.Fatal(err)
 	}
 	var file bytes.Buffer
-	if err := video.MarshalFrames(&file, res.Frames); err != nil {
+	if err := framesfile.Marshal(&file, res.Frames); err != nil {
 		t.Fatal(err)
 	}
 	out := &minerapi.Outcome{Result: &minerapi.Result{Receipt: fractal.Receipt{Commitment: res.Commit()}}, Frames: res.Frames, FramesFile: file.Bytes()}

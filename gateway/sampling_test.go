@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/refengine"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // TestJobsAreSharedForSampling: a gateway with no validator of its own
@@ -37,7 +37,7 @@ func TestJobsAreSharedForSampling(t *testing.T) {
 		t.Fatalf("frames of the sample: %v", err)
 	}
 	defer rc.Close()
-	frames, err := video.UnmarshalFrames(rc, 1<<30)
+	frames, err := framesfile.Unmarshal(rc, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/minerapi"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // decodeJSON reads a bounded JSON body strictly: unknown fields and trailing
@@ -130,12 +130,12 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 	// Compress the frames while they are hashed: neither needs the other
 	// until the file's header takes the digest.
 	type compressed struct {
-		c   *video.CompressedFrames
+		c   *framesfile.Compressed
 		err error
 	}
 	done := make(chan compressed, 1)
 	go func() {
-		c, err := video.CompressFrames(res.Frames)
+		c, err := framesfile.Compress(res.Frames)
 		done <- compressed{c, err}
 	}()
 	receipt := fractal.Receipt{

@@ -14,7 +14,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/epistula"
-	"github.com/fractal-grid/fractal/video"
+	"github.com/fractal-grid/fractal/framesfile"
 )
 
 // Target is one miner: its base URL (http://IP:PORT from its axon) and
@@ -141,7 +141,7 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 // and its digest against the receipt: the header must name the committed
 // digest, and UnmarshalFrames checks that the pixels hash to it.
 func decodeFrames(spec fractal.Spec, res *Result, payload []byte, limit int64) (*fractal.Frames, error) {
-	h, err := video.ReadFramesHeader(bytes.NewReader(payload), limit)
+	h, err := framesfile.ReadHeader(bytes.NewReader(payload), limit)
 	if err != nil {
 		return nil, fmt.Errorf("frames: %w: %w", ErrStream, err)
 	}
@@ -152,7 +152,7 @@ func decodeFrames(spec fractal.Spec, res *Result, payload []byte, limit int64) (
 	if want := res.Receipt.Commitment.FramesDigest; h.Digest != want {
 		return nil, fmt.Errorf("frames digest %s, receipt commits to %s: %w", h.Digest, want, fractal.ErrMismatch)
 	}
-	f, err := video.UnmarshalFrames(bytes.NewReader(payload), limit)
+	f, err := framesfile.Unmarshal(bytes.NewReader(payload), limit)
 	if errors.Is(err, fractal.ErrMismatch) {
 		return nil, fmt.Errorf("frames do not hash to the committed digest: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
@@ -24,7 +25,6 @@ import (
 	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // serveAxon registers hotkey (when new) and publishes addr as its axon.
@@ -92,7 +92,7 @@ func wrongShape(hot *sr25519.Keypair) http.Handler {
 		}
 		sw.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{Profile: refengine.New().Profile(), Receipt: rec}})
 		var payload bytes.Buffer
-		if err := video.MarshalFrames(&payload, frames); err != nil {
+		if err := framesfile.Marshal(&payload, frames); err != nil {
 			return
 		}
 		sw.Frames(payload.Bytes())

@@ -2,7 +2,6 @@ package video_test
 
 import (
 	"bytes"
-	"io"
 	"testing"
 
 	"github.com/fractal-grid/fractal/internal/testenv"
@@ -28,28 +27,5 @@ func BenchmarkEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "file-bytes")
 		})
-	}
-}
-
-// BenchmarkUnmarshalFrames decodes and verifies a default-shape frames file.
-func BenchmarkUnmarshalFrames(b *testing.B) {
-	f := videotest.Frames(16, 256, 256, 8)
-	data := MustMarshal(b, f)
-	b.SetBytes(int64(len(f.Pix)))
-	for b.Loop() {
-		if _, err := video.UnmarshalFrames(bytes.NewReader(data), 0); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkMarshalFrames compresses a default-shape video.
-func BenchmarkMarshalFrames(b *testing.B) {
-	f := videotest.Frames(16, 256, 256, 8)
-	b.SetBytes(int64(len(f.Pix)))
-	for b.Loop() {
-		if err := video.MarshalFrames(io.Discard, f); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package video turns canonical frames into files people and programs use:
 // MP4 and WebM through ffmpeg, an animated GIF in pure Go, and the canonical
-// frames file, a compressed, self-verifying copy of the exact pixels.
+// frames file (package framesfile), a compressed, self-verifying copy of the
+// exact pixels.
 package video
 
 import (
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 )
 
 // Format is an output format.
@@ -59,7 +61,7 @@ func (f Format) ContentType() string {
 	case GIF:
 		return "image/gif"
 	case FramesFile:
-		return FramesContentType
+		return framesfile.ContentType
 	}
 	return "application/octet-stream"
 }

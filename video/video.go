@@ -12,6 +12,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gifvideo"
 )
 
@@ -138,7 +139,7 @@ func (e *Encoder) encodePureGo(ctx context.Context, w io.Writer, f *fractal.Fram
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("write frames: %w", err)
 	}
-	return MarshalFrames(w, f)
+	return framesfile.Marshal(w, f)
 }
 
 func codec(f Format) ffmpeg.Codec {

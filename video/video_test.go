@@ -11,6 +11,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/video"
 	"github.com/fractal-grid/fractal/video/videotest"
@@ -112,7 +113,7 @@ func checkFile(t *testing.T, path string, format video.Format, f *fractal.Frames
 			t.Fatal(err)
 		}
 		defer r.Close()
-		got, err := video.UnmarshalFrames(r, 0)
+		got, err := framesfile.Unmarshal(r, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

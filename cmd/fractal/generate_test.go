@@ -15,6 +15,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/ffmpeg"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/video"
@@ -109,7 +110,7 @@ func checkVideo(t *testing.T, path string, format video.Format, digest string) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		f, err := video.UnmarshalFrames(r, 0)
+		f, err := framesfile.Unmarshal(r, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

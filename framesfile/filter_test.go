@@ -1,4 +1,4 @@
-package video
+package framesfile
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package video_test
+package framesfile_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/video"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/video/videotest"
 )
 
@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 func MustMarshal(tb testing.TB, f *fractal.Frames) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := video.MarshalFrames(&buf, f); err != nil {
+	if err := framesfile.Marshal(&buf, f); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
@@ -53,7 +53,7 @@ func TestFramesRoundTrip(t *testing.T) {
 				{"whole", bytes.NewReader(b)},
 				{"one byte at a time", iotest.OneByteReader(bytes.NewReader(b))},
 			} {
-				got, err := video.UnmarshalFrames(r.r, 0)
+				got, err := framesfile.Unmarshal(r.r, 0)
 				if err != nil {
 					t.Fatalf("%s: %v", r.name, err)
 				}
@@ -62,7 +62,7 @@ func TestFramesRoundTrip(t *testing.T) {
 						got.Count, got.Width, got.Height, got.FPS, f.Count, f.Width, f.Height, f.FPS)
 				}
 			}
-			h, err := video.ReadFramesHeader(bytes.NewReader(b), 0)
+			h, err := framesfile.ReadHeader(bytes.NewReader(b), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestFramesHeaderGolden(t *testing.T) {
 	b := MustMarshal(t, videotest.Frames(2, 64, 32, 8))
 	golden := filepath.Join("testdata", "header.golden")
 	if *update {
-		if err := os.WriteFile(golden, b[:video.FramesHeaderSize], 0o644); err != nil {
+		if err := os.WriteFile(golden, b[:framesfile.HeaderSize], 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestFramesHeaderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b[:video.FramesHeaderSize]; !bytes.Equal(got, want) {
+	if got := b[:framesfile.HeaderSize]; !bytes.Equal(got, want) {
 		t.Errorf("got header %x, want %x (run with -update if the change is intended)", got, want)
 	}
 }
@@ -112,7 +112,7 @@ func TestUnmarshalFramesRejects(t *testing.T) {
 	}{
 		{"empty", nil, 0, []error{fractal.ErrInvalid}},
 		{"short header", good[:40], 0, []error{fractal.ErrInvalid}},
-		{"header only", good[:video.FramesHeaderSize], 0, []error{fractal.ErrInvalid}},
+		{"header only", good[:framesfile.HeaderSize], 0, []error{fractal.ErrInvalid}},
 		{"half the pixels", good[:len(good)/2], 0, []error{fractal.ErrInvalid}},
 		{"last byte cut", good[:len(good)-1], 0, []error{fractal.ErrInvalid}},
 		{"bad magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), 0, []error{fractal.ErrInvalid}},
@@ -133,11 +133,11 @@ func TestUnmarshalFramesRejects(t *testing.T) {
 		{"wrong digest", edit(func(b []byte) []byte { b[40] ^= 1; return b }), 0, []error{fractal.ErrMismatch}},
 		{"flipped pixel data", edit(func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b }), 0, []error{fractal.ErrInvalid, fractal.ErrMismatch}},
 		{"trailing garbage", append(bytes.Clone(good), "garbage"...), 0, []error{fractal.ErrInvalid}},
-		{"second stream", append(bytes.Clone(good), other[video.FramesHeaderSize:]...), 0, []error{fractal.ErrInvalid}},
+		{"second stream", append(bytes.Clone(good), other[framesfile.HeaderSize:]...), 0, []error{fractal.ErrInvalid}},
 		{"oversized skippable frame", append(bytes.Clone(good), skippable...), 0, []error{fractal.ErrTooLarge}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := video.UnmarshalFrames(bytes.NewReader(tc.in), tc.maxBytes)
+			got, err := framesfile.Unmarshal(bytes.NewReader(tc.in), tc.maxBytes)
 			if got != nil {
 				t.Errorf("got frames, want nil")
 			}
@@ -157,9 +157,9 @@ func TestUnmarshalFramesRejects(t *testing.T) {
 func TestUnmarshalFramesSourceError(t *testing.T) {
 	good := MustMarshal(t, videotest.Frames(4, 64, 64, 8))
 	boom := errors.New("connection reset")
-	for _, cut := range []int{10, video.FramesHeaderSize + 100} {
+	for _, cut := range []int{10, framesfile.HeaderSize + 100} {
 		r := io.MultiReader(bytes.NewReader(good[:cut]), iotest.ErrReader(boom))
-		_, err := video.UnmarshalFrames(r, 0)
+		_, err := framesfile.Unmarshal(r, 0)
 		if !errors.Is(err, boom) {
 			t.Errorf("cut at %d: got %v, want %v", cut, err, boom)
 		}
@@ -172,7 +172,7 @@ func TestUnmarshalFramesSourceError(t *testing.T) {
 func TestMarshalFramesRejectsInvalid(t *testing.T) {
 	bad := &fractal.Frames{Count: 2, Width: 64, Height: 64, FPS: 8, Pix: make([]byte, 5)}
 	var buf bytes.Buffer
-	if err := video.MarshalFrames(&buf, bad); !errors.Is(err, fractal.ErrInvalid) {
+	if err := framesfile.Marshal(&buf, bad); !errors.Is(err, fractal.ErrInvalid) {
 		t.Errorf("got %v, want ErrInvalid", err)
 	}
 	if buf.Len() != 0 {
@@ -184,7 +184,7 @@ func TestMarshalFramesRejectsInvalid(t *testing.T) {
 // which the format allows.
 func TestUnmarshalUnfiltered(t *testing.T) {
 	f := videotest.Frames(2, 64, 64, 8)
-	b := MustMarshal(t, f)[:video.FramesHeaderSize]
+	b := MustMarshal(t, f)[:framesfile.HeaderSize]
 	b[29] = 0
 	var buf bytes.Buffer
 	zw, err := zstd.NewWriter(&buf)
@@ -195,7 +195,7 @@ func TestUnmarshalUnfiltered(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := video.UnmarshalFrames(bytes.NewReader(append(b, buf.Bytes()...)), 0)
+	got, err := framesfile.Unmarshal(bytes.NewReader(append(b, buf.Bytes()...)), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +209,11 @@ func TestUnmarshalUnfiltered(t *testing.T) {
 func FuzzUnmarshalFrames(f *testing.F) {
 	good := MustMarshal(f, videotest.Frames(2, 16, 8, 8))
 	f.Add(good)
-	f.Add(good[:video.FramesHeaderSize])
+	f.Add(good[:framesfile.HeaderSize])
 	f.Add(good[:len(good)-3])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, herr := video.ReadFramesHeader(bytes.NewReader(b), 1<<20)
-		got, err := video.UnmarshalFrames(bytes.NewReader(b), 1<<20)
+		h, herr := framesfile.ReadHeader(bytes.NewReader(b), 1<<20)
+		got, err := framesfile.Unmarshal(bytes.NewReader(b), 1<<20)
 		if err != nil {
 			return
 		}
