@@ -24,6 +24,10 @@ type Profile struct {
 	FrameTolerance int       `json:"frame_tolerance,omitempty"`
 	Limits         Limits    `json:"limits"`
 	Cost           CostModel `json:"cost"`
+	// CrossClass bounds how far a step recomputed in another execution class
+	// may lie from the miner's; nil when not measured, and then claims
+	// computed in another class than the verifier's cannot be checked.
+	CrossClass *CrossClassTolerance `json:"cross_class_tolerance,omitempty"`
 }
 
 // LegacyFrameTolerance is the frame tolerance of a tolerant version 1 profile.
@@ -99,6 +103,11 @@ func (p Profile) Validate() error {
 	}
 	if err := p.Limits.Validate(); err != nil {
 		return err
+	}
+	if p.CrossClass != nil {
+		if err := p.CrossClass.Validate(); err != nil {
+			return err
+		}
 	}
 	return p.Cost.Validate()
 }

@@ -12,13 +12,24 @@ type Receipt struct {
 	Profile    string     `json:"profile"`
 	SpecHash   Digest     `json:"spec_hash"`
 	Commitment Commitment `json:"commitment"`
-	Signature  string     `json:"signature"` // 0x-hex sr25519 over Message()
+	// Class is the execution class of the engine that computed the result
+	// ("" for an engine that computes the same bits everywhere): a checker in
+	// another class compares within the profile's cross-class tolerance.
+	Class     string `json:"class,omitempty"`
+	Signature string `json:"signature"` // 0x-hex sr25519 over Message()
 }
 
-// Message returns the bytes that the miner signs.
+// Message returns the bytes that the miner signs: version 1 without a class,
+// version 2 with the class appended, so a receipt's class cannot be changed
+// without its signature breaking.
 func (r *Receipt) Message() []byte {
-	return fmt.Appendf(nil, "fractal/receipt/v1|%s|%s|%s|%s|%s|%s|%s",
+	b := fmt.Appendf(nil, "fractal/receipt/v1|%s|%s|%s|%s|%s|%s|%s",
 		r.RequestID, r.Miner, r.Profile, r.SpecHash, r.Commitment.FramesDigest, r.Commitment.FramesRoot, r.Commitment.TrajectoryRoot)
+	if r.Class == "" {
+		return b
+	}
+	b[len("fractal/receipt/v")] = '2'
+	return fmt.Appendf(b, "|%s", r.Class)
 }
 
 // Sign fills Miner and Signature with key.

@@ -66,6 +66,9 @@ type ProfileReply struct {
 	fractal.Profile
 	Protocol     string   `json:"protocol"`
 	Capabilities []string `json:"capabilities,omitempty"`
+	// ExecutionClassID names the engine's execution class (fractal.ClassOf);
+	// empty for an engine that computes the same bits everywhere.
+	ExecutionClassID string `json:"execution_class_id,omitempty"`
 }
 
 // StateHeader describes a state payload.

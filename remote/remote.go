@@ -61,11 +61,13 @@ type Engine struct {
 	opened      bool
 	profile     fractal.Profile
 	decodeFrame bool
+	class       string
 }
 
 var (
-	_ fractal.Engine       = (*Engine)(nil)
-	_ fractal.FrameDecoder = (*Engine)(nil)
+	_ fractal.Engine           = (*Engine)(nil)
+	_ fractal.FrameDecoder     = (*Engine)(nil)
+	_ fractal.ExecutionClasser = (*Engine)(nil)
 )
 
 // New returns a client for the engine at baseURL (http or https). A nil
@@ -97,7 +99,16 @@ func (e *Engine) Open(ctx context.Context) error {
 	}
 	e.profile, e.opened = reply.Profile, true
 	e.decodeFrame = slices.Contains(reply.Capabilities, engineapi.CapDecodeFrame)
+	e.class = reply.ExecutionClassID
 	return nil
+}
+
+// ExecutionClass returns the execution class the engine reported with its
+// profile ("" before Open, or for an engine without one).
+func (e *Engine) ExecutionClass() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.class
 }
 
 func (e *Engine) fetchProfile(ctx context.Context) (engineapi.ProfileReply, error) {
@@ -133,6 +144,9 @@ func (e *Engine) fetchProfile(ctx context.Context) (engineapi.ProfileReply, erro
 	}
 	if err := reply.Profile.Validate(); err != nil {
 		return reply, fmt.Errorf("engine profile %s: %v: %w", reply.Profile, err, ErrProtocol)
+	}
+	if err := fractal.ValidateClass(reply.ExecutionClassID); err != nil {
+		return reply, fmt.Errorf("engine profile %s: execution_class_id: %v: %w", reply.Profile, err, ErrProtocol)
 	}
 	return reply, nil
 }

@@ -41,6 +41,10 @@ type Verdict struct {
 	Regen    bool          `json:"regenerated,omitempty"`
 	Compute  time.Duration `json:"compute"` // verifier engine time spent
 	Internal bool          `json:"internal,omitempty"`
+	// CrossClass is set when the claim was computed in another execution
+	// class than the verifier's engine and compared within the profile's
+	// cross-class tolerance.
+	CrossClass bool `json:"cross_class,omitempty"`
 }
 
 // Cheat reports whether a failed verdict proves the miner cheated, as
@@ -84,7 +88,7 @@ type draw struct {
 func (c *Checker) run(ctx context.Context, block uint64, claim fractal.Claim, open fractal.Opener, d draw) Verdict {
 	var v Verdict
 	if fv := c.check(ctx, block, claim, open, d, &v); fv.Reason != "" {
-		fv.Profile, fv.Opened, fv.Decoded, fv.Regen, fv.Compute = v.Profile, v.Opened, v.Decoded, v.Regen, v.Compute
+		fv.Profile, fv.Opened, fv.Decoded, fv.Regen, fv.Compute, fv.CrossClass = v.Profile, v.Opened, v.Decoded, v.Regen, v.Compute, v.CrossClass
 		return fv
 	}
 	v.OK, v.Reason = true, ReasonOK
@@ -106,6 +110,9 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 		return fv
 	}
 	v.Profile = p.String()
+	if err := fractal.ValidateClass(r.Class); err != nil {
+		return fail(ReasonReceipt, "%v", err)
+	}
 	if err := r.Verify(c.Verifier); err != nil {
 		return fail(ReasonReceipt, "%v", err)
 	}
@@ -116,7 +123,16 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 		return fail(ReasonFrames, "frames root %s, receipt commits to %s", root, r.Commitment.FramesRoot)
 	}
 	t := &trajectory{eng: eng, profile: p, spec: spec, rand: c.Rand, v: v}
+	if own := fractal.ClassOf(eng); fractal.CrossClass(r.Class, own) {
+		if p.CrossClass == nil {
+			return internal(fmt.Errorf("claim computed in execution class %s, this verifier's engine is %s, and %s has no cross-class tolerance", r.Class, own, p))
+		}
+		t.across, v.CrossClass = p.CrossClass, true
+	}
 	steps, decode := d.steps, d.decode
+	if decode && !t.decodable() {
+		return t.noFrameLevels(r.Class)
+	}
 	ask := steps
 	if decode && !slices.Contains(ask, spec.Steps) {
 		ask = append(slices.Clone(steps), spec.Steps)
@@ -144,6 +160,9 @@ func (c *Checker) check(ctx context.Context, block uint64, claim fractal.Claim, 
 	}
 	if d.regen && c.Policy.RegenProb > 0 && c.Rand.Float64() < c.Policy.RegenProb {
 		v.Regen = true
+		if !t.decodable() {
+			return t.noFrameLevels(r.Class)
+		}
 		return t.regenerate(ctx, r.Commitment, claim.Frames)
 	}
 	return Verdict{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -19,6 +20,10 @@ type trajectory struct {
 	spec    fractal.Spec
 	rand    *rand.Rand
 	v       *Verdict
+	// across is the profile's cross-class tolerance when the claim was
+	// computed in another execution class than eng's; nil compares as the
+	// profile's determinism says.
+	across *fractal.CrossClassTolerance
 }
 
 // run times one engine call.
@@ -101,7 +106,12 @@ func (t *trajectory) recompute(ctx context.Context, k int, o *fractal.Opening) V
 	if err != nil {
 		return internal(err)
 	}
-	if err := fractal.CompareStates(o.State, want, tol); err != nil {
+	if t.across != nil {
+		err = fractal.CompareAcross(o.Prev, o.State, want, *t.across)
+	} else {
+		err = fractal.CompareStates(o.State, want, tol)
+	}
+	if err != nil {
 		return fail(ReasonStep, "step %d: %v", k, err)
 	}
 	return Verdict{}
@@ -130,7 +140,7 @@ func (t *trajectory) checkDecode(ctx context.Context, final *fractal.Opening, fr
 	if err != nil {
 		return internal(err)
 	}
-	if !framesMatch(got, frames.Frame(i), t.profile) {
+	if !framesMatch(got, frames.Frame(i), t.levels()) {
 		return fail(ReasonDecode, "frame %d differs from the decode of the committed final state", i)
 	}
 	return Verdict{}
@@ -144,31 +154,55 @@ func (t *trajectory) regenerate(ctx context.Context, com fractal.Commitment, fra
 	if err != nil {
 		return internal(err)
 	}
-	if t.profile.Determinism == fractal.Exact {
+	if t.across == nil && t.profile.Determinism == fractal.Exact {
 		if got := res.Commit(); got != com {
 			return fail(ReasonRegenerate, "regenerated commitment %+v differs from %+v", got, com)
 		}
 		return Verdict{}
 	}
 	for i := 0; i < t.spec.Frames; i++ {
-		if !framesMatch(res.Frames.Frame(i), frames.Frame(i), t.profile) {
+		if !framesMatch(res.Frames.Frame(i), frames.Frame(i), t.levels()) {
 			return fail(ReasonRegenerate, "regenerated frame %d differs", i)
 		}
 	}
 	return Verdict{}
 }
 
-// framesMatch compares decoded pixels: exactly for exact profiles; for
-// tolerant ones, every channel within the profile's frame tolerance.
-func framesMatch(got, want []byte, p fractal.Profile) bool {
-	if p.Determinism == fractal.Exact {
+// levels is how many levels a decoded pixel channel may differ: the
+// cross-class frame levels across classes, else the profile's frame
+// tolerance (0 for an exact profile).
+func (t *trajectory) levels() int {
+	if t.across != nil {
+		return t.across.FrameLevels
+	}
+	if t.profile.Determinism == fractal.Exact {
+		return 0
+	}
+	return t.profile.FrameTolerance
+}
+
+// decodable reports whether decoded frames can be compared: always within a
+// class, across classes only when the profile measured frame levels.
+func (t *trajectory) decodable() bool { return t.across == nil || t.across.FrameLevels > 0 }
+
+// noFrameLevels is the verdict on a claim from another class whose frames
+// were to be compared when the profile has no cross-class frame levels: the
+// verifier cannot check it, which is not the miner's fault.
+func (t *trajectory) noFrameLevels(class string) Verdict {
+	return internal(fmt.Errorf("claim computed in execution class %s, this verifier's engine is %s, and %s has no cross-class frame levels to compare frames with", class, fractal.ClassOf(t.eng), t.profile))
+}
+
+// framesMatch compares decoded pixels: every channel within levels (0:
+// bit for bit).
+func framesMatch(got, want []byte, levels int) bool {
+	if levels == 0 {
 		return bytes.Equal(got, want)
 	}
 	if len(got) != len(want) {
 		return false
 	}
 	for i := range got {
-		if d := int(got[i]) - int(want[i]); d > p.FrameTolerance || d < -p.FrameTolerance {
+		if d := int(got[i]) - int(want[i]); d > levels || d < -levels {
 			return false
 		}
 	}
