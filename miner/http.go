@@ -98,7 +98,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	m.sched.done(ticket, elapsed)
 	m.metrics.generated(elapsed)
-	if err := m.finish(key, req, res, started.Sub(accepted), elapsed, out); err != nil {
+	if err := m.finish(key, req, res, fractal.ClassOf(eng), started.Sub(accepted), elapsed, out); err != nil {
 		m.metrics.job(outcomeFailed)
 		m.logger.Info("job result not delivered", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
 		return
@@ -124,9 +124,9 @@ func (m *Miner) generate(ctx context.Context, eng fractal.Engine, req minerapi.G
 	return res, nil
 }
 
-// finish commits to the result, retains its states, signs the receipt and
-// streams result and frames.
-func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, queued, took time.Duration, out *minerapi.StreamWriter) error {
+// finish commits to the result, retains its states, signs the receipt (with
+// the execution class the engine computed in) and streams result and frames.
+func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, class string, queued, took time.Duration, out *minerapi.StreamWriter) error {
 	// Compress the frames while they are hashed: neither needs the other
 	// until the file's header takes the digest.
 	type compressed struct {
@@ -143,6 +143,7 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 		Profile:    res.Profile.String(),
 		SpecHash:   req.Spec.Hash(),
 		Commitment: res.Commit(),
+		Class:      class,
 	}
 	frames := <-done
 	if frames.err != nil {
