@@ -14,6 +14,7 @@ import (
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
@@ -60,7 +61,7 @@ func newGrid(t *testing.T, opts gridOpts) *grid {
 	}
 	for i := range opts.miners {
 		uri := fmt.Sprintf("//Alice//chaos-miner%d", i)
-		hot := gridtest.Key(t, uri)
+		hot := testenv.Key(t, uri)
 		if err := g.dev.Chain.BurnedRegister(ctx, g.dev.Sudo, gridtest.NetUID, hot.SS58()); err != nil {
 			t.Fatal(err)
 		}

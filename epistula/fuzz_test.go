@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 // Verify never panics and accepts nothing but a correctly signed request,
@@ -39,7 +40,7 @@ func FuzzSignVerify(f *testing.F) {
 	f.Add([]byte(`{"request_id":"j","spec":{}}`), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", uint16(0), int64(1_700_000_000_000))
 	f.Add([]byte{}, "", uint16(3), int64(0))
 	f.Add([]byte{0xff, 0, '\n'}, "x.y", uint16(1), int64(-5))
-	key := mustKey(f, "//Alice//fuzz")
+	key := testenv.Key(f, "//Alice//fuzz")
 	f.Fuzz(func(t *testing.T, body []byte, signedFor string, flip uint16, nowMs int64) {
 		now := time.UnixMilli(nowMs & (1<<45 - 1)) // a time after 1970, before year 3084
 		h, err := epistula.Sign(key, body, signedFor, now)

@@ -17,17 +17,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/internal/testenv"
-	"github.com/fractal-grid/fractal/sr25519"
 )
-
-func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
-	tb.Helper()
-	k, err := sr25519.FromURI(uri)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
@@ -120,7 +110,7 @@ func forAddr(addr string) func(*http.Request) string {
 }
 
 func TestHTTP(t *testing.T) {
-	alice, bob, charlie := mustKey(t, "//Alice"), mustKey(t, "//Bob"), mustKey(t, "//Charlie")
+	alice, bob, charlie := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob"), testenv.Key(t, "//Charlie")
 	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), nil)
 	signed := &epistula.Transport{Signer: alice, SignedFor: forAddr(bob.SS58())}
 
@@ -198,7 +188,7 @@ func TestHTTP(t *testing.T) {
 // A receiver configured for unaddressed requests accepts an empty
 // Signed-For, which must survive the trip through net/http.
 func TestHTTPUnaddressed(t *testing.T) {
-	alice, bob := mustKey(t, "//Alice"), mustKey(t, "//Bob")
+	alice, bob := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob")
 	cfg := epistula.DefaultConfig("")
 	cfg.AllowUnaddressed = true
 	srv := newServer(t, cfg, nil)
@@ -216,7 +206,7 @@ func TestHTTPUnaddressed(t *testing.T) {
 }
 
 func TestHTTPAdmit(t *testing.T) {
-	alice, bob, charlie := mustKey(t, "//Alice"), mustKey(t, "//Bob"), mustKey(t, "//Charlie")
+	alice, bob, charlie := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob"), testenv.Key(t, "//Charlie")
 	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Verifier) {
 		v.Admit = func(_ context.Context, signer string) error {
 			if signer != alice.SS58() {
@@ -237,7 +227,7 @@ func TestHTTPAdmit(t *testing.T) {
 // When the replay cache is full the verifier refuses with 503 rather than
 // forget an unexpired request; one signer cannot take more than its share.
 func TestHTTPReplayCacheFull(t *testing.T) {
-	alice, bob, charlie := mustKey(t, "//Alice"), mustKey(t, "//Bob"), mustKey(t, "//Charlie")
+	alice, bob, charlie := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob"), testenv.Key(t, "//Charlie")
 	cfg := epistula.DefaultConfig(bob.SS58())
 	cfg.ReplayEntries, cfg.ReplayPerSigner = 3, 2
 	srv := newServer(t, cfg, nil)
@@ -262,7 +252,7 @@ func TestHTTPReplayCacheFull(t *testing.T) {
 
 // Bodies over MaxBody get 413, whether the length is announced or not.
 func TestBodyLimit(t *testing.T) {
-	alice, bob := mustKey(t, "//Alice"), mustKey(t, "//Bob")
+	alice, bob := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob")
 	cfg := epistula.DefaultConfig(bob.SS58())
 	cfg.MaxBody = 1024
 	srv := newServer(t, cfg, nil)
@@ -296,7 +286,7 @@ func TestBodyLimit(t *testing.T) {
 
 // A server with its own error format gets the refusal through WriteError.
 func TestHTTPWriteError(t *testing.T) {
-	bob := mustKey(t, "//Bob")
+	bob := testenv.Key(t, "//Bob")
 	var got error
 	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Verifier) {
 		v.WriteError = func(w http.ResponseWriter, _ *http.Request, err error) {

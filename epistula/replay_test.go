@@ -8,6 +8,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 type clock struct{ t time.Time }
@@ -16,7 +17,7 @@ func (c *clock) now() time.Time { return c.t }
 
 func signAt(t *testing.T, at time.Time, self string) http.Header {
 	t.Helper()
-	h, err := epistula.Sign(mustKey(t, "//Alice"), []byte("b"), self, at)
+	h, err := epistula.Sign(testenv.Key(t, "//Alice"), []byte("b"), self, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func signAt(t *testing.T, at time.Time, self string) http.Header {
 // replay inside the window is refused as a replay, after it as stale, and
 // the cache frees its room then.
 func TestReplayWindow(t *testing.T) {
-	bob := mustKey(t, "//Bob").SS58()
+	bob := testenv.Key(t, "//Bob").SS58()
 	cfg := epistula.DefaultConfig(bob)
 	cfg.ReplayEntries, cfg.ReplayPerSigner = 1, 1
 	v, err := epistula.NewVerifier(cfg)
@@ -62,7 +63,7 @@ func TestReplayWindow(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	bob := mustKey(t, "//Bob").SS58()
+	bob := testenv.Key(t, "//Bob").SS58()
 	for _, tc := range []struct {
 		name string
 		edit func(*epistula.Config)
@@ -94,7 +95,7 @@ func TestConfigValidate(t *testing.T) {
 // Headers that are missing, repeated or malformed are refused before any
 // signature work.
 func TestMalformedHeaders(t *testing.T) {
-	bob := mustKey(t, "//Bob").SS58()
+	bob := testenv.Key(t, "//Bob").SS58()
 	now := time.Now()
 	for _, tc := range []struct {
 		name string

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
-	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -75,7 +75,7 @@ func TestAttemptHistory(t *testing.T) {
 	organic := fractal.SamplerFunc(func(ctx context.Context, n fractal.Neuron, c fractal.Claim) {
 		handed <- c
 	})
-	healthy := gridtest.Key(t, "//Alice//miner1").SS58() // the second miner started
+	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
 	var release atomic.Bool
 	var gwp atomic.Pointer[gateway.Gateway]
 	// The failing miner lets the healthy one into routing and fails only

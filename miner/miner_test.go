@@ -19,6 +19,7 @@ import (
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/epistula"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
@@ -47,15 +48,15 @@ func newGrid(t testing.TB, eng fractal.Engine, mod func(*miner.Config)) *grid {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { chain.Close() })
-	alice := gridtest.Key(t, "//Alice")
+	alice := testenv.Key(t, "//Alice")
 	g := &grid{
 		chain:     chain,
-		validator: gridtest.Key(t, "//Alice//validator"),
-		poor:      gridtest.Key(t, "//Alice//poor"),
-		outsider:  gridtest.Key(t, "//Alice//outsider"),
-		noPermit:  gridtest.Key(t, "//Alice//nopermit"),
+		validator: testenv.Key(t, "//Alice//validator"),
+		poor:      testenv.Key(t, "//Alice//poor"),
+		outsider:  testenv.Key(t, "//Alice//outsider"),
+		noPermit:  testenv.Key(t, "//Alice//nopermit"),
 	}
-	hot := gridtest.Key(t, "//Alice//miner")
+	hot := testenv.Key(t, "//Alice//miner")
 	for _, k := range []*sr25519.Keypair{g.validator, g.poor, g.noPermit, hot} {
 		if err := chain.BurnedRegister(ctx, alice, 1, k.SS58()); err != nil {
 			t.Fatal(err)

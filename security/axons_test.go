@@ -12,6 +12,7 @@ import (
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
@@ -28,7 +29,7 @@ func servePrivateAxons(t *testing.T, g *gridtest.Grid) {
 	t.Helper()
 	ctx := context.Background()
 	for i, ip := range privateAxons {
-		hot := gridtest.Key(t, fmt.Sprintf("//Alice//private%d", i))
+		hot := testenv.Key(t, fmt.Sprintf("//Alice//private%d", i))
 		if err := g.Chain.BurnedRegister(ctx, g.Sudo, gridtest.NetUID, hot.SS58()); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
@@ -45,7 +46,7 @@ func serveAxon(t *testing.T, g *gridtest.Grid, hot fractal.Signer, addr string, 
 // rawMiner serves h on loopback under a fresh registered hotkey.
 func rawMiner(t *testing.T, g *gridtest.Grid, name string, h func(hot *sr25519.Keypair) http.Handler) *sr25519.Keypair {
 	t.Helper()
-	hot := gridtest.Key(t, "//Alice//faulty-"+name)
+	hot := testenv.Key(t, "//Alice//faulty-"+name)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -29,16 +29,6 @@ type Grid struct {
 	Miners    []*miner.Miner
 }
 
-// Key derives a development key, failing the test on error.
-func Key(tb testing.TB, uri string) *sr25519.Keypair {
-	tb.Helper()
-	k, err := sr25519.FromURI(uri)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
 // Logger sends warnings and errors to tb.Log.
 func Logger(tb testing.TB) *slog.Logger { return testenv.Logger(tb, slog.LevelWarn) }
 
@@ -56,7 +46,7 @@ func New(tb testing.TB) *Grid {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { chain.Close() })
-	g := &Grid{Chain: chain, Sudo: Key(tb, "//Alice"), Validator: Key(tb, "//Alice//validator")}
+	g := &Grid{Chain: chain, Sudo: testenv.Key(tb, "//Alice"), Validator: testenv.Key(tb, "//Alice//validator")}
 	if err := chain.BurnedRegister(ctx, g.Sudo, NetUID, g.Validator.SS58()); err != nil {
 		tb.Fatal(err)
 	}
@@ -71,7 +61,7 @@ func New(tb testing.TB) *Grid {
 func (g *Grid) AddMiner(tb testing.TB, eng fractal.Engine, mod func(*miner.Config)) *miner.Miner {
 	tb.Helper()
 	ctx := context.Background()
-	hot := Key(tb, fmt.Sprintf("//Alice//miner%d", len(g.Miners)))
+	hot := testenv.Key(tb, fmt.Sprintf("//Alice//miner%d", len(g.Miners)))
 	if err := g.Chain.BurnedRegister(ctx, g.Sudo, NetUID, hot.SS58()); err != nil {
 		tb.Fatal(err)
 	}
