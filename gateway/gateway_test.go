@@ -19,9 +19,9 @@ import (
 	"github.com/fractal-grid/fractal/ffmpeg"
 	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gatewaytest"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/testenv"
-	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -47,46 +47,18 @@ func startWith(t testing.TB, organic fractal.Sampler, engines ...fractal.Engine)
 // startHook is start with a change to the gateway before it opens.
 func startHook(t testing.TB, hook func(*gateway.Gateway), engines ...fractal.Engine) *env {
 	t.Helper()
-	ctx := context.Background()
 	g := gridtest.New(t)
 	for _, e := range engines {
 		g.AddMiner(t, e, nil)
 	}
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kv, err := st.KV(ctx, "gateway", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := gateway.New()
-	gw.Config.AllowPrivateAxons, gw.Config.AllowPrivateHooks = true, true
-	gw.Config.ProbeInterval = testProbeInterval
-	gw.Config.Dispatchers = 4
-	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
-	gw.Standings = fractal.StandingFunc(func(context.Context) (map[string]fractal.Standing, error) {
-		out := map[string]fractal.Standing{}
-		for _, m := range g.Miners {
-			out[m.Hotkey.SS58()] = fractal.Standing{Hotkey: m.Hotkey.SS58(), Passed: 1, Success: 1, Tier: 1}
-		}
-		return out, nil
+	gw := gatewaytest.Start(t, g, func(gw *gateway.Gateway) {
+		gw.Config.AllowPrivateHooks = true
+		gw.Config.ProbeInterval = testProbeInterval
+		gw.Config.Dispatchers = 4
+		hook(gw)
 	})
-	hook(gw)
-	if err := gw.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Serve("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	_, key, err := gw.Keys().Create(ctx, "test", 100, 100, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{url: "http://" + gw.Addr(), key: key, gw: gw, grid: g}
+	key := gatewaytest.APIKey(t, gw, "test", 100, 100, 8)
+	return &env{url: gatewaytest.URL(gw), key: key, gw: gw, grid: g}
 }
 
 func (e *env) do(t *testing.T, method, path, body string, hdr map[string]string) (*http.Response, []byte) {

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gatewaytest"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/loadgen"
-	"github.com/fractal-grid/fractal/jetstream"
 )
 
 func TestBenchLoadRefusesAbsurdRuns(t *testing.T) {
@@ -35,32 +33,10 @@ func TestBenchLoadRefusesAbsurdRuns(t *testing.T) {
 // answered, the accepted jobs stay queued, and the command says so in its
 // JSON report and exits 1.
 func TestBenchLoadJSON(t *testing.T) {
-	ctx := context.Background()
-	g := gridtest.New(t)
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	kv, err := st.KV(ctx, "gateway", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := gateway.New()
-	gw.Jobs, gw.Queue, gw.Blobs, gw.KV, gw.Chain, gw.Hotkey = st.Jobs(), st.Queue(), st.Blobs(), kv, g.Chain, g.Validator
-	if err := gw.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Serve("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	_, key, err := gw.Keys().Create(ctx, "load", 5, 5, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw := gatewaytest.Start(t, gridtest.New(t), nil)
+	key := gatewaytest.APIKey(t, gw, "load", 5, 5, 100)
 	start := time.Now()
-	code, out, errOut := runBenchCLI(t, "bench", "load", "--target", "http://"+gw.Addr(), "--key", key,
+	code, out, errOut := runBenchCLI(t, "bench", "load", "--target", gatewaytest.URL(gw), "--key", key,
 		"--rate", "20", "--duration", "1s", "--wait", "500ms", "--json")
 	if code != 1 || !strings.Contains(errOut, "unfinished") {
 		t.Errorf("exit %d, stderr %q: want 1 for unfinished jobs", code, errOut)

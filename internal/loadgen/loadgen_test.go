@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gatewaytest"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/loadgen"
-	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 )
 
@@ -83,37 +82,8 @@ func TestRunAgainstGateway(t *testing.T) {
 // requests per second after a burst of 2·rate and active unfinished jobs.
 func startGateway(t *testing.T, rate float64, active int) (url, key string) {
 	t.Helper()
-	ctx := context.Background()
 	g := gridtest.New(t)
 	g.AddMiner(t, refengine.New(), nil)
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kv, err := st.KV(ctx, "gateway", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := gateway.New()
-	gw.Config.AllowPrivateAxons = true
-	gw.Config.ProbeInterval = 100 * time.Millisecond
-	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey, gw.Logger = g.Chain, g.Validator, gridtest.Logger(t)
-	gw.Standings = fractal.StandingFunc(func(context.Context) (map[string]fractal.Standing, error) {
-		hotkey := g.Miners[0].Hotkey.SS58()
-		return map[string]fractal.Standing{hotkey: {Hotkey: hotkey, Passed: 1, Success: 1, Tier: 1}}, nil
-	})
-	if err := gw.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Serve("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	_, key, err = gw.Keys().Create(ctx, "load", rate, int(2*rate), active)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + gw.Addr(), key
+	gw := gatewaytest.Start(t, g, nil)
+	return gatewaytest.URL(gw), gatewaytest.APIKey(t, gw, "load", rate, int(2*rate), active)
 }
