@@ -33,6 +33,9 @@ type Config struct {
 	// Now is the clock that picks a timelocked commit's drand round; nil is
 	// time.Now.
 	Now func() time.Time
+	// MaxMetadata is the newest metadata version to read: 0 or 15 reads V15
+	// where the runtime offers it and V14 otherwise; 14 reads V14 always.
+	MaxMetadata int
 }
 
 // DefaultConfig returns settings for a public node with 12 s blocks.
@@ -71,6 +74,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackoffMax < c.BackoffMin {
 		return fractal.Errorf("backoff_max", "%s is below backoff_min %s", c.BackoffMax, c.BackoffMin)
+	}
+	if c.MaxMetadata != 0 && c.MaxMetadata != 14 && c.MaxMetadata != 15 {
+		return fractal.Errorf("max_metadata", "must be 14 or 15, got %d", c.MaxMetadata)
 	}
 	if c.Retries < 0 {
 		return fractal.Errorf("retries", "must not be negative, got %d", c.Retries)
@@ -165,7 +171,8 @@ func (c *Client) Runtime(ctx context.Context) (*Runtime, error) {
 	c.mu.Lock()
 	c.rt = rt
 	c.mu.Unlock()
-	c.log.Info("loaded runtime metadata", "spec_version", v.SpecVersion, "extensions", strings.Join(rt.SignedExtensions(), ","))
+	c.log.Info("loaded runtime metadata", "spec_version", v.SpecVersion, "metadata_version", rt.MetadataVersion(),
+		"extensions", strings.Join(rt.SignedExtensions(), ","))
 	return rt, nil
 }
 
@@ -181,18 +188,15 @@ func (c *Client) cachedRuntime(ctx context.Context) (*Runtime, error) {
 }
 
 func (c *Client) loadRuntime(ctx context.Context, v runtimeVersion) (*Runtime, error) {
-	var metaHex, genesisHex string
-	if err := c.rpc.call(ctx, &metaHex, "state_getMetadata"); err != nil {
-		return nil, fmt.Errorf("read metadata: %w", err)
-	}
-	raw, err := decodeHex(metaHex)
-	if err != nil {
-		return nil, fmt.Errorf("read metadata: %w", err)
-	}
-	meta, err := ParseMetadata(raw)
+	raw, err := c.readMetadata(ctx)
 	if err != nil {
 		return nil, err
 	}
+	meta, v15, err := ParseMetadata(raw)
+	if err != nil {
+		return nil, err
+	}
+	var genesisHex string
 	if err := c.rpc.call(ctx, &genesisHex, "chain_getBlockHash", 0); err != nil {
 		return nil, fmt.Errorf("read genesis hash: %w", err)
 	}
@@ -200,7 +204,7 @@ func (c *Client) loadRuntime(ctx context.Context, v runtimeVersion) (*Runtime, e
 	if err != nil || len(genesis) != 32 {
 		return nil, fmt.Errorf("genesis hash %q is not 32 bytes of hex", genesisHex)
 	}
-	rt := &Runtime{Meta: meta, SpecVersion: v.SpecVersion, TransactionVersion: v.TransactionVersion}
+	rt := &Runtime{Meta: meta, V15: v15, SpecVersion: v.SpecVersion, TransactionVersion: v.TransactionVersion}
 	copy(rt.Genesis[:], genesis)
 	return rt, nil
 }

@@ -64,7 +64,7 @@ func runtime218(tb testing.TB) *Runtime {
 	if metaErr != nil {
 		tb.Fatal(metaErr)
 	}
-	meta, err := ParseMetadata(metaBytes)
+	meta, _, err := ParseMetadata(metaBytes)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -5,30 +5,70 @@ import (
 	"strings"
 
 	"github.com/centrifuge/go-substrate-rpc-client/v4/types"
-	"github.com/centrifuge/go-substrate-rpc-client/v4/types/codec"
 )
 
 // Runtime is what a client knows about the runtime a node runs: its
-// metadata (V14), versions and the chain's genesis hash. Everything the
-// client encodes (call indices, argument types, signed extensions, storage
-// hashers, error names) is looked up here by name, never hard-coded.
+// metadata, versions and the chain's genesis hash. Everything the client
+// encodes (call indices, argument types, signed extensions, storage hashers,
+// error names) and the result shapes of the runtime APIs it calls are looked
+// up here by name, never hard-coded.
 type Runtime struct {
-	Meta               *types.Metadata
+	// Meta is the metadata in V14's shape, whichever version was read.
+	Meta *types.Metadata
+	// V15 holds what metadata V15 adds (runtime APIs, outer enums, custom
+	// data); nil when the runtime offers V14 only.
+	V15                *MetadataV15
 	SpecVersion        uint32
 	TransactionVersion uint32
 	Genesis            [32]byte
 }
 
-// ParseMetadata decodes state_getMetadata bytes, which must be metadata V14.
-func ParseMetadata(b []byte) (*types.Metadata, error) {
-	var m types.Metadata
-	if err := codec.Decode(b, &m); err != nil {
-		return nil, fmt.Errorf("decode metadata: %w", err)
+// MetadataVersion is the metadata version the runtime was read at.
+func (rt *Runtime) MetadataVersion() int {
+	if rt.V15 != nil {
+		return 15
 	}
-	if m.Version != 14 {
-		return nil, fmt.Errorf("metadata version %d is not supported (want 14)", m.Version)
+	return 14
+}
+
+// runtimeAPI returns method of runtime API trait api as the metadata
+// describes it; nil and no error when the metadata has no runtime-API
+// section (V14).
+func (rt *Runtime) runtimeAPI(api, method string) (*RuntimeAPIMethod, error) {
+	if rt.V15 == nil {
+		return nil, nil
 	}
-	return &m, nil
+	for i := range rt.V15.APIs {
+		a := &rt.V15.APIs[i]
+		if a.Name != api {
+			continue
+		}
+		for j := range a.Methods {
+			if a.Methods[j].Name == method {
+				return &a.Methods[j], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("runtime has no runtime API %s_%s", api, method)
+}
+
+// runtimeArgs encodes the arguments of runtime API api_method as its inputs'
+// types declare them (V15), or as fallback encodes them (V14).
+func (rt *Runtime) runtimeArgs(api, method string, fallback []byte, args ...any) ([]byte, error) {
+	m, err := rt.runtimeAPI(api, method)
+	if err != nil || m == nil {
+		return fallback, err
+	}
+	if len(m.Inputs) != len(args) {
+		return nil, fmt.Errorf("runtime API %s_%s takes %d arguments, got %d", api, method, len(m.Inputs), len(args))
+	}
+	var b []byte
+	for i, in := range m.Inputs {
+		if b, err = rt.encodeValue(b, in.Type, args[i], 0); err != nil {
+			return nil, fmt.Errorf("runtime API %s_%s: argument %s: %w", api, method, in.Name, err)
+		}
+	}
+	return b, nil
 }
 
 func (rt *Runtime) v14() *types.MetadataV14 { return &rt.Meta.AsMetadataV14 }

@@ -9,7 +9,9 @@ import (
 
 const (
 	palletSubtensor = "SubtensorModule"
-	neuronsLiteAPI  = "NeuronInfoRuntimeApi_get_neurons_lite"
+	neuronAPI       = "NeuronInfoRuntimeApi"
+	neuronsLite     = "get_neurons_lite"
+	neuronsLiteAPI  = neuronAPI + "_" + neuronsLite
 )
 
 // Metagraph reads the subnet's neurons and tempo at the best block. An
@@ -47,21 +49,22 @@ func (c *Client) Metagraph(ctx context.Context, netuid uint16) (*fractal.Metagra
 }
 
 // NeuronsLite calls NeuronInfoRuntimeApi_get_neurons_lite at block hash at
-// ("" for the best block) and decodes the result.
+// ("" for the best block) and decodes the result in the shape the runtime's
+// metadata gives it.
 func (c *Client) NeuronsLite(ctx context.Context, netuid uint16, at string) ([]NeuronInfoLite, error) {
-	args := []any{neuronsLiteAPI, encodeHex(appendU16(nil, netuid))}
-	if at != "" {
-		args = append(args, at)
+	rt, err := c.cachedRuntime(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var res string
-	if err := c.rpc.call(ctx, &res, "state_call", args...); err != nil {
-		return nil, fmt.Errorf("read neurons of subnet %d: %w", netuid, err)
+	args, err := rt.runtimeArgs(neuronAPI, neuronsLite, appendU16(nil, netuid), netuid)
+	if err != nil {
+		return nil, err
 	}
-	raw, err := decodeHex(res)
+	raw, err := c.stateCall(ctx, neuronsLiteAPI, args, at)
 	if err != nil {
 		return nil, fmt.Errorf("read neurons of subnet %d: %w", netuid, err)
 	}
-	neurons, err := DecodeNeuronsLite(raw)
+	neurons, err := rt.decodeNeuronsLite(raw)
 	if err != nil {
 		return nil, fmt.Errorf("subnet %d: %w", netuid, err)
 	}

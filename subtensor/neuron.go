@@ -80,12 +80,18 @@ func DecodeNeuronsLite(b []byte) ([]NeuronInfoLite, error) {
 		return nil, fmt.Errorf("neurons_lite: %w", r.err)
 	}
 	if n == uint64(r.remaining()) && n > 0 {
-		b = r.bytes(int(n))
-		r = newReader(b)
-		n = r.compact()
-		if r.err != nil {
-			return nil, fmt.Errorf("neurons_lite: inner vector: %w", r.err)
-		}
+		return decodeNeuronsLiteTyped(r.bytes(int(n)))
+	}
+	return decodeNeuronsLiteTyped(b)
+}
+
+// decodeNeuronsLiteTyped decodes a typed Vec<NeuronInfoLite> in the field
+// order of the runtimes this client knows.
+func decodeNeuronsLiteTyped(b []byte) ([]NeuronInfoLite, error) {
+	r := newReader(b)
+	n := r.compact()
+	if r.err != nil {
+		return nil, fmt.Errorf("neurons_lite: %w", r.err)
 	}
 	if n > uint64(r.remaining()/minNeuronSize) {
 		return nil, fmt.Errorf("neurons_lite: %d neurons cannot fit in %d bytes", n, r.remaining())
