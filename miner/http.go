@@ -98,7 +98,7 @@ func (m *Miner) handleGenerate(w http.ResponseWriter, r *http.Request) {
 	}
 	m.sched.done(ticket, elapsed)
 	m.metrics.generated(elapsed)
-	if err := m.finish(key, req, res, fractal.ClassOf(eng), started.Sub(accepted), elapsed, out); err != nil {
+	if err := m.finish(key, req, res, eng, started.Sub(accepted), elapsed, out); err != nil {
 		m.metrics.job(outcomeFailed)
 		m.logger.Info("job result not delivered", slog.String(logKeyRequest, req.RequestID), slog.Any(logKeyError, err))
 		return
@@ -124,9 +124,9 @@ func (m *Miner) generate(ctx context.Context, eng fractal.Engine, req minerapi.G
 	return res, nil
 }
 
-// finish commits to the result, retains its states, signs the receipt (with
-// the execution class the engine computed in) and streams result and frames.
-func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, class string, queued, took time.Duration, out *minerapi.StreamWriter) error {
+// finish commits to eng's result, retains its states, signs the receipt
+// (with the execution class eng computed in) and streams result and frames.
+func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Result, eng fractal.Engine, queued, took time.Duration, out *minerapi.StreamWriter) error {
 	// Compress the frames while they are hashed: neither needs the other
 	// until the file's header takes the digest.
 	type compressed struct {
@@ -143,7 +143,7 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 		Profile:    res.Profile.String(),
 		SpecHash:   req.Spec.Hash(),
 		Commitment: res.Commit(),
-		Class:      class,
+		Class:      fractal.ClassOf(eng),
 	}
 	frames := <-done
 	if frames.err != nil {
@@ -157,7 +157,7 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 	if err := receipt.Sign(m.Hotkey); err != nil {
 		return err
 	}
-	m.retention.keep(key, res)
+	m.retention.keep(key, res, eng)
 	err := out.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{
 		Profile:        res.Profile,
 		Receipt:        receipt,
@@ -186,12 +186,7 @@ func (m *Miner) handleOpen(w http.ResponseWriter, r *http.Request) {
 		apierr.Miner.Write(w, err)
 		return
 	}
-	eng, err := m.engineFor(job.spec.Profile)
-	if err != nil {
-		apierr.Miner.Write(w, err)
-		return
-	}
-	openings, err := job.open(r.Context(), eng, req.Steps)
+	openings, err := job.open(r.Context(), job.engine, req.Steps)
 	if err != nil {
 		apierr.Miner.Write(w, err)
 		return

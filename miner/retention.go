@@ -17,6 +17,7 @@ import (
 type retained struct {
 	key         string
 	spec        fractal.Spec
+	engine      fractal.Engine // the engine that generated it, which recomputes its states
 	tree        *fractal.MerkleTree
 	digests     []fractal.Digest
 	checkpoints map[int]fractal.State
@@ -41,11 +42,15 @@ func newRetention(window time.Duration, budget int64, every int, now func() time
 	return &retention{window: window, budget: budget, every: every, now: now, jobs: map[string]*retained{}}
 }
 
-// keep retains a finished result (which must carry every state) under key.
-func (r *retention) keep(key string, res *fractal.Result) {
+// keep retains a finished result of eng (which must carry every state) under
+// key. Its openings are recomputed with eng even when the miner has changed
+// engines since: another engine (an upgrade, another execution class) would
+// not compute the committed states.
+func (r *retention) keep(key string, res *fractal.Result, eng fractal.Engine) {
 	j := &retained{
 		key:         key,
 		spec:        res.Spec,
+		engine:      eng,
 		digests:     res.StateDigests,
 		tree:        fractal.NewMerkleTree(res.StateDigests),
 		checkpoints: map[int]fractal.State{},
