@@ -26,9 +26,13 @@ type SharedEngine struct {
 }
 
 var (
-	_ fractal.Engine       = (*SharedEngine)(nil)
-	_ fractal.FrameDecoder = (*SharedEngine)(nil)
+	_ fractal.Engine           = (*SharedEngine)(nil)
+	_ fractal.FrameDecoder     = (*SharedEngine)(nil)
+	_ fractal.ExecutionClasser = (*SharedEngine)(nil)
 )
+
+// ExecutionClass is the shared engine's class.
+func (s *SharedEngine) ExecutionClass() string { return fractal.ClassOf(s.Engine) }
 
 // NewSharedEngine returns e behind one slot.
 func NewSharedEngine(e fractal.Engine) *SharedEngine {

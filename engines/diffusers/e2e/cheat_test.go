@@ -18,6 +18,9 @@ type skipEngine struct {
 
 var _ fractal.Engine = (*skipEngine)(nil)
 
+// ExecutionClass is its engine's: the receipts name the class honestly.
+func (s *skipEngine) ExecutionClass() string { return fractal.ClassOf(s.Engine) }
+
 func (s *skipEngine) Step(ctx context.Context, spec fractal.Spec, t int, prev fractal.State) (fractal.State, error) {
 	if t%2 == 1 {
 		return prev.Clone(), nil

@@ -42,8 +42,18 @@ def test_every_profile_has_valid_rules_in_go_shapes(pid: str) -> None:
     p = PROFILES[pid]
     assert p.problems() == []
     rules = json.loads(json.dumps(p.rules()))
-    assert set(rules) == {"frame_tolerance", "limits", "cost"}
+    assert (
+        {"frame_tolerance", "limits", "cost"}
+        <= set(rules)
+        <= {"frame_tolerance", "limits", "cost", "cross_class_tolerance"}
+    )
     assert rules["frame_tolerance"] == 0
+    if "cross_class_tolerance" in rules:
+        assert (
+            {"max_error", "min_cosine"}
+            <= set(rules["cross_class_tolerance"])
+            <= {"max_error", "min_cosine", "frame_levels"}
+        )
     limits = rules["limits"]
     assert set(limits) == {"frames", "width", "height", "fps", "steps", "prompt_bytes", "default"}
     for name in ("frames", "width", "height", "fps", "steps"):

@@ -56,6 +56,17 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--revision", default=None, help="only for a profile whose manifest pins none yet")
     f.set_defaults(run=fetch)
 
+    c = sub.add_parser("calibrate", help="measure honest classes and cheats for a cross-class tolerance")
+    c.add_argument("--profile", default="wan2.1-t2v-1.3b")
+    c.add_argument("--tiny", action="store_true", help="the profile's tiny random-weight variant")
+    c.add_argument("--model-dir", type=Path, help="weights in diffusers layout, as fetch writes them")
+    c.add_argument("--device", default="", help="cuda:0, cpu (default: cuda:0 when there is a GPU)")
+    c.add_argument("--allow-unpinned", action="store_true", help="use weights a manifest does not pin yet")
+    c.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    c.add_argument("--steps", type=int, default=8, help="sampling steps of the measured spec")
+    c.add_argument("--seed", type=int, default=7)
+    c.set_defaults(run=calibrate, prompt_cache=8, state_budget=1 << 30)
+
     r = sub.add_parser("profiles", help="print every profile's rules (limits, cost model) as JSON")
     r.set_defaults(run=profiles)
     return p
@@ -81,6 +92,44 @@ def profiles(args: argparse.Namespace) -> int:
         for p in PROFILES.values()
     ]
     print(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    """Prints one JSON object: every step of the profile's default shape (at --steps) recomputed
+    under honest variants of the execution and under cheats, and the thresholds they suggest."""
+    determinism.enforce()
+    import json
+
+    import torch
+
+    from .calibrate import measure
+    from .components import TINY_SEED, build_tiny
+    from .engine import Engine
+    from .spec import Spec
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    engine = build_engine(args)
+    assert isinstance(engine, Engine)
+    other = None
+    if engine.profile.tiny:
+        other = Engine(engine.profile, build_tiny(engine.profile, seed=TINY_SEED + 1000), engine.device)
+    d = engine.profile.limits.default
+    r = engine.profile.limits.steps
+    steps = min(max(args.steps, r.smallest()), r.largest())
+    spec = Spec(
+        prompt="a red ball bouncing over the ocean at night",
+        seed=args.seed,
+        frames=d.frames,
+        width=d.width,
+        height=d.height,
+        fps=d.fps,
+        steps=steps,
+        profile=engine.profile.ref,
+    )
+    out = {"profile": engine.profile.ref, "execution_class": engine.execution, **measure(engine, spec, other)}
+    print(json.dumps(out, indent=1))
     return 0
 
 

@@ -94,7 +94,6 @@ class Engine:
             "family": self.profile.family,
             "attention_backend": self.profile.attention_backend,
             "licence": self.profile.licence,
-            "cross_class_tolerance": self.profile.tolerance or None,
         }
 
     # -- trajectory ------------------------------------------------------------------------------

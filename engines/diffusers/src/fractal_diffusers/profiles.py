@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .limits import CostModel, Limits, Range, Shape
 from .spec import MAX_PROMPT_BYTES
+
+
+@dataclass(frozen=True)
+class CrossClass:
+    """fractal.CrossClassTolerance: how far a step recomputed in another execution class may lie
+    from the miner's (docs/engines.md, "Determinism classes"); measured with `fractal-diffusers
+    calibrate`."""
+
+    max_error: float
+    min_cosine: float
+    frame_levels: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"max_error": self.max_error, "min_cosine": self.min_cosine}
+        if self.frame_levels:
+            out["frame_levels"] = self.frame_levels
+        return out
+
+    def problems(self) -> list[str]:
+        out = []
+        if not 0 < self.max_error < 1:
+            out.append(f"cross_class_tolerance: max_error must be in (0, 1), got {self.max_error}")
+        if not 0 < self.min_cosine < 1:
+            out.append(f"cross_class_tolerance: min_cosine must be in (0, 1), got {self.min_cosine}")
+        if not 0 <= self.frame_levels <= 64:
+            out.append(
+                f"cross_class_tolerance: frame_levels must be between 0 and 64, got {self.frame_levels}"
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -32,7 +61,7 @@ class ProfileDef:
     decode_timestep: float = 0.0  # LTX timestep-conditioned VAE
     decode_noise_scale: float = 0.0
     repo_id: str = ""
-    tolerance: dict[str, float] = field(default_factory=dict)  # cross-class thresholds, once measured
+    cross_class: CrossClass | None = None  # None until measured: no checks across classes
     frame_tolerance: int = 0  # levels of 255; 0 for an exact profile
 
     @property
@@ -42,26 +71,33 @@ class ProfileDef:
 
     def rules(self) -> dict[str, Any]:
         """The fields of fractal.Profile that carry the model's rules."""
-        return {
+        out = {
             "frame_tolerance": self.frame_tolerance,
             "limits": self.limits.to_json(),
             "cost": self.cost.to_json(),
         }
+        if self.cross_class is not None:
+            out["cross_class_tolerance"] = self.cross_class.to_json()
+        return out
 
     def problems(self) -> list[str]:
         """What fractal.Profile.Validate would refuse in the rules."""
         out = self.limits.problems() + self.cost.problems()
+        if self.cross_class is not None:
+            out += self.cross_class.problems()
         if self.frame_tolerance != 0:
             out.append("frame_tolerance: must be 0 for an exact profile")
         return out
 
     def pinned(self) -> dict[str, Any]:
         """The fields that enter the profile digest (with the weights' hashes and the code version)."""
+        rules = self.rules()
+        rules.pop("cross_class_tolerance", None)  # a checker's threshold, not the model's output
         return {
             "id": self.id,
             "version": self.version,
             "family": self.family,
-            **self.rules(),
+            **rules,
             "scheduler": {"class": "FlowMatchEulerDiscreteScheduler", **self.scheduler},
             "sigmas": list(self.sigmas),
             "guidance": self.guidance,
@@ -193,6 +229,10 @@ WAN_TINY = ProfileDef(
     attention_backend="native",
     licence="Apache-2.0 (random weights generated from a fixed seed)",
     tiny=True,
+    # `fractal-diffusers calibrate --tiny --threads 2` on a 2-core x86-64 CPU: honest classes (other
+    # thread counts, the math attention kernel) err ≤ 3.0e-6; the cheapest cheat (fp16-cast
+    # weights) 2.5e-4.
+    cross_class=CrossClass(max_error=3e-5, min_cosine=0.999998, frame_levels=2),
 )
 
 LTX_TINY = ProfileDef(
@@ -221,6 +261,8 @@ LTX_TINY = ProfileDef(
     decode_noise_scale=0.025,
     licence="Apache-2.0 (random weights generated from a fixed seed)",
     tiny=True,
+    # As for the tiny Wan: honest classes err ≤ 2.4e-6, fp16-cast weights 1.2e-3.
+    cross_class=CrossClass(max_error=5e-5, min_cosine=0.999998, frame_levels=2),
 )
 
 PROFILES: dict[str, ProfileDef] = {p.id: p for p in (WAN_13B, LTX_2B_DISTILLED, WAN_TINY, LTX_TINY)}
