@@ -188,12 +188,24 @@ func upload(client *http.Client, url, key string) string {
 	return ""
 }
 
-// pattern reads as an endless run of bytes, allocating nothing.
+// pattern reads as an endless run of bytes, allocating nothing. It copies
+// from one block rather than writing byte by byte, which the race detector
+// would check one byte at a time: 100 clients' 500 MiB then took seconds of
+// CPU on their own.
 type pattern struct{}
 
-func (pattern) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(i)
+var patternBlock = func() []byte {
+	b := make([]byte, 32<<10)
+	for i := range b {
+		b[i] = byte(i)
 	}
-	return len(p), nil
+	return b
+}()
+
+func (pattern) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], patternBlock)
+	}
+	return n, nil
 }
