@@ -15,6 +15,8 @@ package chaintest
 import (
 	"context"
 	"errors"
+	"math"
+	"math/bits"
 	"net/netip"
 	"testing"
 	"time"
@@ -42,6 +44,13 @@ type Harness struct {
 	SetStake func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string, rao uint64)
 	// AdvanceBlocks returns once at least n new blocks were produced.
 	AdvanceBlocks func(ctx context.Context, tb testing.TB, n int)
+	// AddRootStake, if set, adds rao of TAO to hotkey's stake on the root
+	// network, which dynamic-TAO chains count on every subnet at TaoWeight
+	// (a fraction of u64::MAX, as the runtime stores it). The suite then
+	// checks that the metagraph gives a validator's alpha and root stake
+	// apart and counts alpha + TaoWeight × root as its stake.
+	AddRootStake func(ctx context.Context, tb testing.TB, hotkey string, rao uint64)
+	TaoWeight    uint64
 	// AllowWeights, if set, is called before each set_weights so that hotkey
 	// may set weights now (rate limits, state a runtime resets each block).
 	AllowWeights func(ctx context.Context, tb testing.TB, netuid uint16, hotkey string)
@@ -130,6 +139,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ServeAxon", s.testServeAxon)
 	if !t.Run("StakeAndPermit", s.testStake) {
 		t.Fatal("later steps need a validator with a permit")
+	}
+	if h.AddRootStake != nil {
+		t.Run("StakeSplit", s.testStakeSplit)
 	}
 	t.Run("SetWeights", s.testSetWeights)
 	t.Run("SetWeightsUnregistered", s.testSetWeightsUnregistered)
@@ -274,6 +286,22 @@ func (s *suite) testStake(t *testing.T) {
 	n := s.neuron(t, s.metagraph(t), s.validator().SS58())
 	if n.Stake != rao {
 		t.Errorf("stake: got %d rao, want %d", n.Stake, rao)
+	}
+	if !n.ValidatorPermit {
+		t.Error("validator permit: got false, want true")
+	}
+}
+
+// testStakeSplit adds root TAO to the validator that testStake gave alpha.
+func (s *suite) testStakeSplit(t *testing.T) {
+	const alpha, root = 1000 * fractal.RaoPerTAO, 4000 * fractal.RaoPerTAO
+	s.h.AddRootStake(s.ctx(t), t, s.validator().SS58(), root)
+	n := s.neuron(t, s.metagraph(t), s.validator().SS58())
+	hi, lo := bits.Mul64(root, s.h.TaoWeight)
+	weighted, _ := bits.Div64(hi, lo, math.MaxUint64)
+	if n.AlphaStake != alpha || n.RootStake != root || n.Stake != alpha+weighted {
+		t.Errorf("stake: got %d rao (alpha %d, root %d), want %d (alpha %d + TaoWeight %d/2^64 × root %d)",
+			n.Stake, n.AlphaStake, n.RootStake, alpha+weighted, uint64(alpha), s.h.TaoWeight, uint64(root))
 	}
 	if !n.ValidatorPermit {
 		t.Error("validator permit: got false, want true")

@@ -128,6 +128,7 @@ func (c *Chain) load() (*state, error) {
 	}
 	if st == nil {
 		st = newState()
+		st.TaoWeight = TaoWeightFraction(c.Config.TaoWeight)
 		if c.Config.GenesisSubnet {
 			if _, err := st.createSubnet(c.Config.Sudo, c.Config.Subnet); err != nil {
 				return nil, err
@@ -204,7 +205,7 @@ func (c *Chain) Advance(n int) (uint64, error) {
 			if due > 0 {
 				last := sn.LastEpoch + due*tempo
 				sn.LastEpoch = last - tempo
-				epoch(sn, last)
+				st.epoch(sn, last)
 			}
 		}
 		block = st.Block
@@ -312,7 +313,8 @@ func (c *Chain) metagraph(netuid uint16, ifNot string) (*fractal.Metagraph, stri
 			Neurons: make([]fractal.Neuron, len(sn.Neurons))}
 		for uid, n := range sn.Neurons {
 			m.Neurons[uid] = fractal.Neuron{
-				UID: uint16(uid), Hotkey: n.Hotkey, Coldkey: n.Coldkey, Stake: n.Stake,
+				UID: uint16(uid), Hotkey: n.Hotkey, Coldkey: n.Coldkey, Stake: st.stakeOf(n),
+				AlphaStake: n.Stake, RootStake: st.RootStake[n.Hotkey],
 				ValidatorPermit: n.Permit, Active: st.Block-n.LastUpdate <= sn.Params.ActivityCutoff,
 				LastUpdate: n.LastUpdate, Incentive: n.Incentive, Emission: n.Emission, Axon: n.Axon,
 			}

@@ -28,7 +28,13 @@ type fixture struct {
 // hotkeys.
 func newFixture(t *testing.T, n int, mod func(*devchain.SubnetParams)) *fixture {
 	t.Helper()
-	f := &fixture{c: mustOpen(t, nil), alice: mustKey(t, "//Alice")}
+	return newFixtureOn(t, mustOpen(t, nil), n, mod)
+}
+
+// newFixtureOn is newFixture on chain c.
+func newFixtureOn(t *testing.T, c *devchain.Chain, n int, mod func(*devchain.SubnetParams)) *fixture {
+	t.Helper()
+	f := &fixture{c: c, alice: mustKey(t, "//Alice")}
 	ctx := t.Context()
 	id, err := f.c.CreateSubnet(ctx, f.alice)
 	if err != nil {

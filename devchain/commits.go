@@ -177,7 +177,7 @@ func (s *state) revealWeights(hotkey string, netuid uint16, uids, ws, salt []uin
 			"the commit of block %d (epoch %d) had to be revealed in epoch %d, now epoch %d",
 			c.Block, c.Epoch, c.RevealEpoch, sn.EpochIndex)
 	}
-	if err := sn.applyWeights(call, hotkey, uids, ws, versionKey, s.Block); err != nil {
+	if err := s.applyWeights(sn, call, hotkey, uids, ws, versionKey, s.Block); err != nil {
 		return err
 	}
 	sn.Commits = slices.Delete(sn.Commits, match, match+1)
@@ -238,7 +238,7 @@ func (s *state) applyTimelocked(sn *subnet, c *commit) error {
 	if err != nil {
 		return fmt.Errorf("reveal: %w", err)
 	}
-	return sn.applyWeights("reveal", c.Hotkey, p.UIDs, p.Values, p.VersionKey, s.Block)
+	return s.applyWeights(sn, "reveal", c.Hotkey, p.UIDs, p.Values, p.VersionKey, s.Block)
 }
 
 // subnetWeights lists sn's pending commits and weights in force.

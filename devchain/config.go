@@ -35,6 +35,12 @@ type Config struct {
 	GenesisSubnet bool
 	// Subnet holds the parameters new subnets start with.
 	Subnet SubnetParams
+	// TaoWeight is the part of a hotkey's root TAO (stake added on netuid 0)
+	// that counts, with its alpha on a subnet, as its stake there for
+	// permits, consensus and StakeThreshold: stake = alpha + TaoWeight ×
+	// root, as on dynamic-TAO Bittensor. Between 0 and 1; a fresh chain
+	// stores it, a restarted one keeps what it stored.
+	TaoWeight float64
 }
 
 // DefaultConfig returns a config with 12 s blocks, //Alice as sudo and a
@@ -45,6 +51,7 @@ func DefaultConfig() Config {
 		Sudo:          AliceSS58,
 		GenesisSubnet: true,
 		Subnet:        DefaultSubnetParams(),
+		TaoWeight:     DefaultTaoWeight,
 	}
 }
 
@@ -52,6 +59,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.BlockTime != 0 && c.BlockTime < MinBlockTime {
 		return fractal.Errorf("block_time", "%v is below the minimum %v (0 means manual blocks only)", c.BlockTime, MinBlockTime)
+	}
+	if !(c.TaoWeight >= 0 && c.TaoWeight <= 1) {
+		return fractal.Errorf("tao_weight", "%v is outside 0-1", c.TaoWeight)
 	}
 	if _, err := sr25519.ParseSS58(c.Sudo); err != nil {
 		return fractal.Errorf("sudo", "%v", err)

@@ -101,6 +101,12 @@ func harness(tb testing.TB, chain interface {
 				tb.Fatalf("advance %d blocks: %v", n, err)
 			}
 		},
+		AddRootStake: func(ctx context.Context, tb testing.TB, hotkey string, rao uint64) {
+			if err := chain.AddStake(ctx, alice, devchain.RootNetUID, hotkey, rao); err != nil {
+				tb.Fatalf("add root stake: %v", err)
+			}
+		},
+		TaoWeight: devchain.TaoWeightFraction(devchain.DefaultTaoWeight),
 	}
 }
 

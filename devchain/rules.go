@@ -76,7 +76,7 @@ func (s *state) burnedRegister(coldkey string, netuid uint16, hotkey string) (ui
 	}
 	s.Owners[hotkey] = coldkey
 	sn.uids[hotkey] = uid
-	sn.recomputePermits()
+	s.recomputePermits(sn)
 	return uid, nil
 }
 
@@ -116,18 +116,20 @@ func (sn *subnet) replace(uid uint16, n *neuron) {
 	}
 }
 
-// recomputePermits gives a validator permit to the MaxValidators neurons
-// with the most stake (ties: lower uid); a neuron without stake holds none.
-func (sn *subnet) recomputePermits() {
+// recomputePermits gives a validator permit to the MaxValidators neurons of
+// sn with the most stake as stakeOf counts it (ties: lower uid); a neuron
+// without stake holds none.
+func (s *state) recomputePermits(sn *subnet) {
 	order := make([]int, 0, len(sn.Neurons))
+	stake := make([]uint64, len(sn.Neurons))
 	for uid, n := range sn.Neurons {
 		n.Permit = false
-		if n.Stake > 0 {
+		if stake[uid] = s.stakeOf(n); stake[uid] > 0 {
 			order = append(order, uid)
 		}
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if c := cmp.Compare(sn.Neurons[b].Stake, sn.Neurons[a].Stake); c != 0 {
+		if c := cmp.Compare(stake[b], stake[a]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
@@ -168,12 +170,12 @@ func (s *state) setWeights(hotkey string, netuid uint16, uids, ws []uint16, vers
 				"last set at block %d, rate limit %d blocks, next allowed at block %d (now %d)", n.WeightsAt, lim, n.WeightsAt+lim, s.Block)
 		}
 	}
-	return sn.applyWeights(callSetWeights, hotkey, uids, ws, versionKey, s.Block)
+	return s.applyWeights(sn, callSetWeights, hotkey, uids, ws, versionKey, s.Block)
 }
 
 // applyWeights checks and records hotkey's weights at block: what
 // set_weights and every reveal do.
-func (sn *subnet) applyWeights(call, hotkey string, uids, ws []uint16, versionKey, block uint64) error {
+func (s *state) applyWeights(sn *subnet, call, hotkey string, uids, ws []uint16, versionKey, block uint64) error {
 	netuid := sn.NetUID
 	if err := fractal.CheckWeights(uids, ws); err != nil {
 		return fmt.Errorf("%s: %w", call, err)
@@ -186,9 +188,10 @@ func (sn *subnet) applyWeights(call, hotkey string, uids, ws []uint16, versionKe
 		return fmt.Errorf("%s: hotkey %s has no validator permit on subnet %d (the top %d by stake hold one; add stake): %w",
 			call, hotkey, netuid, sn.Params.MaxValidators, fractal.ErrForbidden)
 	}
-	if n.Stake < sn.Params.StakeThreshold {
+	if stake := s.stakeOf(n); stake < sn.Params.StakeThreshold {
 		return chainErr(call, fractal.ErrNameNotEnoughStake, fractal.ErrForbidden,
-			"hotkey %s holds %d rao of stake, the subnet's threshold is %d", hotkey, n.Stake, sn.Params.StakeThreshold)
+			"hotkey %s holds %d rao of stake (alpha %d + TaoWeight × root %d), the subnet's threshold is %d",
+			hotkey, stake, n.Stake, s.RootStake[hotkey], sn.Params.StakeThreshold)
 	}
 	if versionKey < sn.Params.WeightsVersionKey {
 		return fmt.Errorf("%s: %w", call, fractal.Errorf("version_key", "%d is below the subnet's weights version key %d", versionKey, sn.Params.WeightsVersionKey))
@@ -207,27 +210,5 @@ func (sn *subnet) applyWeights(call, hotkey string, uids, ws []uint16, versionKe
 	}
 	slices.SortFunc(row, func(a, b weight) int { return cmp.Compare(a.UID, b.UID) })
 	n.Weights, n.WeightsSet, n.WeightsAt, n.LastUpdate = row, true, block, block
-	return nil
-}
-
-func (s *state) addStake(netuid uint16, hotkey string, rao uint64) error {
-	if _, err := sr25519.ParseSS58(hotkey); err != nil {
-		return fmt.Errorf("add_stake: hotkey: %w", err)
-	}
-	sn, err := s.subnet(netuid)
-	if err != nil {
-		return err
-	}
-	uid, ok := sn.uids[hotkey]
-	if !ok {
-		return fmt.Errorf("add_stake: hotkey %s is not registered on subnet %d (register it first): %w",
-			hotkey, netuid, fractal.ErrNotFound)
-	}
-	n := sn.Neurons[uid]
-	if n.Stake+rao < n.Stake {
-		return fmt.Errorf("add_stake: %w", fractal.Errorf("amount", "stake would overflow u64 rao"))
-	}
-	n.Stake += rao
-	sn.recomputePermits()
 	return nil
 }

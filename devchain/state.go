@@ -30,6 +30,12 @@ type state struct {
 	// BeaconSeed (hex) derives the stand-in beacon that signs round r in
 	// block r and so reveals timelocked commits.
 	BeaconSeed string `json:"beacon_seed,omitempty"`
+	// RootStake maps a hotkey to the TAO (rao) staked to it on the root
+	// network; it counts on every subnet at TaoWeight.
+	RootStake map[string]uint64 `json:"root_stake,omitempty"`
+	// TaoWeight is the part of root stake that counts as subnet stake, a
+	// fraction of u64::MAX as the runtime stores it.
+	TaoWeight uint64 `json:"tao_weight"`
 
 	beacon *tlock.Beacon
 }
@@ -49,8 +55,10 @@ type subnet struct {
 }
 
 type neuron struct {
-	Hotkey       string       `json:"hotkey"`
-	Coldkey      string       `json:"coldkey"`
+	Hotkey  string `json:"hotkey"`
+	Coldkey string `json:"coldkey"`
+	// Stake is the hotkey's alpha on the subnet; stakeOf adds its root
+	// stake.
 	Stake        uint64       `json:"stake"`
 	Permit       bool         `json:"permit"`
 	RegisteredAt uint64       `json:"registered_at"`
@@ -83,6 +91,9 @@ func (s *state) index() {
 	}
 	if s.Subnets == nil {
 		s.Subnets = map[uint16]*subnet{}
+	}
+	if s.RootStake == nil {
+		s.RootStake = map[string]uint64{}
 	}
 	seed, err := hex.DecodeString(s.BeaconSeed)
 	if err != nil || len(seed) != 32 {

@@ -176,7 +176,7 @@ func (c *Chain) setParamsAs(caller string, netuid uint16, p SubnetParams) error 
 			return fmt.Errorf("set_subnet_params: %w", fractal.Errorf("max_uids", "%d is below the %d neurons already registered", p.MaxUIDs, len(sn.Neurons)))
 		}
 		sn.Params = p
-		sn.recomputePermits()
+		st.recomputePermits(sn)
 		return nil
 	})
 }

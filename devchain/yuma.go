@@ -31,15 +31,15 @@ import (
 // Unlike Bittensor there are no bonds, no moving averages and nothing is
 // staked back: stakes stay what the operator set. Floats are combined in a
 // fixed order, so the result is deterministic.
-func epoch(sn *subnet, block uint64) {
+func (s *state) epoch(sn *subnet, block uint64) {
 	blocks := block - sn.LastEpoch
 	sn.LastEpoch = block
-	sn.recomputePermits()
+	s.recomputePermits(sn)
 	n := len(sn.Neurons)
 	for _, nr := range sn.Neurons {
 		nr.Incentive, nr.Emission = 0, 0
 	}
-	vals, stake := epochValidators(sn, block)
+	vals, stake := s.epochValidators(sn, block)
 	if len(vals) == 0 {
 		return
 	}
@@ -94,19 +94,19 @@ func epoch(sn *subnet, block uint64) {
 }
 
 // epochValidators returns the uids taking part in consensus and their
-// relative stakes.
-func epochValidators(sn *subnet, block uint64) ([]int, []float64) {
+// relative stakes (alpha plus weighted root, as stakeOf counts it).
+func (s *state) epochValidators(sn *subnet, block uint64) ([]int, []float64) {
 	var vals []int
 	var total float64
 	for uid, nr := range sn.Neurons {
 		if nr.Permit && len(nr.Weights) > 0 && block-nr.LastUpdate <= sn.Params.ActivityCutoff {
 			vals = append(vals, uid)
-			total += float64(nr.Stake)
+			total += float64(s.stakeOf(nr))
 		}
 	}
 	stake := make([]float64, len(vals))
 	for i, v := range vals {
-		stake[i] = float64(sn.Neurons[v].Stake) / total
+		stake[i] = float64(s.stakeOf(sn.Neurons[v])) / total
 	}
 	return vals, stake
 }

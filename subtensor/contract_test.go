@@ -3,7 +3,9 @@ package subtensor
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/chaintest"
@@ -25,7 +27,7 @@ func testContract(t *testing.T, d *devnet) {
 		hot = append(hot, mustKey(t, uri))
 	}
 	owner := mustKey(t, "//Alice//owner1")
-	chaintest.Run(t, chaintest.Harness{
+	h := chaintest.Harness{
 		Chain:   d.client,
 		Coldkey: alice,
 		Hotkeys: hot,
@@ -47,7 +49,44 @@ func testContract(t *testing.T, d *devnet) {
 				tb.Fatal(err)
 			}
 		},
-	})
+	}
+	rt, err := d.client.Runtime(testCtx(t, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.dynamicTAO() {
+		// Spec 293: root stake is TotalHotkeyAlpha(hotkey, 0), weighed in
+		// at the global TaoWeight, here 0.25.
+		h.TaoWeight = math.MaxUint64 / 4
+		if err := d.setRaw(testCtx(t, time.Minute), "TaoWeight", nil, appendU64(nil, h.TaoWeight)); err != nil {
+			t.Fatal(err)
+		}
+		h.AddRootStake = func(ctx context.Context, tb testing.TB, hotkey string, rao uint64) {
+			if err := d.addRootStake(ctx, hotkey, rao); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	chaintest.Run(t, h)
+}
+
+// addRootStake adds rao to TotalHotkeyAlpha(hotkey, 0), the hotkey's TAO on
+// the root network.
+func (d *devnet) addRootStake(ctx context.Context, hotkey string, rao uint64) error {
+	pub, err := sr25519.ParseSS58(hotkey)
+	if err != nil {
+		return err
+	}
+	rt, err := d.client.cachedRuntime(ctx)
+	if err != nil {
+		return err
+	}
+	key := [][]byte{pub[:], appendU16(nil, rootNetUID)}
+	old, err := d.client.storageOrDefault(ctx, rt, "", palletSubtensor, "TotalHotkeyAlpha", key...)
+	if err != nil {
+		return err
+	}
+	return d.setRaw(ctx, "TotalHotkeyAlpha", key, appendU64(nil, newReader(old).u64()+rao))
 }
 
 // newSubnet registers a subnet owned by owner and lifts its registration

@@ -85,7 +85,9 @@ func sudoFlag(f *chainFlags) func() (*sr25519.Keypair, error) {
 
 func runChainStake(ctx context.Context, rio IO, args []string, logger *slog.Logger) error {
 	f := newChainFlags("stake", "stake --netuid N --hotkey SS58 --amount TAO\n\n"+
-		"Adds stake to a registered hotkey on a devchain (stake comes from nowhere; sudo signs).", true)
+		"Adds stake to a registered hotkey on a devchain (stake comes from nowhere; sudo signs): alpha on\n"+
+		"subnet N, or with --netuid 0 TAO on the root network, which counts at the devchain's TaoWeight\n"+
+		"on every subnet the hotkey is registered on (stake = alpha + TaoWeight x root).", true)
 	hotkey := f.fs.String("hotkey", "", "hotkey `SS58` address to stake to")
 	amount := f.fs.String("amount", "", "stake to add, in `TAO` (e.g. 1000 or 0.5)")
 	sudo := sudoFlag(f)
@@ -111,6 +113,10 @@ func runChainStake(ctx context.Context, rio IO, args []string, logger *slog.Logg
 	}
 	if err := admin.AddStake(ctx, key, f.netuid, *hotkey, rao); err != nil {
 		return fmt.Errorf("stake: %w", err)
+	}
+	if f.netuid == devchain.RootNetUID {
+		_, err = fmt.Fprintf(rio.Stdout, "staked %s TAO to %s on the root network\n", taoString(rao), *hotkey)
+		return err
 	}
 	m, err := chain.Metagraph(ctx, f.netuid)
 	if err != nil {

@@ -80,9 +80,11 @@ func TestChainCLI(t *testing.T) {
 		{[]string{"chain", "subnet", "create", "--chain", url}, "2\n"},
 		{[]string{"chain", "register", "--chain", url, "--netuid", "2", "--name", "miner", "--hotkey", "hot", "--wallet-path", root}, "as uid 0"},
 		{[]string{"chain", "stake", "--chain", url, "--netuid", "2", "--hotkey", hot, "--amount", "1000.5"}, "total 1000.5 TAO, validator permit yes"},
+		{[]string{"chain", "stake", "--chain", url, "--netuid", "0", "--hotkey", hot, "--amount", "100"}, "staked 100 TAO to " + hot + " on the root network"},
 		{[]string{"chain", "subnet", "set", "--chain", url, "--netuid", "2", "--tempo", "7"}, "tempo=7"},
 		{[]string{"chain", "subnet", "list", "--chain", url}, "tempo=7"},
 		{[]string{"chain", "metagraph", "--chain", url, "--netuid", "2"}, hot},
+		{[]string{"chain", "metagraph", "--chain", url, "--netuid", "2"}, "ALPHA"},
 	}
 	for _, s := range steps {
 		code, out, errOut := chainCLI(t, s.args...)
@@ -96,8 +98,11 @@ func TestChainCLI(t *testing.T) {
 		t.Fatalf("metagraph --json: status %d, %v in %q", code, err, out)
 	}
 	n, ok := m.ByHotkey(hot)
-	if !ok || n.Stake != 1000_500_000_000 || !n.ValidatorPermit || m.Tempo != 7 {
-		t.Errorf("metagraph: got %+v (tempo %d), want %s with 1000.5 TAO, a permit and tempo 7", n, m.Tempo, hot)
+	// 1000.5 TAO of alpha + the devchain's default TaoWeight 0.18 × 100 TAO
+	// on root, rounded down as a fraction of u64::MAX: 1018.5 TAO less a rao.
+	if !ok || n.AlphaStake != 1000_500_000_000 || n.RootStake != 100_000_000_000 || n.Stake != 1018_499_999_999 ||
+		!n.ValidatorPermit || m.Tempo != 7 {
+		t.Errorf("metagraph: got %+v (tempo %d), want %s with 1000.5 TAO alpha + 0.18 × 100 TAO root, a permit and tempo 7", n, m.Tempo, hot)
 	}
 }
 

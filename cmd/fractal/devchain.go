@@ -52,6 +52,7 @@ func (c *DevchainCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Uint64Var(&p.ImmunityPeriod, "immunity-period", p.ImmunityPeriod, "blocks after registration during which a neuron is not pruned")
 	noCommitReveal := fs.Bool("no-commit-reveal", !p.CommitReveal, "new subnets take set_weights; by default they have commit-reveal on, as on Bittensor")
 	fs.Uint64Var(&p.RevealPeriodEpochs, "reveal-period", p.RevealPeriodEpochs, "epochs between a weights commit and its reveal on new subnets")
+	fs.Float64Var(&c.Config.TaoWeight, "tao-weight", c.Config.TaoWeight, "part of a hotkey's root TAO counted as stake on its subnets, 0-1 (a fresh chain keeps it)")
 	fs.Func("max-validators", fmt.Sprintf("validator permits per subnet: the top-k stake (default %d)", p.MaxValidators), uintFlag(16, func(v uint64) { p.MaxValidators = uint16(v) }))
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fractal devchain [--addr HOST:PORT] [--data DIR] [--block-time D]\n\n"+
