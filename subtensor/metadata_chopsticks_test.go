@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,15 @@ func testMetadataV15(t *testing.T, d *devnet) {
 	if got, want := shapeName(rt, m.Output), neuronsLiteOutput[d.runtime.Name]; got != want {
 		t.Errorf("get_neurons_lite output: got %s, want %s", got, want)
 	}
+	checkNeuronsShape(t, rt, d.runtime.Name)
+	raw, err := c.metadataAtVersion(ctx, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTruncated(t, raw)
+	if d.runtime.Name == runtime293Spec.Name {
+		checkRenamedField(t, raw, m.Output)
+	}
 	for name, id := range map[string]types.Si1LookupTypeID{"RuntimeCall": rt.V15.OuterEnums.Call,
 		"RuntimeEvent": rt.V15.OuterEnums.Event, "RuntimeError": rt.V15.OuterEnums.Error} {
 		if got := shapeName(rt, id); got != name {
@@ -103,6 +113,65 @@ func testMetadataV15(t *testing.T, d *devnet) {
 		t.Errorf("subnet 1 neurons: V15 client got %+v, V14 client %+v", n15, n14)
 	}
 	t.Logf("subnet 1 at %s: %d neurons read the same from V15 and V14 metadata", at, len(n15))
+}
+
+// checkNeuronsShape decodes 256 neurons encoded the way runtime spec
+// encodes get_neurons_lite (wrapped in a Vec<u8> on spec 218, typed on spec
+// 293) in the shape the runtime's V15 metadata gives the result.
+func checkNeuronsShape(t *testing.T, rt *Runtime, spec string) {
+	t.Helper()
+	want := neurons256(t)
+	b := EncodeNeuronsLite(want)
+	if spec == runtime218Spec.Name {
+		b = wrap(b)
+	}
+	got, err := rt.decodeNeuronsLite(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("256 neurons decoded by the V15 shape differ from those encoded")
+	}
+	if _, err := rt.decodeNeuronsLite(append(b, 0)); err == nil || !strings.Contains(err.Error(), "trailing") {
+		t.Errorf("a trailing byte: got %v, want an error saying so", err)
+	}
+}
+
+// checkTruncated parses V15 metadata cut short at 64 places: every one is an
+// error, none a panic.
+func checkTruncated(t *testing.T, raw []byte) {
+	t.Helper()
+	for i := range 64 {
+		n := len(raw) * i / 64
+		if _, _, err := ParseMetadata(raw[:n]); err == nil {
+			t.Errorf("metadata cut to %d of %d bytes parsed", n, len(raw))
+		}
+	}
+}
+
+// checkRenamedField renames the hotkey field of spec 293's NeuronInfoLite in
+// a fresh copy of its metadata: the result no longer decodes, with an error
+// naming the field, rather than decoding by position.
+func checkRenamedField(t *testing.T, raw []byte, output types.Si1LookupTypeID) {
+	t.Helper()
+	meta, v15, err := ParseMetadata(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := &Runtime{Meta: meta, V15: v15}
+	seq, err := rt.typ(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := rt.typ(seq.Def.Sequence.Type)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Def.Composite.Fields[0].Name = "hot_key"
+	_, err = rt.decodeNeuronsLite(EncodeNeuronsLite(neurons256(t)[:2]))
+	if err == nil || !strings.Contains(err.Error(), "no field hotkey") {
+		t.Errorf("a record without a hotkey field: got %v, want an error naming it", err)
+	}
 }
 
 // compareMetadata checks that V15 (in V14's shape) and V14 of one runtime

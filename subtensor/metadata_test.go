@@ -116,3 +116,24 @@ func TestParseMetadataHandBuilt(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseMetadata parses arbitrary bytes as metadata: never a panic, and
+// what parses has a lookup entry for every registry type.
+func FuzzParseMetadata(f *testing.F) {
+	f.Add(v15Skeleton(0, 0, 0, 0, 0))
+	f.Add(v15Skeleton(4, 3<<2, 'A', 'p', 'i', 0, 0, 0, 0, 0, 0))
+	f.Add(append(appendU32(nil, metadataMagic), 14, 4, 0, 0, 0, 5<<2, 3<<2, 0, 0, 0, 4, 0))
+	f.Add([]byte("meta"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		meta, _, err := ParseMetadata(b)
+		if err != nil {
+			return
+		}
+		m := &meta.AsMetadataV14
+		for _, ty := range m.Lookup.Types {
+			if _, ok := m.EfficientLookup[ty.ID.Int64()]; !ok {
+				t.Fatalf("type %d missing from the lookup", ty.ID.Int64())
+			}
+		}
+	})
+}
