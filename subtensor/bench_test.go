@@ -141,3 +141,31 @@ func (d *devnet) writeSubnet(ctx context.Context, netuid uint16, n int) error {
 	}
 	return d.setStorage(ctx, pairs)
 }
+
+// BenchmarkChopsticksNeuronsShape256 decodes 256 typed neurons the way
+// spec 293's metadata V15 describes them (record by record, field by name)
+// beside the decoder that knows the layout.
+func BenchmarkChopsticksNeuronsShape256(b *testing.B) {
+	d := getDevnet(b, runtime293Spec)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rt, err := d.client.Runtime(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	typed := EncodeNeuronsLite(neurons256(b))
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) ([]NeuronInfoLite, error)
+	}{{"V15Shape", rt.decodeNeuronsLite}, {"KnownLayout", DecodeNeuronsLite}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(typed)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.decode(typed); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
