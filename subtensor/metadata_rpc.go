@@ -19,6 +19,7 @@ func (c *Client) readMetadata(ctx context.Context) ([]byte, error) {
 		if slices.Contains(versions, 15) {
 			return c.metadataAtVersion(ctx, 15)
 		}
+		c.log.Info("runtime offers no metadata V15, reading V14", "versions", fmt.Sprint(versions))
 	}
 	var metaHex string
 	if err := c.rpc.call(ctx, &metaHex, "state_getMetadata"); err != nil {
