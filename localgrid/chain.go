@@ -2,7 +2,6 @@ package localgrid
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,13 +14,6 @@ import (
 	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/wallet"
 )
-
-// devChain is a devchain the grid can read, write and administer: the
-// embedded one, or a client of one served elsewhere.
-type devChain interface {
-	fractal.Chain
-	devchain.Admin
-}
 
 // Wallet and stake of a local grid.
 const (
@@ -108,76 +100,28 @@ func (g *Grid) setupSubnet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := g.ensureSubnet(ctx, sudo); err != nil {
+	if g.validatorKey, err = w.Hotkey(ValidatorHotkey); err != nil {
 		return err
 	}
-	if g.validatorKey, err = g.register(ctx, w, cold, ValidatorHotkey); err != nil {
+	g.subnet = NewSubnet(g.chain, g.Config.NetUID, sudo, g.validatorKey, validatorStake)
+	if err := g.subnet.Ensure(ctx, g.subnetParams); err != nil {
 		return err
+	}
+	if err := g.subnet.Register(ctx, cold, g.validatorKey); err != nil {
+		return fmt.Errorf("%s: %w", ValidatorHotkey, err)
 	}
 	for i := range g.Config.Miners {
 		if _, err := wallet.CreateDev(WalletRoot(g.Config.DataDir), WalletName, MinerHotkey(i)); err != nil {
 			return err
 		}
-		k, err := g.register(ctx, w, cold, MinerHotkey(i))
+		hot, err := w.Hotkey(MinerHotkey(i))
 		if err != nil {
 			return err
 		}
-		g.minerKeys = append(g.minerKeys, k)
-	}
-	mg, err := g.chain.Metagraph(ctx, g.Config.NetUID)
-	if err != nil {
-		return err
-	}
-	if n, _ := mg.ByHotkey(g.validatorKey.SS58()); n.Stake < validatorStake {
-		if err := g.chain.AddStake(ctx, sudo, g.Config.NetUID, g.validatorKey.SS58(), validatorStake-n.Stake); err != nil {
-			return fmt.Errorf("stake the validator: %w", err)
+		if err := g.subnet.Register(ctx, cold, hot); err != nil {
+			return fmt.Errorf("%s: %w", MinerHotkey(i), err)
 		}
+		g.minerKeys = append(g.minerKeys, hot)
 	}
-	return nil
-}
-
-// ensureSubnet creates the grid's subnet when it is missing and sets its
-// parameters.
-func (g *Grid) ensureSubnet(ctx context.Context, sudo fractal.Signer) error {
-	subnets, err := g.chain.Subnets(ctx)
-	if err != nil {
-		return err
-	}
-	for _, s := range subnets {
-		if s.NetUID != g.Config.NetUID {
-			continue
-		}
-		if p := g.subnetParams(s.Params); p != s.Params {
-			return g.chain.SetSubnetParams(ctx, sudo, s.NetUID, p)
-		}
-		return nil
-	}
-	netuid, err := g.chain.CreateSubnet(ctx, sudo)
-	if err != nil {
-		return fmt.Errorf("create subnet: %w", err)
-	}
-	if netuid != g.Config.NetUID {
-		return fmt.Errorf("the devchain created subnet %d, not %d: %w", netuid, g.Config.NetUID, fractal.ErrConflict)
-	}
-	return g.ensureSubnet(ctx, sudo)
-}
-
-// register loads hotkey name and burned-registers it unless the subnet
-// already has it.
-func (g *Grid) register(ctx context.Context, w *wallet.Wallet, cold fractal.Signer, name string) (*sr25519.Keypair, error) {
-	hot, err := w.Hotkey(name)
-	if err != nil {
-		return nil, err
-	}
-	mg, err := g.chain.Metagraph(ctx, g.Config.NetUID)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := mg.ByHotkey(hot.SS58()); ok {
-		return hot, nil
-	}
-	if err := g.chain.BurnedRegister(ctx, cold, g.Config.NetUID, hot.SS58()); err != nil && !errors.Is(err, fractal.ErrConflict) {
-		return nil, fmt.Errorf("register %s: %w", name, err)
-	}
-	return hot, nil
+	return g.subnet.StakeValidator(ctx)
 }

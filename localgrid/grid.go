@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/miner"
@@ -27,7 +28,8 @@ type Grid struct {
 	Logger *slog.Logger
 
 	logger       *slog.Logger
-	chain        devChain
+	chain        DevChain
+	subnet       *Subnet
 	chainURL     string
 	store        *jetstream.Store
 	validatorKey *sr25519.Keypair
@@ -82,6 +84,7 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 	if err := g.planUpgrade(ctx); err != nil {
 		return err
 	}
+	g.closers = append(g.closers, g.subnet.Close) // the miners
 	for i := range g.Config.Miners {
 		if err := g.startMiner(ctx, i); err != nil {
 			return err
@@ -122,22 +125,19 @@ func (g *Grid) openStore(ctx context.Context) (*jetstream.Store, error) {
 // startMiner serves miner i on a free loopback port; it publishes the port
 // with serve_axon.
 func (g *Grid) startMiner(ctx context.Context, i int) error {
-	m := miner.New()
-	m.Config.NetUID = g.Config.NetUID
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.Concurrency = g.Config.MinerConcurrency
-	m.Config.DrainTimeout = 5 * time.Second
-	m.Engine = &PacedEngine{Engine: refengine.New(), Factor: speedFactor(i, g.Config.Uneven)}
+	var eng fractal.Engine = &PacedEngine{Engine: refengine.New(), Factor: speedFactor(i, g.Config.Uneven)}
 	if g.engine != nil {
-		m.Engine = g.engine
+		eng = g.engine
 	}
-	m.Hotkey, m.Chain = g.minerKeys[i], g.chain
-	m.Logger = g.logger.With(slog.String(logKeyPart, MinerHotkey(i)))
-	if err := m.Open(ctx); err != nil {
+	g.subnet.Logger = g.logger.With(slog.String(logKeyPart, MinerHotkey(i)))
+	m, err := g.subnet.AddMiner(ctx, g.minerKeys[i], eng, func(c *miner.Config) {
+		c.Concurrency = g.Config.MinerConcurrency
+		c.DrainTimeout = 5 * time.Second
+	})
+	if err != nil {
 		return fmt.Errorf("miner %d: %w", i, err)
 	}
 	g.miners = append(g.miners, m)
-	g.closers = append(g.closers, m.Close)
 	return nil
 }
 

@@ -2,11 +2,12 @@ package localgrid
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
-	"github.com/fractal-grid/fractal/internal/gridtest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/validator"
 )
@@ -20,7 +21,7 @@ func TestValidatorPublishesStandings(t *testing.T) {
 	cfg.BlockTime, cfg.Round = 200*time.Millisecond, time.Second
 	cfg.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 2, FPS: 8, Steps: 4}}
 	g := New()
-	g.Config, g.Logger = cfg, gridtest.Logger(t)
+	g.Config, g.Logger = cfg, testenv.Logger(t, slog.LevelWarn) // gridtest imports this package
 	ctx := context.Background()
 	if err := g.Open(ctx); err != nil {
 		t.Fatal(err)
