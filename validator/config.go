@@ -101,6 +101,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("score", "alpha must be in (0, 1] and the tier window positive")
 	case c.Score.SuccessPower < 0 || c.Score.SpeedPower < 0:
 		return fractal.Errorf("score", "success and speed powers must not be negative")
+	case c.Score.SweepWindow < 0 || c.Score.SweepQuantile < 0 || c.Score.SweepQuantile > 1:
+		return fractal.Errorf("score", "the sweep window must not be negative and its quantile must be in [0, 1]; got %d and %g", c.Score.SweepWindow, c.Score.SweepQuantile)
 	case c.Score.SlowPower < 0 || (c.Score.SlowKnee != 0 && c.Score.SlowKnee < 1):
 		return fractal.Errorf("score", "the slow knee must be 0 (off) or at least 1, and its power not negative; got %g and %g", c.Score.SlowKnee, c.Score.SlowPower)
 	}

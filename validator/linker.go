@@ -8,17 +8,22 @@ import (
 
 // Hotkeys whose latencies move together are one operator's. In a sweep
 // every miner is asked at once; hotkeys that share a GPU are served one
-// after another, so the second one's first progress comes just as the first
-// one's answer is done, sweep after sweep. An honest miner in a sweep
-// starts at once. The linker counts, per pair, the sweeps in which one
-// hotkey started late (first progress after lateShare of its total) within
-// linkSlack of the other's finish, and links a pair seen so in linkMin
-// sweeps and in at least half the sweeps both were in. Linked hotkeys are
-// grouped like hotkeys that share a coldkey: challenged in one burst and
-// timed by its makespan.
+// after another, so the second one starts just as the first one's answer
+// is done, sweep after sweep. An honest miner in a sweep starts at once. A
+// hotkey's start is estimated as its first progress less one step's time
+// (its first event reports the first step done; the time per step is the
+// rest of its answer over the remaining steps, which the decode makes an
+// overestimate), so a model with few, long steps does not seem to start a
+// step late. The linker counts, per pair, the sweeps in which one hotkey
+// started late (after lateShare of its total) and the other, of the
+// hotkeys done before its first progress, finished closest to its
+// estimated start and within linkSlack of a generation of it, and links a pair seen so in linkMin sweeps
+// and in at least half the sweeps both were in. Linked hotkeys are grouped
+// like hotkeys that share a coldkey: challenged in one burst and timed by
+// its makespan.
 const (
 	lateShare = 0.4
-	linkSlack = 0.1 // of the late hotkey's own generation (total − first progress)
+	linkSlack = 0.1 // of the late hotkey's own generation (total − start)
 	linkMin   = 3
 )
 
@@ -33,10 +38,22 @@ func newLinker() *linker {
 	return &linker{swept: map[[2]string]int{}, chains: map[[2]string]int{}}
 }
 
-// timing is one hotkey's passing answer in a sweep.
+// timing is one hotkey's passing answer in a sweep of a spec of steps
+// sampling steps.
 type timing struct {
 	hotkey               string
 	firstProgress, total time.Duration
+	steps                int
+}
+
+// start estimates when the hotkey's generation began: its first progress
+// less one step, the time per step taken from the rest of the answer.
+func (t timing) start() time.Duration {
+	if t.steps < 2 || t.total <= t.firstProgress {
+		return t.firstProgress
+	}
+	step := (t.total - t.firstProgress) / time.Duration(t.steps-1)
+	return max(0, t.firstProgress-step)
 }
 
 func pairOf(a, b string) [2]string {
@@ -47,8 +64,9 @@ func pairOf(a, b string) [2]string {
 }
 
 // observe folds one sweep's answers in: each hotkey that started late is
-// chained to the one hotkey whose answer finished closest before it
-// started, if that was within linkSlack of its own generation.
+// chained to the one hotkey, of those done before its first progress,
+// whose answer finished closest to its estimated start, if that was within
+// linkSlack of its generation.
 func (l *linker) observe(ts []timing) {
 	if l == nil {
 		return
@@ -67,16 +85,17 @@ func (l *linker) observe(ts []timing) {
 	}
 }
 
-// waitedFor returns the hotkey b waited for: b started late, just after it
+// waitedFor returns the hotkey b waited for: b started late, just as it
 // finished.
 func waitedFor(b timing, ts []timing) (string, bool) {
-	gen := b.total - b.firstProgress
-	if b.total <= 0 || float64(b.firstProgress) < lateShare*float64(b.total) || gen <= 0 {
+	start := b.start()
+	gen := b.total - start
+	if b.total <= 0 || float64(start) < lateShare*float64(b.total) || gen <= 0 {
 		return "", false
 	}
 	best, gap := "", time.Duration(-1)
 	for _, a := range ts {
-		if g := b.firstProgress - a.total; a.hotkey != b.hotkey && g >= 0 && (gap < 0 || g < gap) {
+		if g := (start - a.total).Abs(); a.hotkey != b.hotkey && a.total <= b.firstProgress && (gap < 0 || g < gap) {
 			best, gap = a.hotkey, g
 		}
 	}

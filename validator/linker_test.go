@@ -19,16 +19,16 @@ func TestLinkerFindsSharedGPUs(t *testing.T) {
 func testLinker(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 2))
 	l := newLinker()
-	gen := 300 * time.Millisecond
+	gen, steps := 300*time.Millisecond, 20
 	for sweep := range 10 {
 		var ts []timing
 		for i := range 5 { // honest: start at once, take 0.8–1.2 generations
 			total := time.Duration(float64(gen) * (0.8 + 0.4*r.Float64()))
-			ts = append(ts, timing{hotkey: fmt.Sprint("honest", i), firstProgress: 20 * time.Millisecond, total: total})
+			ts = append(ts, timing{hotkey: fmt.Sprint("honest", i), firstProgress: total / time.Duration(steps), total: total, steps: steps})
 		}
-		for pos, k := range r.Perm(3) { // the Sybil's hotkeys queue
-			start := time.Duration(pos) * gen
-			ts = append(ts, timing{hotkey: fmt.Sprint("sybil", k), firstProgress: start + 15*time.Millisecond, total: start + gen})
+		for pos, k := range r.Perm(3) { // the Sybil's hotkeys queue; each reports its first step a step after it starts
+			start := time.Duration(pos)*gen + time.Duration(r.IntN(3))*time.Millisecond
+			ts = append(ts, timing{hotkey: fmt.Sprint("sybil", k), firstProgress: start + gen/time.Duration(steps), total: start + gen, steps: steps})
 		}
 		l.observe(ts)
 		links := l.links()

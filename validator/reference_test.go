@@ -32,7 +32,7 @@ func TestSpeedReferenceCountsOperators(t *testing.T) {
 				all = append(all, miner(uint16(10+i), "sybil", tc.secs))
 			}
 			one := append(append([]*Stats(nil), honest...), miner(10, "sybil", tc.secs))
-			if got, want := speedReference(now, all), speedReference(now, one); got != want {
+			if got, want := speedReference(DefaultScoreConfig(), now, all), speedReference(DefaultScoreConfig(), now, one); got != want {
 				t.Errorf("reference %g with %d of the operator's hotkeys, want %g as with one", got, tc.extra, want)
 			}
 			w := Weights(DefaultScoreConfig(), now, all)
@@ -45,13 +45,23 @@ func TestSpeedReferenceCountsOperators(t *testing.T) {
 			}
 		})
 	}
-	t.Run("without operators every hotkey counts", func(t *testing.T) {
-		all := append([]*Stats(nil), honest...)
-		for i := range 8 {
-			all = append(all, miner(uint16(10+i), "", 3))
-		}
-		if got := speedReference(now, all); got != 3 {
-			t.Errorf("reference %g, want 3 (the median of 12 hotkeys)", got)
-		}
-	})
+	// Unlinked, each hotkey is an operator, but one weighs the cost units
+	// per second it delivers: 8 hotkeys at 3 s per cost weigh 8/3 of one at
+	// 1 s, under the four honest miners' 4.02, so the honest miners keep
+	// the reference (the slowest of them, 1.1, where half the throughput
+	// is reached); 20 such hotkeys (6.7) would outweigh them.
+	for _, tc := range []struct {
+		extra int
+		want  float64
+	}{{8, 1.1}, {20, 3}} {
+		t.Run(fmt.Sprintf("%d unlinked hotkeys weigh their throughput", tc.extra), func(t *testing.T) {
+			all := append([]*Stats(nil), honest...)
+			for i := range tc.extra {
+				all = append(all, miner(uint16(10+i), "", 3))
+			}
+			if got := speedReference(DefaultScoreConfig(), now, all); got != tc.want {
+				t.Errorf("reference %g, want %g", got, tc.want)
+			}
+		})
+	}
 }

@@ -44,6 +44,10 @@ type Stats struct {
 	FirstProgress float64 `json:"first_progress"`  // seconds to first progress
 	SecsPerCost   float64 `json:"secs_per_cost"`   // total seconds per unit of spec cost
 	Throughput    float64 `json:"throughput_cost"` // cost units per second served
+	// SweepSecs are the seconds per cost of the miner's last passes in
+	// sweeps (ScoreConfig.SweepWindow of them), oldest first: its speed
+	// is read from them.
+	SweepSecs []float64 `json:"sweep_secs,omitempty"`
 
 	Tier          int       `json:"tier"`
 	WindowCount   int       `json:"window_count"`  // challenges in the current tier window
@@ -100,11 +104,20 @@ type ScoreConfig struct {
 	// turns this off.
 	SlowKnee  float64
 	SlowPower float64
+	// SweepWindow (8) and SweepQuantile (0.875): a swept miner's seconds
+	// per cost, for its speed, is that quantile of its last SweepWindow
+	// passes in sweeps: the throughput it delivers in most sweeps, not on
+	// its best turns. An honest GPU's timings vary little, so the quantile
+	// costs it a few percent, as it does the grid's median it is compared
+	// with; n hotkeys queued on one GPU are served first, second, … in
+	// turn, and the quantile times each at about its n-th place.
+	SweepWindow   int
+	SweepQuantile float64
 }
 
 // DefaultScoreConfig returns the defaults.
 func DefaultScoreConfig() ScoreConfig {
-	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2, SlowKnee: 1.5, SlowPower: 8}
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2, SlowKnee: 1.5, SlowPower: 8, SweepWindow: 8, SweepQuantile: 0.875}
 }
 
 // Observation is the outcome of one challenge of one miner.
@@ -151,6 +164,12 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 		}
 		if o.Swept {
 			s.Swept++
+			if o.Cost > 0 && o.Total > 0 && cfg.SweepWindow > 0 {
+				s.SweepSecs = append(s.SweepSecs, o.Total.Seconds()/o.Cost)
+				if n := len(s.SweepSecs); n > cfg.SweepWindow {
+					s.SweepSecs = slices.Clone(s.SweepSecs[n-cfg.SweepWindow:])
+				}
+			}
 		}
 	} else {
 		s.Failed++
@@ -204,14 +223,34 @@ func (s *Stats) addProfile(profile string) {
 // Sybil's burst could only slow each hotkey down so far, and enough hotkeys
 // on one GPU would earn more than the GPU.
 func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) float64 {
-	if now.Before(s.CooldownUntil) || s.Passed == 0 || s.SecsPerCost <= 0 {
+	secs := s.timedSecsPerCost(cfg)
+	if now.Before(s.CooldownUntil) || s.Passed == 0 || secs <= 0 {
 		return 0
 	}
 	speed := 1.0
 	if refSecsPerCost > 0 {
-		speed = math.Min(4, refSecsPerCost/s.SecsPerCost)
+		speed = math.Min(4, refSecsPerCost/secs)
 	}
 	return math.Pow(s.Success, cfg.SuccessPower) * speedFactor(cfg, speed) * tierWeight[s.Tier]
+}
+
+// timedSecsPerCost is the seconds per cost the miner's speed is read
+// from: the SweepQuantile of its recent sweeps once it has been swept,
+// its moving average before.
+func (s *Stats) timedSecsPerCost(cfg ScoreConfig) float64 {
+	if len(s.SweepSecs) == 0 || cfg.SweepQuantile <= 0 {
+		return s.SecsPerCost
+	}
+	return quantile(s.SweepSecs, cfg.SweepQuantile)
+}
+
+// quantile returns the smallest of xs that at least a share q of them
+// does not exceed.
+func quantile(xs []float64, q float64) float64 {
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // speedFactor is speed^SpeedPower, times (SlowKnee·speed)^SlowPower for a
@@ -229,7 +268,7 @@ func speedFactor(cfg ScoreConfig, speed float64) float64 {
 // Weights returns normalised weights (summing to 1) by uid for the given
 // miners; nil when nobody has earned any.
 func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64 {
-	ref := speedReference(now, miners)
+	ref := speedReference(cfg, now, miners)
 	out := map[uint16]float64{}
 	var total float64
 	for _, s := range miners {
@@ -248,26 +287,53 @@ func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64
 }
 
 // speedReference is the grid's median seconds per cost over operators, not
-// hotkeys: each operator counts once, with the median of its own hotkeys,
-// so an operator that adds hotkeys (a Sybil's slow ones, or fast copies)
-// cannot move the reference every other miner is scored against.
-func speedReference(now time.Time, miners []*Stats) float64 {
+// hotkeys, weighted by throughput: each operator counts once, with the
+// median of its own hotkeys' timings, and weighs as many cost units per
+// second as that timing delivers. An operator that adds hotkeys (a Sybil's
+// slow ones, or fast copies) cannot move the reference every other miner
+// is scored against, and a Sybil whose hotkeys no grouping links, n
+// operators each timed at about n generations on one GPU, weighs about
+// one GPU, however large n is.
+func speedReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
 	byOperator := map[string][]float64{}
 	for i, s := range miners {
-		if s.Passed == 0 || s.SecsPerCost <= 0 || now.Before(s.CooldownUntil) {
+		secs := s.timedSecsPerCost(cfg)
+		if s.Passed == 0 || secs <= 0 || now.Before(s.CooldownUntil) {
 			continue
 		}
 		op := s.Operator
 		if op == "" {
 			op = fmt.Sprintf("hotkey:%d:%s", i, s.Hotkey)
 		}
-		byOperator[op] = append(byOperator[op], s.SecsPerCost)
+		byOperator[op] = append(byOperator[op], secs)
 	}
 	speeds := make([]float64, 0, len(byOperator))
 	for _, xs := range byOperator {
 		speeds = append(speeds, median(xs))
 	}
-	return median(speeds)
+	return throughputMedian(speeds)
+}
+
+// throughputMedian is the weighted median of secs, each weighing 1/secs:
+// the seconds per cost at which half the cost units per second are
+// served faster or as fast.
+func throughputMedian(secs []float64) float64 {
+	if len(secs) == 0 {
+		return 0
+	}
+	s := slices.Clone(secs)
+	sort.Float64s(s)
+	var total float64
+	for _, x := range s {
+		total += 1 / x
+	}
+	var cum float64
+	for _, x := range s {
+		if cum += 1 / x; cum >= total/2 {
+			return x
+		}
+	}
+	return s[len(s)-1]
 }
 
 func median(xs []float64) float64 {

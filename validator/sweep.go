@@ -51,7 +51,7 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 			for _, a := range v.challengeGroup(ctx, groups[g], true) {
 				if a.rec.OK && a.out != nil {
 					mu.Lock()
-					ts = append(ts, timing{hotkey: a.miner.Hotkey, firstProgress: a.out.FirstProgress, total: a.out.Total})
+					ts = append(ts, timing{hotkey: a.miner.Hotkey, firstProgress: a.out.FirstProgress, total: a.out.Total, steps: a.req.Spec.Steps})
 					mu.Unlock()
 				}
 			}

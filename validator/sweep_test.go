@@ -32,7 +32,7 @@ func TestSweepSetsTheSpeed(t *testing.T) {
 // TestUnlinkableSybilInSweeps: n hotkeys with nothing in common on chain
 // share one GPU. Isolated challenges time each at the GPU's full speed;
 // sweeps ask them all at once, so they queue (in a random order each
-// sweep) and together earn no more than one honest GPU.
+// sweep) and together earn far less than one honest GPU.
 func TestUnlinkableSybilInSweeps(t *testing.T) {
 	cfg := DefaultScoreConfig()
 	for _, n := range []int{2, 3, 8} {
@@ -62,8 +62,10 @@ func TestUnlinkableSybilInSweeps(t *testing.T) {
 				sybil += w[uint16(i)]
 			}
 			one := w[0]
-			if ratio := sybil / one; ratio > 1.05 {
-				t.Errorf("the Sybil's %d hotkeys earn %.3f× one honest GPU, want ≤ 1.05", n, ratio)
+			// The goal is ≤ 1.05; four honest miners keep 95% of the
+			// weight only if it is under about 0.2.
+			if ratio := sybil / one; ratio > 0.2 {
+				t.Errorf("the Sybil's %d hotkeys earn %.3f× one honest GPU, want ≤ 0.2", n, ratio)
 			} else {
 				t.Logf("%d hotkeys on one GPU: %.3f× one honest GPU", n, ratio)
 			}
@@ -75,5 +77,38 @@ func TestSweepCost(t *testing.T) {
 	// Two sweeps a tempo of 360 12-second blocks, a 60-second generation.
 	if got := SweepCost(2, 60, 360, 12*time.Second); got < 0.0277 || got > 0.0278 {
 		t.Errorf("got %g, want 120 s of 4320 s = 0.0278", got)
+	}
+}
+
+// TestSweepQuantile: a swept miner's speed is read from the 7th of its last
+// 8 sweep timings. One slow sweep in eight (a hiccup) costs an honest
+// miner nothing; a hotkey served second on a shared GPU in two sweeps of
+// eight is timed as second, however often it was first.
+func TestSweepQuantile(t *testing.T) {
+	cfg := DefaultScoreConfig()
+	at := time.Unix(1_700_000_000, 0)
+	for _, tc := range []struct {
+		name  string
+		secs  []float64
+		timed float64
+	}{
+		{"steady", []float64{1, 1, 1, 1, 1, 1, 1, 1}, 1},
+		{"one hiccup", []float64{1, 1, 1, 3, 1, 1, 1, 1}, 1},
+		{"second twice", []float64{1, 2, 1, 1, 1, 1, 2, 1}, 2},
+		{"window", []float64{3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 1}, // only the last 8 count
+		{"few", []float64{2, 1}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Stats{}
+			for _, x := range tc.secs {
+				s.Observe(cfg, Observation{At: at, OK: true, Cost: 1, Total: time.Duration(x * float64(time.Second)), Swept: true})
+			}
+			if got := s.timedSecsPerCost(cfg); got != tc.timed {
+				t.Errorf("timed at %g s per cost, want %g (window %v)", got, tc.timed, s.SweepSecs)
+			}
+			if len(s.SweepSecs) > cfg.SweepWindow {
+				t.Errorf("kept %d sweeps, want at most %d", len(s.SweepSecs), cfg.SweepWindow)
+			}
+		})
 	}
 }

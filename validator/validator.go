@@ -212,6 +212,18 @@ func (v *Validator) Weights() map[uint16]float64 {
 	return v.weightsLocked()
 }
 
+// Operators returns the operator group of each registered hotkey as the
+// weights see it, named by one of its hotkeys: hotkeys that share a
+// coldkey, a public axon IP (on a public grid) or a link the sweeps found.
+func (v *Validator) Operators() map[string]string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.graph == nil {
+		return nil
+	}
+	return operatorsOf(v.graph.Neurons, !v.Config.AllowPrivateAxons, v.linker.links())
+}
+
 func (v *Validator) weightsLocked() map[uint16]float64 {
 	var miners []*Stats
 	var operator map[string]string

@@ -12,8 +12,8 @@ import (
 // Device models one GPU: a miner holds it for a whole generation and is
 // busy on it for the share of an honest generation's work it really did,
 // times PerCost per unit of spec cost. The reference engine's CPU work runs
-// as well; the device time on top makes speed depend on work done rather
-// than on how the suite's CPUs are shared, so a Sybil's hotkeys, which share
+// meanwhile; the device time around it makes speed depend on work done
+// rather than on how the suite's CPUs are shared, so a Sybil's hotkeys, which share
 // one Device, queue for it as they would for one GPU.
 type Device struct {
 	PerCost time.Duration // device time of an honest generation per unit of spec cost
@@ -31,8 +31,14 @@ func NewDevice(perCost time.Duration) *Device {
 	return &Device{PerCost: perCost, sem: make(chan struct{}, 1)}
 }
 
-// run holds the device for fn and then stays busy for fn's work share.
-func (d *Device) run(ctx context.Context, cost float64, fn func() (float64, error)) error {
+// run holds the device for a generation. fn, the engine's CPU work, runs
+// from the moment the device is taken and returns the share of an honest
+// generation's work it did; the device stays held until that share of an
+// honest generation's device time has passed since it was taken, or fn is
+// done if that is later. step (when not nil) is called at each of steps
+// even slices of that time, as a GPU reports its sampling steps while it
+// runs them: at an honest pace until fn returns, then at its own.
+func (d *Device) run(ctx context.Context, cost float64, steps int, step func(int), fn func() (float64, error)) error {
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -40,19 +46,58 @@ func (d *Device) run(ctx context.Context, cost float64, fn func() (float64, erro
 	}
 	defer func() { <-d.sem }()
 	start := time.Now()
-	work, err := fn()
+	type produced struct {
+		work float64
+		err  error
+	}
+	done := make(chan produced, 1)
+	go func() {
+		w, err := fn()
+		done <- produced{w, err}
+	}()
+	steps = max(steps, 1)
+	honest := time.Duration(cost * float64(d.PerCost))
+	reported := 0
+	at := func(total time.Duration, t int) time.Time {
+		return start.Add(total * time.Duration(t) / time.Duration(steps))
+	}
+	var p produced
+	for waiting := true; waiting; {
+		tick := time.NewTimer(time.Until(at(honest, reported+1)))
+		if reported >= steps-1 { // the last step waits for the work
+			tick.Stop()
+		}
+		select {
+		case p = <-done:
+			waiting = false
+		case <-tick.C:
+			reported++
+			if step != nil {
+				step(reported)
+			}
+		}
+		tick.Stop()
+	}
 	took := time.Since(start)
-	busy := time.Duration(work * cost * float64(d.PerCost))
+	busy := time.Duration(p.work * float64(honest))
 	d.mu.Lock()
 	d.busy += busy
 	d.cpu += took
-	d.work += work
+	d.work += p.work
 	d.jobs++
 	d.mu.Unlock()
-	if err != nil {
-		return err
+	if p.err != nil {
+		return p.err
 	}
-	return sleepCtx(ctx, busy)
+	for t := reported + 1; t <= steps; t++ {
+		if err := sleepCtx(ctx, time.Until(at(busy, t))); err != nil {
+			return err
+		}
+		if step != nil {
+			step(t)
+		}
+	}
+	return nil
 }
 
 // Usage is what a device did.
@@ -94,14 +139,20 @@ func (e *Engine) Decode(ctx context.Context, spec fractal.Spec, final fractal.St
 	return e.Base.Decode(ctx, spec, final)
 }
 
-// Generate runs the strategy on the device and reports every step once it
-// is done (cheats report progress like anyone else).
+// Generate runs the strategy on the device and reports each step as the
+// device time passes (cheats report progress like anyone else): a job
+// queued behind another on the device shows its first progress only once
+// the device is its own, as on a GPU.
 func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
 	if err := e.Base.Profile().Check(spec); err != nil {
 		return nil, err
 	}
+	var step func(int)
+	if opts.Progress != nil {
+		step = func(t int) { opts.Progress(fractal.Progress{Step: t, Steps: spec.Steps}) }
+	}
 	var res *fractal.Result
-	err := e.Device.run(ctx, e.Base.Profile().CostOf(spec), func() (float64, error) {
+	err := e.Device.run(ctx, e.Base.Profile().CostOf(spec), spec.Steps, step, func() (float64, error) {
 		var work float64
 		var err error
 		res, work, err = e.Strategy.Produce(ctx, e.Base, spec)
@@ -113,11 +164,6 @@ func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.G
 	if h, ok := e.Strategy.(holder); ok {
 		if err := sleepCtx(ctx, h.hold()); err != nil {
 			return nil, err
-		}
-	}
-	if opts.Progress != nil {
-		for t := 1; t <= spec.Steps; t++ {
-			opts.Progress(fractal.Progress{Step: t, Steps: spec.Steps})
 		}
 	}
 	if !opts.KeepStates {

@@ -136,9 +136,11 @@ type Report struct {
 	WeightsSet  bool             `json:"weights_set"`
 	// Engine time inside the suite (wall clock, small shapes): the
 	// validator's checker and the miners' engines.
-	VerifierEngineSecs float64 `json:"verifier_engine_s"`
-	MinerEngineSecs    float64 `json:"miner_engine_s"`
-	Seconds            float64 `json:"wall_s"`
+	// Miners is what the validator holds of each hotkey at the end.
+	Miners             []MinerReport `json:"miners"`
+	VerifierEngineSecs float64       `json:"verifier_engine_s"`
+	MinerEngineSecs    float64       `json:"miner_engine_s"`
+	Seconds            float64       `json:"wall_s"`
 }
 
 // Strategy returns the report of name, if it was run.
@@ -465,6 +467,39 @@ func shares(ctx context.Context, rep *Report, g *grid, v *validator.Validator, m
 		rep.Strategies[i].WeightShare = byName[rep.Strategies[i].Name]
 	}
 	rep.HonestShare = byName[NameHonest]
+	stats := map[string]validator.Stats{}
+	for _, s := range v.Stats() {
+		stats[s.Hotkey] = s
+	}
+	ops := v.Operators()
+	for _, m := range miners {
+		s := stats[m.hotkey]
+		mr := MinerReport{Strategy: m.strategy, Hotkey: m.hotkey, Operator: ops[m.hotkey], Passed: s.Passed, Failed: s.Failed,
+			Swept: s.Swept, Tier: s.Tier, Success: s.Success, SecsPerCost: s.SecsPerCost, Throughput: s.Throughput}
+		if n, ok := mg.ByHotkey(m.hotkey); ok {
+			mr.UID, mr.Weight = n.UID, w[n.UID]
+		}
+		rep.Miners = append(rep.Miners, mr)
+	}
+}
+
+// MinerReport is one hotkey's standing with the validator at the end of
+// the suite: Operator names the group it was scored in (a hotkey of the
+// group), which for an unlinked Sybil's hotkeys is another of them only
+// when the sweeps linked them.
+type MinerReport struct {
+	Strategy    string  `json:"strategy"`
+	Hotkey      string  `json:"hotkey"`
+	UID         uint16  `json:"uid"`
+	Operator    string  `json:"operator"`
+	Passed      int64   `json:"passed"`
+	Failed      int64   `json:"failed"`
+	Swept       int64   `json:"swept"`
+	Tier        int     `json:"tier"`
+	Success     float64 `json:"success"`
+	SecsPerCost float64 `json:"secs_per_cost"`
+	Throughput  float64 `json:"throughput_cost"`
+	Weight      float64 `json:"weight"`
 }
 
 // honestJitter is the noise of the tolerant suite's engines: the largest
