@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -77,6 +78,7 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.Policy.OpenSteps, "open-steps", cfg.Policy.OpenSteps, "committed steps recomputed per check (c)")
 	fs.Float64Var(&cfg.Policy.RegenProb, "regen-prob", cfg.Policy.RegenProb, "chance of a full regeneration per check (p)")
 	fs.Float64Var(&cfg.OrganicSample, "organic-sample", cfg.OrganicSample, "share of users' jobs verified like challenges")
+	fs.IntVar(&cfg.OpenRetries, "open-retries", cfg.OpenRetries, "times a late opening (open_late) is asked again, after 30s and then twice the last wait, before it counts as open_refused")
 	fs.Float64Var(&cfg.SweepsPerTempo, "sweeps", 2, "rounds per tempo, at random, that challenge every miner at once and set their speed (0: none)")
 	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key (0: the subnet's WeightsVersionKey)")
 	fs.StringVar(&cfg.CommitReveal, "commit-reveal", cfg.CommitReveal, "how weights reach a subnet with commit-reveal on: `timelock` (a drand-timelocked commit the chain reveals) or hash (commit, then reveal in the reveal epoch; the salt is kept in the store)")
@@ -94,6 +96,10 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("validator: unexpected arguments %q", fs.Args())
 	}
+	if most := maxOpenRetries(cfg.OpenRetryDelay); cfg.OpenRetries < 0 || cfg.OpenRetries > most {
+		return usageErrorf("validator: --open-retries must be between 0 and %d (retries from %s, each waiting twice as long as the last, must end within the miners' %s retention of states), got %d",
+			most, cfg.OpenRetryDelay, validator.MinerRetention, cfg.OpenRetries)
+	}
 	pins, err := loadPins(c.PinsFile)
 	if err != nil {
 		return err
@@ -104,6 +110,17 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	c.Gateway.Config.NetUID, c.Gateway.Config.AllowPrivateAxons = cfg.NetUID, cfg.AllowPrivateAxons
 	return c.Gateway.Config.Validate()
+}
+
+// maxOpenRetries is the most retries of a late opening, from delay and
+// doubling, that end within the miners' retention (and the validator's
+// limit of 8).
+func maxOpenRetries(delay time.Duration) int {
+	n := 0
+	for n < 8 && delay*time.Duration(1<<(n+1)-1) <= validator.MinerRetention {
+		n++
+	}
+	return n
 }
 
 // openStore opens the embedded store under dir, or the external one at url
