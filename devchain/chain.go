@@ -99,6 +99,7 @@ func (c *Chain) Open(ctx context.Context) error {
 		}
 		return err
 	}
+	st.inclusion = c.Config.InclusionEpoch
 	var boot [8]byte
 	rand.Read(boot[:])
 	c.st, c.open, c.lastBlock, c.boot = st, true, c.Now(), hex.EncodeToString(boot[:])

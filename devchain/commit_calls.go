@@ -53,7 +53,7 @@ func (c *Chain) WeightsPolicy(ctx context.Context, netuid uint16) (*fractal.Weig
 	err := c.view(func(st *state) error {
 		sn, err := st.subnet(netuid)
 		if err == nil {
-			p = sn.policy(st.Block, st.beacon)
+			p = sn.policy(st.Block, st.beacon, st.inclusion)
 		}
 		return err
 	})

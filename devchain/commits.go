@@ -49,10 +49,20 @@ func (p SubnetParams) revealPeriod() uint64 { return max(p.RevealPeriodEpochs, 1
 // nextEpochBlock is the block the subnet's next epoch runs in.
 func (sn *subnet) nextEpochBlock() uint64 { return sn.LastEpoch + uint64(sn.Params.Tempo) }
 
-// revealBlock is the block a commit made now is revealed in, while the
-// tempo stays as it is.
-func (sn *subnet) revealBlock() uint64 {
-	return sn.nextEpochBlock() + (sn.Params.revealPeriod()-1)*uint64(sn.Params.Tempo)
+// callEpoch is the epoch a call made at head counts in: the head's, or with
+// inclusion the epoch of the block after the head, which a Bittensor
+// runtime includes the call in after running that block's epoch if due.
+func (sn *subnet) callEpoch(head uint64, inclusion bool) uint64 {
+	if !inclusion || head+1 < sn.LastEpoch {
+		return sn.EpochIndex
+	}
+	return sn.EpochIndex + (head+1-sn.LastEpoch)/uint64(sn.Params.Tempo)
+}
+
+// revealBlock is the block a commit made in epoch callEpoch is revealed in,
+// while the tempo stays as it is.
+func (sn *subnet) revealBlock(callEpoch uint64) uint64 {
+	return sn.LastEpoch + (callEpoch+sn.Params.revealPeriod()-sn.EpochIndex)*uint64(sn.Params.Tempo)
 }
 
 func chainErr(call, name string, kind error, format string, args ...any) error {
@@ -78,7 +88,7 @@ func (s *state) checkCommit(call, hotkey string, netuid uint16) (*subnet, *neuro
 		return nil, nil, chainErr(call, fractal.ErrNameTooFast, fractal.ErrConflict,
 			"last commit at block %d, rate limit %d blocks, next allowed at block %d (now %d)", n.CommittedAt, lim, n.CommittedAt+lim, s.Block)
 	}
-	sn.dropExpired(s.Block)
+	sn.dropExpired(sn.callEpoch(s.Block, s.inclusion))
 	pending := 0
 	for _, c := range sn.Commits {
 		if c.Hotkey == hotkey {
@@ -94,7 +104,7 @@ func (s *state) checkCommit(call, hotkey string, netuid uint16) (*subnet, *neuro
 
 // addCommit records c as made now by n.
 func (s *state) addCommit(sn *subnet, n *neuron, c *commit) {
-	c.Block, c.Epoch = s.Block, sn.EpochIndex
+	c.Block, c.Epoch = s.Block, sn.callEpoch(s.Block, s.inclusion)
 	c.RevealEpoch = c.Epoch + sn.Params.revealPeriod()
 	sn.Commits = append(sn.Commits, c)
 	n.Committed, n.CommittedAt = true, s.Block
@@ -165,17 +175,17 @@ func (s *state) revealWeights(hotkey string, netuid uint16, uids, ws, salt []uin
 		return chainErr(call, fractal.ErrNameHashNotMatch, fractal.ErrInvalid,
 			"no commit of hotkey %s matches these weights, salt and version key", hotkey)
 	}
-	c := sn.Commits[match]
+	c, now := sn.Commits[match], sn.callEpoch(s.Block, s.inclusion)
 	switch {
-	case sn.EpochIndex < c.RevealEpoch:
+	case now < c.RevealEpoch:
 		return chainErr(call, fractal.ErrNameRevealTooEarly, fractal.ErrConflict,
 			"the commit of block %d (epoch %d) reveals in epoch %d, now epoch %d (next epoch at block %d)",
-			c.Block, c.Epoch, c.RevealEpoch, sn.EpochIndex, sn.nextEpochBlock())
-	case sn.EpochIndex > c.RevealEpoch:
+			c.Block, c.Epoch, c.RevealEpoch, now, sn.nextEpochBlock())
+	case now > c.RevealEpoch:
 		sn.Commits = slices.Delete(sn.Commits, match, match+1)
 		return chainErr(call, fractal.ErrNameExpiredWeightCommit, fractal.ErrConflict,
 			"the commit of block %d (epoch %d) had to be revealed in epoch %d, now epoch %d",
-			c.Block, c.Epoch, c.RevealEpoch, sn.EpochIndex)
+			c.Block, c.Epoch, c.RevealEpoch, now)
 	}
 	if err := s.applyWeights(sn, call, hotkey, uids, ws, versionKey, s.Block); err != nil {
 		return err
@@ -184,10 +194,10 @@ func (s *state) revealWeights(hotkey string, netuid uint16, uids, ws, salt []uin
 	return nil
 }
 
-// dropExpired forgets the hash commits whose reveal epoch has passed.
-func (sn *subnet) dropExpired(block uint64) {
+// dropExpired forgets the hash commits whose reveal epoch is before epoch.
+func (sn *subnet) dropExpired(epoch uint64) {
 	sn.Commits = slices.DeleteFunc(sn.Commits, func(c *commit) bool {
-		return c.Path == fractal.WeightsPathHash && sn.EpochIndex > c.RevealEpoch
+		return c.Path == fractal.WeightsPathHash && epoch > c.RevealEpoch
 	})
 }
 
@@ -264,13 +274,14 @@ func (sn *subnet) weightsState(block uint64) *fractal.SubnetWeights {
 	return out
 }
 
-// policy is sn's weights policy at block.
-func (sn *subnet) policy(block uint64, beacon *tlock.Beacon) *fractal.WeightsPolicy {
+// policy is sn's weights policy at block, with reveal timing for calls
+// counted as inclusion says (callEpoch).
+func (sn *subnet) policy(block uint64, beacon *tlock.Beacon, inclusion bool) *fractal.WeightsPolicy {
 	p := sn.Params
 	return &fractal.WeightsPolicy{
 		NetUID: sn.NetUID, Block: block, CommitReveal: p.CommitReveal, CommitRevealVersion: p.CommitRevealVersion,
 		RevealPeriodEpochs: p.revealPeriod(), VersionKey: p.WeightsVersionKey, RateLimit: p.WeightsRateLimit,
 		StakeThreshold: p.StakeThreshold, Tempo: p.Tempo, Epoch: sn.EpochIndex, NextEpochBlock: sn.nextEpochBlock(),
-		RevealRound: sn.revealBlock(), Beacon: fractal.Beacon{PublicKey: beacon.PublicKey(), LastRound: block},
+		RevealRound: sn.revealBlock(sn.callEpoch(block, inclusion)), Beacon: fractal.Beacon{PublicKey: beacon.PublicKey(), LastRound: block},
 	}
 }

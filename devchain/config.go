@@ -41,6 +41,13 @@ type Config struct {
 	// root, as on dynamic-TAO Bittensor. Between 0 and 1; a fresh chain
 	// stores it, a restarted one keeps what it stored.
 	TaoWeight float64
+	// InclusionEpoch counts a call in the epoch of the block a Bittensor
+	// runtime would include it in (the one after the head, whose epoch, if
+	// due, runs before its transactions) rather than in the head's epoch. A
+	// commit made just before an epoch then reveals an epoch later, as on a
+	// runtime, and the stored epoch counter and last epoch block time reveals
+	// the way tlock.DynamicSchedule models runtimes since spec 404.
+	InclusionEpoch bool
 }
 
 // DefaultConfig returns a config with 12 s blocks, //Alice as sudo and a

@@ -38,6 +38,8 @@ type state struct {
 	TaoWeight uint64 `json:"tao_weight"`
 
 	beacon *tlock.Beacon
+	// inclusion is Config.InclusionEpoch.
+	inclusion bool
 }
 
 type subnet struct {
