@@ -52,6 +52,7 @@ func (c *DevchainCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Uint64Var(&p.ImmunityPeriod, "immunity-period", p.ImmunityPeriod, "blocks after registration during which a neuron is not pruned")
 	noCommitReveal := fs.Bool("no-commit-reveal", !p.CommitReveal, "new subnets take set_weights; by default they have commit-reveal on, as on Bittensor")
 	fs.Uint64Var(&p.RevealPeriodEpochs, "reveal-period", p.RevealPeriodEpochs, "epochs between a weights commit and its reveal on new subnets")
+	fs.BoolVar(&c.Config.InclusionEpoch, "inclusion-epoch", c.Config.InclusionEpoch, "count a call in the epoch of the block after the head, which a Bittensor runtime includes it in (a commit made just before an epoch reveals an epoch later)")
 	fs.Float64Var(&c.Config.TaoWeight, "tao-weight", c.Config.TaoWeight, "part of a hotkey's root TAO counted as stake on its subnets, 0-1 (a fresh chain keeps it)")
 	fs.Func("max-validators", fmt.Sprintf("validator permits per subnet: the top-k stake (default %d)", p.MaxValidators), uintFlag(16, func(v uint64) { p.MaxValidators = uint16(v) }))
 	fs.Usage = func() {
