@@ -103,6 +103,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("score", "success and speed powers must not be negative")
 	case c.Score.SweepWindow < 0 || c.Score.SweepQuantile < 0 || c.Score.SweepQuantile > 1:
 		return fractal.Errorf("score", "the sweep window must not be negative and its quantile must be in [0, 1]; got %d and %g", c.Score.SweepWindow, c.Score.SweepQuantile)
+	case c.Score.OrganicWeight < 0 || c.Score.OrganicWeight > 1 || c.Score.OrganicHalfLife < 0:
+		return fractal.Errorf("score", "the organic weight must be in [0, 1] and its half-life not negative; got %g and %s", c.Score.OrganicWeight, c.Score.OrganicHalfLife)
 	case c.Score.SlowPower < 0 || (c.Score.SlowKnee != 0 && c.Score.SlowKnee < 1):
 		return fractal.Errorf("score", "the slow knee must be 0 (off) or at least 1, and its power not negative; got %g and %g", c.Score.SlowKnee, c.Score.SlowPower)
 	}

@@ -66,7 +66,8 @@ func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
 		Result:   &minerapi.Result{Profile: s.Claim.Profile, Receipt: s.Claim.Receipt},
 		Accepted: s.Claim.Accepted, FirstProgress: s.Claim.FirstProgress, Total: s.Claim.Total, QueuePosition: s.Load,
 	}
-	if !v.sampled(s.Miner, req.Spec, out) {
+	rate, ok := v.sampled(s.Miner, req.Spec, out)
+	if !ok {
 		return nil
 	}
 	rc, err := v.Blobs.Get(ctx, s.FramesKey)
@@ -80,6 +81,6 @@ func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
 	if out.Frames, err = video.UnmarshalFrames(rc, maxFramesFile); err != nil {
 		return fmt.Errorf("frames of %s: %w", s.Claim.RequestID, err)
 	}
-	v.verifyOrganic(ctx, s.Miner, req, out)
+	v.verifyOrganic(ctx, s.Miner, req, out, rate)
 	return nil
 }

@@ -90,4 +90,18 @@ func TestSharedSamplesAreVerified(t *testing.T) {
 			}
 		}
 	}
+	// The honest miner's passed job counts as users' work it served (every
+	// job is verified here, so its cost once); the cheat's counts nothing.
+	for _, s := range v.Stats() {
+		switch s.Hotkey {
+		case honest.Hotkey.SS58():
+			if s.OrganicCost <= 0 {
+				t.Errorf("honest miner served %g of users' work, want its job's cost", s.OrganicCost)
+			}
+		case cheat.Hotkey.SS58():
+			if s.OrganicCost != 0 {
+				t.Errorf("cheat served %g of users' work, want 0", s.OrganicCost)
+			}
+		}
+	}
 }

@@ -12,22 +12,23 @@ import (
 // sampled and, if so, the verification record. It must be called soon after
 // the job finished, while the miner still retains its states.
 func (v *Validator) Organic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) (Record, bool) {
-	if !v.sampled(miner, req.Spec, out) {
+	rate, ok := v.sampled(miner, req.Spec, out)
+	if !ok {
 		return Record{}, false
 	}
-	return v.verifyOrganic(ctx, miner, req, out), true
+	return v.verifyOrganic(ctx, miner, req, out, rate), true
 }
 
 // sampled records the job's shape in users' mix and draws whether to
-// verify it.
-func (v *Validator) sampled(miner fractal.Neuron, spec fractal.Spec, out *minerapi.Outcome) bool {
+// verify it; it returns the chance the draw had.
+func (v *Validator) sampled(miner fractal.Neuron, spec fractal.Spec, out *minerapi.Outcome) (float64, bool) {
 	if v.challenger != nil {
 		v.challenger.mix.add(spec)
 	}
 	rate := v.sampleRate(miner.Hotkey, spec, out)
 	v.randMu.Lock()
 	defer v.randMu.Unlock()
-	return v.rand.Float64() < rate
+	return rate, v.rand.Float64() < rate
 }
 
 // sampleRate is the chance a user's job is verified: Config.OrganicSample,
@@ -62,10 +63,12 @@ const (
 	newlyFast   = 0.7
 )
 
-// verifyOrganic verifies a user's job and records the verdict.
-func (v *Validator) verifyOrganic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome) Record {
+// verifyOrganic verifies a user's job, drawn with chance rate, and records
+// the verdict: a pass credits the miner with the users' work it stands
+// for, the job's cost ÷ rate.
+func (v *Validator) verifyOrganic(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest, out *minerapi.Outcome, rate float64) Record {
 	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
-	a := attempt{miner: miner, req: req}
+	a := attempt{miner: miner, req: req, drawn: rate}
 	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Organic: true, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
 	if a = v.verify(ctx, target, a, out); a.scored {
 		v.record(ctx, a, 0)

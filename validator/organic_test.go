@@ -2,6 +2,7 @@ package validator_test
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
 
@@ -33,13 +34,21 @@ func TestOrganicJobsAreVerified(t *testing.T) {
 	if !sampled || !rec.OK || !rec.Organic {
 		t.Fatalf("organic verification %+v (sampled %v), want a passing organic record", rec, sampled)
 	}
-	if s := v.Stats(); len(s) != 1 || s[0].Passed != 1 {
-		t.Errorf("stats %+v, want the miner scored once", s)
+	s := v.Stats()
+	if len(s) != 1 || s[0].Passed != 1 {
+		t.Fatalf("stats %+v, want the miner scored once", s)
+	}
+	// Every job is verified (rate 1), so the pass stands for its own cost.
+	if got, want := s[0].OrganicCost, refengine.New().Profile().CostOf(req.Spec); want <= 0 || math.Abs(got-want) > 1e-12 {
+		t.Errorf("users' work served %g, want the job's cost %g", got, want)
 	}
 	// A tampered result handed over is caught.
 	out.Frames.Pix[0] ^= 0xff
 	out.Result.Receipt.Commitment.FramesRoot[0] ^= 1
 	if rec, _ := v.Organic(context.Background(), n, req, out); rec.OK {
 		t.Errorf("tampered organic result passed: %+v", rec)
+	}
+	if s := v.Stats(); s[0].OrganicCost != 0 {
+		t.Errorf("after a failed check the miner keeps %g of users' work served, want 0", s[0].OrganicCost)
 	}
 }

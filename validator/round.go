@@ -205,6 +205,7 @@ type attempt struct {
 	block  uint64  // when the challenge was sent: its profile must be pinned then
 	reopen *reopen // a late opening, to be asked again once recorded
 	swept  bool    // challenged in a sweep: its time sets the miner's speed
+	drawn  float64 // a user's job: the chance it was drawn for verification
 }
 
 // attempt sends req to miner and verifies the answer.
@@ -293,6 +294,9 @@ func classify(err error) string {
 func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duration) {
 	miner, req, rec, out := a.miner, a.req, a.rec, a.out
 	obs := Observation{At: v.now(), OK: rec.OK, Cheat: a.cheat, Reason: rec.Reason, Profile: req.Spec.Profile, Cost: v.costOf(req.Spec), Swept: a.swept}
+	if rec.Organic && a.drawn > 0 {
+		obs.Organic = obs.Cost / a.drawn
+	}
 	if out != nil {
 		obs.Accept, obs.FirstProgress, obs.Total = out.Accepted, out.FirstProgress, out.Total
 		if rec.OK && makespan > out.Total {

@@ -48,6 +48,11 @@ type Stats struct {
 	// sweeps (ScoreConfig.SweepWindow of them), oldest first: its speed
 	// is read from them.
 	SweepSecs []float64 `json:"sweep_secs,omitempty"`
+	// OrganicCost is the users' work the miner served and passed: the
+	// cost of each verified pass of a user's job ÷ the chance it had to be
+	// verified, decayed with ScoreConfig.OrganicHalfLife as of OrganicAt.
+	OrganicCost float64   `json:"organic_cost,omitempty"`
+	OrganicAt   time.Time `json:"organic_at,omitzero"`
 
 	Tier          int       `json:"tier"`
 	WindowCount   int       `json:"window_count"`  // challenges in the current tier window
@@ -113,22 +118,37 @@ type ScoreConfig struct {
 	// turn, and the quantile times each at about its n-th place.
 	SweepWindow   int
 	SweepQuantile float64
+	// OrganicWeight (0.5) and OrganicHalfLife (1 h): once any miner has
+	// served users' work that passed verification, a score is further
+	// multiplied by (1 − OrganicWeight) + OrganicWeight·min(4, served ÷
+	// the grid's median served), where served is the miner's OrganicCost
+	// decayed with that half-life. A miner serving as many users as the
+	// median keeps its score; one serving none keeps half; one serving
+	// twice as much earns half as much again. The sweeps' speed still
+	// rules: hotkeys sharing a GPU share its users too, and their speed
+	// leaves them little to multiply.
+	OrganicWeight   float64
+	OrganicHalfLife time.Duration
 }
 
 // DefaultScoreConfig returns the defaults.
 func DefaultScoreConfig() ScoreConfig {
-	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2, SlowKnee: 1.5, SlowPower: 8, SweepWindow: 8, SweepQuantile: 0.875}
+	return ScoreConfig{Alpha: 0.1, TierWindow: 20, PromoteAt: 0.98, RelegateBelow: 0.98, Cooldown: 6 * time.Hour, SuccessPower: 8, SpeedPower: 2, SlowKnee: 1.5, SlowPower: 8, SweepWindow: 8, SweepQuantile: 0.875,
+		OrganicWeight: 0.5, OrganicHalfLife: time.Hour}
 }
 
 // Observation is the outcome of one challenge of one miner.
 type Observation struct {
-	At            time.Time
-	OK            bool
-	Cheat         bool // a failed verification, not just an error
-	Reason        string
-	Profile       string  // the spec's profile ("id@version"); a pass adds it to Stats.Profiles
-	Cost          float64 // spec cost
-	Swept         bool    // timed in a sweep: once a miner has one, only sweeps set its speed
+	At      time.Time
+	OK      bool
+	Cheat   bool // a failed verification, not just an error
+	Reason  string
+	Profile string  // the spec's profile ("id@version"); a pass adds it to Stats.Profiles
+	Cost    float64 // spec cost
+	Swept   bool    // timed in a sweep: once a miner has one, only sweeps set its speed
+	// Organic is, for a pass of a user's job, the users' work it stands
+	// for: its cost ÷ the chance it was drawn for verification.
+	Organic       float64
 	Accept        time.Duration
 	FirstProgress time.Duration
 	Total         time.Duration
@@ -162,6 +182,9 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 			s.SecsPerCost = ewmaFrom(cfg, s.SecsPerCost, o.Total.Seconds()/o.Cost)
 			s.Throughput = ewmaFrom(cfg, s.Throughput, o.Cost/o.Total.Seconds())
 		}
+		if o.Organic > 0 {
+			s.OrganicCost, s.OrganicAt = s.organicServed(cfg, o.At)+o.Organic, o.At
+		}
 		if o.Swept {
 			s.Swept++
 			if o.Cost > 0 && o.Total > 0 && cfg.SweepWindow > 0 {
@@ -179,6 +202,7 @@ func (s *Stats) Observe(cfg ScoreConfig, o Observation) {
 	if o.Cheat {
 		s.Cheats++
 		s.Success = 0
+		s.OrganicCost = 0
 		s.Tier = TierProbation
 		s.WindowCount, s.WindowPassed = 0, 0
 		s.CooldownUntil = o.At.Add(cfg.Cooldown)
@@ -268,11 +292,11 @@ func speedFactor(cfg ScoreConfig, speed float64) float64 {
 // Weights returns normalised weights (summing to 1) by uid for the given
 // miners; nil when nobody has earned any.
 func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64 {
-	ref := speedReference(cfg, now, miners)
+	ref, served := speedReference(cfg, now, miners), organicReference(cfg, now, miners)
 	out := map[uint16]float64{}
 	var total float64
 	for _, s := range miners {
-		if sc := s.Score(cfg, now, ref); sc > 0 {
+		if sc := s.Score(cfg, now, ref) * organicFactor(cfg, s.organicServed(cfg, now), served); sc > 0 {
 			out[s.UID] += sc
 			total += sc
 		}
@@ -284,6 +308,47 @@ func Weights(cfg ScoreConfig, now time.Time, miners []*Stats) map[uint16]float64
 		out[uid] /= total
 	}
 	return out
+}
+
+// organicServed is the miner's OrganicCost decayed to now.
+func (s *Stats) organicServed(cfg ScoreConfig, now time.Time) float64 {
+	if s.OrganicCost <= 0 || cfg.OrganicHalfLife <= 0 || !now.After(s.OrganicAt) {
+		return max(s.OrganicCost, 0)
+	}
+	return s.OrganicCost * math.Exp2(-float64(now.Sub(s.OrganicAt))/float64(cfg.OrganicHalfLife))
+}
+
+// organicFactor multiplies a score by the users' work the miner served
+// against the grid's median (ref); no users' work on the grid (ref 0)
+// leaves it as it is.
+func organicFactor(cfg ScoreConfig, served, ref float64) float64 {
+	if ref <= 0 || cfg.OrganicWeight <= 0 {
+		return 1
+	}
+	return 1 - cfg.OrganicWeight + cfg.OrganicWeight*math.Min(4, served/ref)
+}
+
+// organicReference is the median, over operators that served users' work
+// and are not in cooldown, of the work served (each operator's median
+// hotkey): 0 when nobody has.
+func organicReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
+	byOperator := map[string][]float64{}
+	for i, s := range miners {
+		served := s.organicServed(cfg, now)
+		if served <= 0 || now.Before(s.CooldownUntil) {
+			continue
+		}
+		op := s.Operator
+		if op == "" {
+			op = fmt.Sprintf("hotkey:%d:%s", i, s.Hotkey)
+		}
+		byOperator[op] = append(byOperator[op], served)
+	}
+	medians := make([]float64, 0, len(byOperator))
+	for _, xs := range byOperator {
+		medians = append(medians, median(xs))
+	}
+	return median(medians)
 }
 
 // speedReference is the grid's median seconds per cost over operators, not

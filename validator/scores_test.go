@@ -1,6 +1,7 @@
 package validator
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -222,4 +223,51 @@ func TestObserveProfiles(t *testing.T) {
 	if s.Profiles[0] != "ref@1" {
 		t.Error("the standing shares its profiles with the stats")
 	}
+}
+
+// TestOrganicThroughput: among miners equally fast in sweeps, the users'
+// work each served and passed scales its weight by (1 − ω) + ω·min(4,
+// served ÷ median); it decays with its half-life; a grid with no users'
+// work weighs speed alone.
+func TestOrganicThroughput(t *testing.T) {
+	cfg := DefaultScoreConfig()
+	at := time.Unix(1_700_000_000, 0)
+	swept := func(uid uint16, served float64) *Stats {
+		s := &Stats{Hotkey: fmt.Sprint("hot", uid), UID: uid}
+		for range 25 {
+			s.Observe(cfg, Observation{At: at, OK: true, Cost: 1, Total: time.Second, Swept: true})
+		}
+		if served > 0 {
+			s.Observe(cfg, Observation{At: at, OK: true, Cost: 0.5, Total: time.Second, Organic: served})
+		}
+		return s
+	}
+	t.Run("scales the score", func(t *testing.T) {
+		miners := []*Stats{swept(0, 10), swept(1, 10), swept(2, 10), swept(3, 20), swept(4, 0), swept(5, 100)}
+		w := Weights(cfg, at, miners)
+		for _, tc := range []struct {
+			uid  uint16
+			want float64 // of the median miner's weight
+		}{{3, 1.5}, {4, 0.5}, {5, 2.5}} {
+			if got := w[tc.uid] / w[0]; math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("uid %d: %.4f of the median miner's weight, want %.4f", tc.uid, got, tc.want)
+			}
+		}
+	})
+	t.Run("decays", func(t *testing.T) {
+		s := swept(0, 8)
+		if got := s.organicServed(cfg, at.Add(2*cfg.OrganicHalfLife)); math.Abs(got-2) > 1e-9 {
+			t.Errorf("two half-lives on, %g served, want 2", got)
+		}
+		s.Observe(cfg, Observation{At: at.Add(cfg.OrganicHalfLife), OK: true, Cost: 1, Total: time.Second, Organic: 4})
+		if got := s.organicServed(cfg, at.Add(cfg.OrganicHalfLife)); math.Abs(got-8) > 1e-9 {
+			t.Errorf("half of 8 plus 4 = %g, want 8", got)
+		}
+	})
+	t.Run("no users' work", func(t *testing.T) {
+		miners := []*Stats{swept(0, 0), swept(1, 0)}
+		if w := Weights(cfg, at, miners); math.Abs(w[0]-0.5) > 1e-9 {
+			t.Errorf("weights %v, want an even split on speed alone", w)
+		}
+	})
 }
