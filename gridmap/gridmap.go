@@ -35,6 +35,7 @@ type Map struct {
 	walks uint64         // walks of the indexes so far, to mark the miners each met
 
 	observe func(id string, cost float64, at time.Time) // see Observe
+	herd    herd                                        // see Unseen
 }
 
 // New returns an empty map.
@@ -114,7 +115,7 @@ func (m *Map) Dispatched(id string, cost float64) {
 	now := m.cfg.Now()
 	x.outstanding++
 	x.outWork += unitCost(cost)
-	x.changed(now, unitCost(cost))
+	x.changed(m.atMiner(x, now, unitCost(cost)), unitCost(cost))
 	x.breaker.dispatched(now)
 	m.reindex(x, now)
 	if m.observe != nil {
@@ -146,7 +147,7 @@ func (m *Map) Finished(id string, o Outcome) {
 	if x.outstanding == 0 {
 		x.outWork = 0 // no rounding drift
 	}
-	x.changed(now, x.outWork-before)
+	x.changed(m.atMiner(x, now, x.outWork-before), x.outWork-before)
 	if m.observe != nil && x.outWork < before {
 		m.observe(id, x.outWork-before, now)
 	}
@@ -210,16 +211,34 @@ func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
 		x.work = float64(x.queue)
 	}
 	x.group = x.work
-	counted := sent // when the miner counted
+	// The miner counted when the probe reached it, half a round trip
+	// after it was sent, or when it says it counted; changes of our work
+	// and the other replicas' are compared with that on the miner's
+	// terms (see atMiner). An answer without a send time describes the
+	// miner as it is now, with all our attempts so far in it.
+	counted := sent.Add(p.RTT / 2)
+	if counted.After(now) {
+		counted = now
+	}
 	if !p.Measured.IsZero() {
-		counted = p.Measured
-		if counted.Before(sent) || counted.After(now) { // clocks apart: the miner counted in between
-			counted = sent
+		if !p.Measured.Before(sent) && !p.Measured.After(now) { // else clocks apart
+			counted = p.Measured
 		}
 		x.group = min(max(p.Ours, 0), x.work)
 	}
-	x.probeAt, x.workAtProbe, x.counted = sent, x.workAt(counted), counted
-	x.remote.forget(counted)
+	through := counted
+	if p.Sent.IsZero() {
+		through = now.Add(time.Hour)
+	}
+	ours, oursN := x.workAt(through)
+	if p.Work <= 0 && p.Measured.IsZero() {
+		m.countJobs(x, ours, oursN, through)
+	} else {
+		x.others = max(x.group-ours, 0)
+		x.othersN = x.others // attempts of unit cost, for want of better
+	}
+	x.probeAt, x.workAtProbe, x.counted = sent, ours, counted
+	x.remote.forget(through)
 	if p.Profiles != nil {
 		x.profiles = slices.Clone(p.Profiles)
 	}
@@ -232,6 +251,43 @@ func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
 	if x.breaker.stateAt(now) == Open && x.breaker.cooldown <= m.cfg.BreakerCooldown {
 		x.breaker.until = now
 	}
+}
+
+// atMiner returns when a change of work that a gateway saw at t happened
+// at the miner, as the miner's count sees it: an attempt dispatched at t
+// arrives half a round trip later, one that ended at t ended half a round
+// trip earlier. Comparing gateway times with the miner's count time instead
+// drops a dispatch still on its way from the backlog, and counts twice an
+// end the count already reflects, whenever a probe is counted in between.
+// The caller holds mu.
+func (m *Map) atMiner(x *miner, t time.Time, delta float64) time.Time {
+	half := m.rttOf(x) / 2
+	if delta < 0 {
+		return t.Add(-half)
+	}
+	return t.Add(half)
+}
+
+// countJobs takes a probe that counts the miner's jobs but not their
+// cost, as miners that do not report queued work answer. The gateway
+// knows the cost of its own attempts there and, from the feed, of the
+// other replicas': those of the counted jobs are theirs, at the costs it
+// knows; the rest are other callers' jobs of unit cost. A count below
+// what the gateway knows means attempts ended unheard (a message lost):
+// the others' are scaled down to fit. Taking every job as of unit cost
+// instead turned a replica's job of cost 30 into 1 at the next probe,
+// and the others sent more work after it. The caller holds mu.
+func (m *Map) countJobs(x *miner, ours, oursN float64, through time.Time) {
+	shared, sharedN := x.remote.upTo(through)
+	others, othersN := max(x.others+shared, 0), max(x.othersN+sharedN, 0)
+	room := max(float64(x.queue)-oursN, 0)
+	if othersN > room {
+		others *= room / othersN
+		othersN = room
+	}
+	x.others, x.othersN = others, othersN
+	x.group = ours + others
+	x.work = x.group + room - othersN
 }
 
 func unitCost(c float64) float64 {
@@ -252,12 +308,17 @@ func (m *Map) Shared(origin, id string, cost float64, at time.Time) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	if cost > 0 {
+		m.herd.heard(now, at, cost)
+	}
 	x := m.get(id)
+	at = m.atMiner(x, at, cost)
 	if !at.After(x.counted) {
 		return
 	}
 	x.remote.add(at, cost)
-	m.reindex(x, m.cfg.Now())
+	m.reindex(x, now)
 }
 
 // ProbeFailed records a health probe that got no answer. A lost probe says

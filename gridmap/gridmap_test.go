@@ -138,8 +138,9 @@ func TestServiceFallbacks(t *testing.T) {
 
 func TestLateProbe(t *testing.T) {
 	m, c := MustNew(t, "a")
-	sent := c.Now()
 	m.Dispatched("m1", 2) // counted by the miner when it answers
+	c.Advance(time.Second)
+	sent := c.Now()
 	c.Advance(time.Second)
 	m.Dispatched("m1", 4) // sent after the probe: not in its answer
 	c.Advance(20 * time.Second)

@@ -104,6 +104,8 @@ type miner struct {
 	work        float64 // spec cost of the jobs at the miner, from the probe
 	group       float64 // the part of it that is this gateway's, all replicas (work if not reported)
 	remote      workLog // the other replicas' dispatches and finishes since the probe
+	others      float64 // the other replicas' work at the probe's count
+	othersN     float64 // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds
 	probeAt     time.Time // when the newest applied probe was sent
@@ -156,6 +158,25 @@ func (l *workLog) add(t time.Time, delta float64) {
 	l.sum += delta
 }
 
+// upTo returns the sum of the changes at or before t and how many
+// attempts they add (a dispatch +1, an end −1).
+func (l *workLog) upTo(t time.Time) (sum, n float64) {
+	for _, c := range l.changes {
+		if !c.at.After(t) {
+			sum += c.delta
+			n += sign(c.delta)
+		}
+	}
+	return sum, n
+}
+
+func sign(x float64) float64 {
+	if x < 0 {
+		return -1
+	}
+	return 1
+}
+
 // forget drops the changes at or before t.
 func (l *workLog) forget(t time.Time) {
 	keep := 0
@@ -185,20 +206,21 @@ func (m *miner) changed(now time.Time, delta float64) {
 	m.changes = append(m.changes, workChange{now, delta})
 }
 
-// workAt returns our outstanding work as it was at t, and forgets the
-// changes up to t.
-func (m *miner) workAt(t time.Time) float64 {
-	w, keep := m.outWork, 0
+// workAt returns our outstanding work and attempts as they were at t, and
+// forgets the changes up to t.
+func (m *miner) workAt(t time.Time) (work, n float64) {
+	w, n, keep := m.outWork, float64(m.outstanding), 0
 	for _, c := range m.changes {
 		if c.at.After(t) {
 			w -= c.delta
+			n -= sign(c.delta)
 			m.changes[keep] = c
 			keep++
 		}
 	}
 	clear(m.changes[keep:])
 	m.changes = m.changes[:keep]
-	return max(w, 0)
+	return max(w, 0), max(n, 0)
 }
 
 // backlog estimates the work (in units of spec cost) a new job would wait

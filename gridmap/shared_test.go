@@ -98,3 +98,33 @@ func TestObserve(t *testing.T) {
 		}
 	}
 }
+
+// TestCountOnlyProbeKeepsSharedCosts checks that a probe counting jobs
+// without their cost keeps the cost of the attempts the replicas shared,
+// counts the rest as other callers' jobs of unit cost, and scales the
+// shared ones down when the miner counts fewer jobs than the feed told.
+func TestCountOnlyProbeKeepsSharedCosts(t *testing.T) {
+	m, c := MustNew(t, "a")
+	m.Probed("m1", Probe{RTT: 2 * time.Millisecond, Sent: c.Now()})
+	c.Advance(time.Second)
+	m.Shared("b", "m1", 30, c.Now())
+	m.Dispatched("m1", 2)
+	steps := []struct {
+		name  string
+		queue int
+		want  float64
+	}{
+		{"b's job and ours counted", 2, 32},
+		{"and three of other callers'", 5, 35},
+		{"b's ended unheard", 1, 2},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			c.Advance(time.Second)
+			m.Probed("m1", Probe{RTT: 2 * time.Millisecond, Queue: s.queue, Sent: c.Now().Add(-2 * time.Millisecond)})
+			if got := mustView(t, m, "m1").Backlog; math.Abs(got-s.want) > 1e-9 {
+				t.Errorf("backlog = %g, want %g", got, s.want)
+			}
+		})
+	}
+}
