@@ -41,6 +41,12 @@ type Request struct {
 	Profile string   // the spec's profile: only miners that serve it are candidates ("" for any)
 	Cost    float64  // the spec's cost under its profile; values ≤ 0 count as 1
 	Exclude []string // miners already tried for this job
+
+	// Unseen and UnseenCost are filled in by Pick from the grid map: how
+	// many attempts the other gateway replicas are expected to have
+	// dispatched that this replica has not heard of yet, and their mean
+	// spec cost (see gridmap.Map.Unseen).
+	Unseen, UnseenCost float64
 }
 
 // Policy chooses among eligible candidates. Choose returns an index into
@@ -105,6 +111,7 @@ func (r *Router) Pick(req Request) (*Lease, error) {
 	if len(r.cands) == 0 {
 		return nil, ErrNoMiner
 	}
+	req.Unseen, req.UnseenCost = r.grid.Unseen()
 	i := r.policy.Choose(r.rng, req, r.cands)
 	if i < 0 || i >= len(r.cands) {
 		return nil, fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)

@@ -14,7 +14,7 @@
 // Every policy chooses among the same candidates — verified miners whose
 // circuit breaker is not open, that have not just turned a job away and
 // that this job has not tried yet — so the figures compare choice rules,
-// not candidate sets. "ours" is router.NewP2C(), the production policy;
+// not candidate sets. "p2c" is router.NewP2C(), the production policy;
 // the oracle alone reads the simulation's true state: each slot's remaining
 // work, the queued and in-flight jobs' true service times, every miner's
 // speed and failure rate.

@@ -12,7 +12,7 @@ import (
 
 // PolicyNames lists the policies in the order they are reported.
 func PolicyNames() []string {
-	return []string{"random", "round_robin", "fractal", "least_outstanding", "ours", "oracle"}
+	return []string{"random", "round_robin", "sn29-best-of-three", "least_outstanding", "p2c", "oracle"}
 }
 
 // Result is one policy's figures.
@@ -35,7 +35,7 @@ type Result struct {
 	Booked                    float64 `json:"-"`
 }
 
-// policy returns the named policy. "ours" is the production router's
+// policy returns the named policy. "p2c" is the production router's
 // default policy.
 func (s *sim) policy(name string) (router.Policy, error) {
 	switch name {
@@ -43,11 +43,11 @@ func (s *sim) policy(name string) (router.Policy, error) {
 		return router.Random{}, nil
 	case "round_robin":
 		return &router.RoundRobin{}, nil
-	case "fractal":
+	case "sn29-best-of-three":
 		return router.BestTierOfThree{}, nil
 	case "least_outstanding":
 		return router.LeastOutstanding{}, nil
-	case "ours":
+	case "p2c":
 		return router.NewP2C(), nil
 	case "oracle":
 		return &oracle{s: s}, nil

@@ -59,18 +59,18 @@ func TestOursBeatsBaselines(t *testing.T) {
 	if !slices.Equal(names, PolicyNames()) {
 		t.Fatalf("RunAll policies = %v, want %v", names, PolicyNames())
 	}
-	ours := by["ours"]
+	p2c := by["p2c"]
 	for _, base := range []string{"random", "round_robin"} {
-		if ours.P99 > 0.5*by[base].P99 {
-			t.Errorf("ours p99 %.2fs, want ≤ half of %s's %.2fs", ours.P99, base, by[base].P99)
+		if p2c.P99 > 0.5*by[base].P99 {
+			t.Errorf("p2c p99 %.2fs, want ≤ half of %s's %.2fs", p2c.P99, base, by[base].P99)
 		}
 	}
-	if ours.P99 > 1.25*by["oracle"].P99 {
-		t.Errorf("ours p99 %.2fs, want within 25%% of the oracle's %.2fs", ours.P99, by["oracle"].P99)
+	if p2c.P99 > 1.25*by["oracle"].P99 {
+		t.Errorf("p2c p99 %.2fs, want within 25%% of the oracle's %.2fs", p2c.P99, by["oracle"].P99)
 	}
-	if ours.Success < 0.999 {
-		t.Errorf("ours success %.4f with %.0f%% of miners failing %.0f%% of jobs, want ≥ 0.999",
-			ours.Success, 100*cfg.FailingFraction, 100*cfg.FailRate)
+	if p2c.Success < 0.999 {
+		t.Errorf("p2c success %.4f with %.0f%% of miners failing %.0f%% of jobs, want ≥ 0.999",
+			p2c.Success, 100*cfg.FailingFraction, 100*cfg.FailRate)
 	}
 	for _, r := range results {
 		if !(r.P50 > 0 && r.P50 <= r.P95 && r.P95 <= r.P99) {
@@ -106,12 +106,12 @@ func TestFailuresWithoutRetries(t *testing.T) {
 func TestSeveralGateways(t *testing.T) {
 	cfg := smallConfig(2)
 	cfg.Jobs, cfg.Gateways = 2000, 4
-	ours, random := mustRun(t, cfg, "ours"), mustRun(t, cfg, "random")
-	if ours.P99 >= 0.5*random.P99 {
-		t.Errorf("with 4 gateways ours p99 %.2fs, want below half of random's %.2fs", ours.P99, random.P99)
+	p2c, random := mustRun(t, cfg, "p2c"), mustRun(t, cfg, "random")
+	if p2c.P99 >= 0.5*random.P99 {
+		t.Errorf("with 4 gateways p2c p99 %.2fs, want below half of random's %.2fs", p2c.P99, random.P99)
 	}
-	if again := mustRun(t, cfg, "ours"); again != ours {
-		t.Errorf("4 gateways sharing snapshots, same seed, different figures:\n%+v\n%+v", ours, again)
+	if again := mustRun(t, cfg, "p2c"); again != p2c {
+		t.Errorf("4 gateways sharing snapshots, same seed, different figures:\n%+v\n%+v", p2c, again)
 	}
 }
 
@@ -121,12 +121,12 @@ func TestRunErrors(t *testing.T) {
 		edit   func(*Config)
 		policy string
 	}{
-		{"one miner", func(c *Config) { c.Miners = 1 }, "ours"},
-		{"zero load", func(c *Config) { c.Load = 0 }, "ours"},
-		{"no jobs", func(c *Config) { c.Jobs = 0 }, "ours"},
-		{"fail rate above one", func(c *Config) { c.FailRate = 2 }, "ours"},
-		{"no attempts", func(c *Config) { c.MaxAttempts = 0 }, "ours"},
-		{"no gateways", func(c *Config) { c.Gateways = 0 }, "ours"},
+		{"one miner", func(c *Config) { c.Miners = 1 }, "p2c"},
+		{"zero load", func(c *Config) { c.Load = 0 }, "p2c"},
+		{"no jobs", func(c *Config) { c.Jobs = 0 }, "p2c"},
+		{"fail rate above one", func(c *Config) { c.FailRate = 2 }, "p2c"},
+		{"no attempts", func(c *Config) { c.MaxAttempts = 0 }, "p2c"},
+		{"no gateways", func(c *Config) { c.Gateways = 0 }, "p2c"},
 		{"unknown policy", func(*Config) {}, "fastest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestRunErrors(t *testing.T) {
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, smallConfig(1), "ours"); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, smallConfig(1), "p2c"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run with a cancelled context: err = %v, want context.Canceled", err)
 	}
 }

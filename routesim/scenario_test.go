@@ -10,7 +10,7 @@ func TestScenarios(t *testing.T) {
 			if err := cfg.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			r := mustRun(t, cfg, "ours")
+			r := mustRun(t, cfg, "p2c")
 			if r.OpenLeases != 0 || r.DoubledLeases != 0 || r.InFlight != 0 || r.Booked != 0 {
 				t.Errorf("after the run %d leases open, %d ended twice, %d attempts and %g work still booked; want all 0",
 					r.OpenLeases, r.DoubledLeases, r.InFlight, r.Booked)

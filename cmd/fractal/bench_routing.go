@@ -48,7 +48,7 @@ func benchRoutingFlags(cfg *routesim.Config, scenario *string, asJSON *bool) *fl
 	fs.BoolVar(&cfg.ShareDispatches, "share-dispatches", cfg.ShareDispatches, "replicas tell each other of every dispatch and finish")
 	fs.BoolVar(&cfg.CallerWork, "caller-work", cfg.CallerWork, "probes report the gateway's part of a miner's queued work")
 	fs.DurationVar(&cfg.WarmUp, "warm-up", cfg.WarmUp, "how long the replicas probe before the first job arrives")
-	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare ours with the oracle in each")
+	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare p2c with the oracle in each")
 	fs.BoolVar(asJSON, "json", false, "print one JSON object instead of a table")
 	return fs
 }
@@ -107,13 +107,13 @@ func newBenchRoutingReport(cfg routesim.Config, results []routesim.Result) bench
 	for _, r := range results {
 		rep.Policies[r.Policy] = r
 	}
-	ours := rep.Policies["ours"].P99
+	p2c := rep.Policies["p2c"].P99
 	rep.Ratios = map[string]float64{
-		"ours_random_p99": ratio(ours, rep.Policies["random"].P99),
-		"ours_oracle_p99": ratio(ours, rep.Policies["oracle"].P99),
+		"p2c_random_p99": ratio(p2c, rep.Policies["random"].P99),
+		"p2c_oracle_p99": ratio(p2c, rep.Policies["oracle"].P99),
 	}
 	if rr, ok := rep.Policies["round_robin"]; ok {
-		rep.Ratios["ours_round_robin_p99"] = ratio(ours, rr.P99)
+		rep.Ratios["p2c_round_robin_p99"] = ratio(p2c, rr.P99)
 	}
 	return rep
 }
@@ -141,16 +141,16 @@ func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.R
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\np99 ours ÷ random %.3f, ours ÷ round_robin %.3f, ours ÷ oracle %.3f (simulated in %.1fs)\n",
-		rep.Ratios["ours_random_p99"], rep.Ratios["ours_round_robin_p99"], rep.Ratios["ours_oracle_p99"], rep.Seconds)
+	_, err := fmt.Fprintf(w, "\np99 p2c ÷ random %.3f, p2c ÷ round_robin %.3f, p2c ÷ oracle %.3f (simulated in %.1fs)\n",
+		rep.Ratios["p2c_random_p99"], rep.Ratios["p2c_round_robin_p99"], rep.Ratios["p2c_oracle_p99"], rep.Seconds)
 	return err
 }
 
 // scenarioPolicies are the policies `bench routing --scenario all` runs.
-var scenarioPolicies = []string{"random", "ours", "oracle"}
+var scenarioPolicies = []string{"random", "p2c", "oracle"}
 
 // runBenchScenarios runs every scenario, with the flags given overriding
-// it as for one scenario, and reports ours against the oracle and random in
+// it as for one scenario, and reports p2c against the oracle and random in
 // each.
 func runBenchScenarios(ctx context.Context, rio IO, base routesim.Config, args []string, asJSON bool) error {
 	start := time.Now()
@@ -179,11 +179,11 @@ func runBenchScenarios(ctx context.Context, rio IO, base routesim.Config, args [
 	}
 	fmt.Fprintf(rio.Stdout, "routing scenarios: load %.2f, %d jobs, seed %d\n\n", base.Load, base.Jobs, base.Seed)
 	tw := tabwriter.NewWriter(rio.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tours p99 s\toracle p99 s\tours ÷ oracle\tours ÷ random\tours success\t")
+	fmt.Fprintln(tw, "scenario\tp2c p99 s\toracle p99 s\tp2c ÷ oracle\tp2c ÷ random\tp2c success\t")
 	for _, rep := range reps {
-		ours := rep.Policies["ours"]
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f%%\t\n", rep.Scenario, ours.P99, rep.Policies["oracle"].P99,
-			rep.Ratios["ours_oracle_p99"], rep.Ratios["ours_random_p99"], 100*ours.Success)
+		p2c := rep.Policies["p2c"]
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.3f\t%.3f\t%.2f%%\t\n", rep.Scenario, p2c.P99, rep.Policies["oracle"].P99,
+			rep.Ratios["p2c_oracle_p99"], rep.Ratios["p2c_random_p99"], 100*p2c.Success)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -35,7 +35,7 @@ func TestBenchRoutingJSON(t *testing.T) {
 	if dec.More() {
 		t.Errorf("output has more than one JSON value:\n%s", out)
 	}
-	wantPolicies := []string{"fractal", "least_outstanding", "oracle", "ours", "random", "round_robin"}
+	wantPolicies := []string{"least_outstanding", "oracle", "p2c", "random", "round_robin", "sn29-best-of-three"}
 	if got := slices.Sorted(maps.Keys(rep.Policies)); !slices.Equal(got, wantPolicies) {
 		t.Fatalf("policies = %v, want %v", got, wantPolicies)
 	}
@@ -47,13 +47,13 @@ func TestBenchRoutingJSON(t *testing.T) {
 			t.Errorf("%s = %v, want a positive p99 and success in (0, 1]", name, figs)
 		}
 	}
-	for _, k := range []string{"ours_random_p99", "ours_round_robin_p99", "ours_oracle_p99"} {
+	for _, k := range []string{"p2c_random_p99", "p2c_round_robin_p99", "p2c_oracle_p99"} {
 		if rep.Ratios[k] <= 0 {
 			t.Errorf("ratio %s = %g, want positive", k, rep.Ratios[k])
 		}
 	}
-	if got := rep.Ratios["ours_oracle_p99"]; got != rep.Policies["ours"]["p99"]/rep.Policies["oracle"]["p99"] {
-		t.Errorf("ours_oracle_p99 = %g, want ours p99 ÷ oracle p99", got)
+	if got := rep.Ratios["p2c_oracle_p99"]; got != rep.Policies["p2c"]["p99"]/rep.Policies["oracle"]["p99"] {
+		t.Errorf("p2c_oracle_p99 = %g, want p2c p99 ÷ oracle p99", got)
 	}
 	if rep.Params["jobs"] != 400.0 || rep.Params["miners"] != 16.0 {
 		t.Errorf("params = %v, want jobs 400 and miners 16", rep.Params)
@@ -65,7 +65,7 @@ func TestBenchRoutingTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"random", "round_robin", "fractal", "least_outstanding", "ours", "oracle", "ours ÷ random", "ours ÷ oracle"} {
+	for _, want := range []string{"random", "round_robin", "sn29-best-of-three", "least_outstanding", "p2c", "oracle", "p2c ÷ random", "p2c ÷ oracle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -81,7 +81,7 @@ func TestBenchRoutingScenarios(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--scenario all: exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"uneven-1", "late-probes-4", "throttle-4", "heavy-tail-4", "far-region-4", "large-16", "ours ÷ oracle"} {
+	for _, want := range []string{"uneven-1", "late-probes-4", "throttle-4", "heavy-tail-4", "far-region-4", "large-16", "p2c ÷ oracle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--scenario all lacks %q:\n%s", want, out)
 		}
