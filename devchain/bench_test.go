@@ -7,6 +7,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 // fullSubnet fills subnet 1 with 256 neurons: 64 staked validators with
@@ -15,7 +16,7 @@ func fullSubnet(b *testing.B) *devchain.Chain {
 	b.Helper()
 	c := mustOpen(b, nil)
 	ctx := b.Context()
-	alice := mustKey(b, "//Alice")
+	alice := testenv.Key(b, "//Alice")
 	p := devchain.DefaultSubnetParams()
 	p.WeightsRateLimit, p.Tempo, p.CommitReveal = 0, 10, false
 	if err := c.SetSubnetParams(ctx, alice, 1, p); err != nil {
@@ -24,7 +25,7 @@ func fullSubnet(b *testing.B) *devchain.Chain {
 	uids := make([]uint16, devchain.MaxUIDsLimit)
 	ws := make([]uint16, devchain.MaxUIDsLimit)
 	for i := range devchain.MaxUIDsLimit {
-		k := mustKey(b, fmt.Sprintf("//bench%d", i))
+		k := testenv.Key(b, fmt.Sprintf("//bench%d", i))
 		if err := c.BurnedRegister(ctx, alice, 1, k.SS58()); err != nil {
 			b.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func fullSubnet(b *testing.B) *devchain.Chain {
 		uids[i], ws[i] = uint16(i), uint16(1+i*97%65535)
 	}
 	for i := range 64 {
-		if err := c.SetWeights(ctx, mustKey(b, fmt.Sprintf("//bench%d", i)), 1, uids, ws, 0); err != nil {
+		if err := c.SetWeights(ctx, testenv.Key(b, fmt.Sprintf("//bench%d", i)), 1, uids, ws, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -68,7 +69,7 @@ func BenchmarkMetagraph256(b *testing.B) {
 	c := fullSubnet(b)
 	b.Run("InProcess", func(b *testing.B) { benchMetagraph(b, c) })
 	b.Run("Served", func(b *testing.B) {
-		alice := mustKey(b, "//Alice")
+		alice := testenv.Key(b, "//Alice")
 		cl := mustServe(b, c)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -91,7 +92,7 @@ func BenchmarkEpoch256(b *testing.B) {
 	c := fullSubnet(b)
 	p := devchain.DefaultSubnetParams()
 	p.WeightsRateLimit, p.Tempo, p.CommitReveal = 0, 1, false
-	if err := c.SetSubnetParams(b.Context(), mustKey(b, "//Alice"), 1, p); err != nil {
+	if err := c.SetSubnetParams(b.Context(), testenv.Key(b, "//Alice"), 1, p); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -34,7 +35,7 @@ func newFixture(t *testing.T, n int, mod func(*devchain.SubnetParams)) *fixture 
 // newFixtureOn is newFixture on chain c.
 func newFixtureOn(t *testing.T, c *devchain.Chain, n int, mod func(*devchain.SubnetParams)) *fixture {
 	t.Helper()
-	f := &fixture{c: c, alice: mustKey(t, "//Alice")}
+	f := &fixture{c: c, alice: testenv.Key(t, "//Alice")}
 	ctx := t.Context()
 	id, err := f.c.CreateSubnet(ctx, f.alice)
 	if err != nil {
@@ -58,7 +59,7 @@ func newFixtureOn(t *testing.T, c *devchain.Chain, n int, mod func(*devchain.Sub
 
 func (f *fixture) register(t *testing.T, uri string) *sr25519.Keypair {
 	t.Helper()
-	k := mustKey(t, uri)
+	k := testenv.Key(t, uri)
 	if err := f.c.BurnedRegister(t.Context(), f.alice, f.netuid, k.SS58()); err != nil {
 		t.Fatalf("register %s: %v", uri, err)
 	}
@@ -206,7 +207,7 @@ func TestPruning(t *testing.T) {
 	if err := f.c.SetWeights(t.Context(), f.keys[0], f.netuid, []uint16{1, 2, 3}, []uint16{65535, 65535, 1}, 0); err != nil {
 		t.Fatal(err)
 	}
-	late := mustKey(t, "//late")
+	late := testenv.Key(t, "//late")
 	err := f.c.BurnedRegister(t.Context(), f.alice, f.netuid, late.SS58())
 	if !errors.Is(err, fractal.ErrConflict) || !strings.Contains(err.Error(), "immune") {
 		t.Fatalf("register into a full, immune subnet: got %v, want ErrConflict naming immunity", err)
@@ -247,7 +248,7 @@ func TestPersistence(t *testing.T) {
 		return c
 	}
 	c := open()
-	alice, hot := mustKey(t, "//Alice"), mustKey(t, "//hot")
+	alice, hot := testenv.Key(t, "//Alice"), testenv.Key(t, "//hot")
 	ctx := t.Context()
 	for _, step := range []func() error{
 		func() error { return c.BurnedRegister(ctx, alice, 1, hot.SS58()) },
@@ -331,7 +332,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestAdminNeedsSudo(t *testing.T) {
 	f := newFixture(t, 1, nil)
-	bob := mustKey(t, "//Bob")
+	bob := testenv.Key(t, "//Bob")
 	if err := f.c.AddStake(t.Context(), bob, f.netuid, f.keys[0].SS58(), 1); !errors.Is(err, fractal.ErrForbidden) {
 		t.Errorf("add stake by Bob: got %v, want ErrForbidden", err)
 	}

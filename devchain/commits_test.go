@@ -6,6 +6,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/tlock"
 )
 
@@ -35,7 +36,7 @@ func TestTimelockedCommitSurvivesRestart(t *testing.T) {
 		return mustOpen(t, func(cfg *devchain.Config) { cfg.DataDir = dir; cfg.Subnet.Tempo = 4; cfg.Subnet.WeightsRateLimit = 0 })
 	}
 	c := open()
-	alice, val, miner := mustKey(t, "//Alice"), mustKey(t, "//val"), mustKey(t, "//miner")
+	alice, val, miner := testenv.Key(t, "//Alice"), testenv.Key(t, "//val"), testenv.Key(t, "//miner")
 	ctx := t.Context()
 	for _, k := range []fractal.Signer{val, miner} {
 		if err := c.BurnedRegister(ctx, alice, 1, k.SS58()); err != nil {

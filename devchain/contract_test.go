@@ -12,18 +12,7 @@ import (
 	"github.com/fractal-grid/fractal/chaintest"
 	"github.com/fractal-grid/fractal/devchain"
 	"github.com/fractal-grid/fractal/internal/testenv"
-	"github.com/fractal-grid/fractal/sr25519"
 )
-
-// mustKey derives a development key such as "//Alice".
-func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
-	tb.Helper()
-	k, err := sr25519.FromURI(uri)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
 
 // testLogger sends logs to t.Log.
 func testLogger(tb testing.TB) *slog.Logger {
@@ -69,10 +58,10 @@ func harness(tb testing.TB, chain interface {
 	fractal.Chain
 	devchain.Admin
 }) chaintest.Harness {
-	alice := mustKey(tb, "//Alice")
+	alice := testenv.Key(tb, "//Alice")
 	var hot []fractal.Signer
 	for i := range 4 {
-		hot = append(hot, mustKey(tb, fmt.Sprintf("//Alice//hot%d", i)))
+		hot = append(hot, testenv.Key(tb, fmt.Sprintf("//Alice//hot%d", i)))
 	}
 	return chaintest.Harness{
 		Chain:   chain,
@@ -121,7 +110,7 @@ func setCommitReveal(ctx context.Context, tb testing.TB, chain devchain.Admin, n
 		if s.NetUID == netuid {
 			p := s.Params
 			p.CommitReveal, p.WeightsRateLimit, p.Tempo = on, 0, 5
-			if err := chain.SetSubnetParams(ctx, mustKey(tb, "//Alice"), netuid, p); err != nil {
+			if err := chain.SetSubnetParams(ctx, testenv.Key(tb, "//Alice"), netuid, p); err != nil {
 				tb.Fatalf("set commit-reveal %t: %v", on, err)
 			}
 			return

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -33,8 +34,8 @@ func (i impostor) SS58() string { return i.claim }
 
 func TestServerAuth(t *testing.T) {
 	c := mustOpen(t, nil)
-	alice, bob := mustKey(t, "//Alice"), mustKey(t, "//Bob")
-	hot := mustKey(t, "//hot")
+	alice, bob := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob")
+	hot := testenv.Key(t, "//hot")
 	if err := c.BurnedRegister(t.Context(), alice, 1, hot.SS58()); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func freeAddr(t *testing.T) string {
 func TestClientUnreachable(t *testing.T) {
 	cl := devchain.NewClient("http://" + freeAddr(t))
 	defer cl.Close()
-	alice := mustKey(t, "//Alice")
+	alice := testenv.Key(t, "//Alice")
 	ctx := t.Context()
 	calls := map[string]func() error{
 		"Block":          func() error { _, err := cl.Block(ctx); return err },

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -23,7 +24,7 @@ func TestSimulation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var keys []*sr25519.Keypair
 	for i := range 30 {
-		keys = append(keys, mustKey(t, fmt.Sprintf("//sim%d", i)))
+		keys = append(keys, testenv.Key(t, fmt.Sprintf("//sim%d", i)))
 	}
 	ctx := t.Context()
 	var pruned, paid int // coverage: the run must exercise pruning and payouts

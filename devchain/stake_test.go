@@ -9,6 +9,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 // taoWeighted is root × w / u64::MAX rounded down, w being TaoWeight as the
@@ -52,7 +53,7 @@ func TestStakeSplit(t *testing.T) {
 		t.Errorf("permits: got %v, want %v (root stake alone earns one)", got, want)
 	}
 
-	err := f.c.AddStake(t.Context(), f.alice, devchain.RootNetUID, mustKey(t, "//nobody").SS58(), 1)
+	err := f.c.AddStake(t.Context(), f.alice, devchain.RootNetUID, testenv.Key(t, "//nobody").SS58(), 1)
 	if !errors.Is(err, fractal.ErrNotFound) {
 		t.Errorf("root stake on an unregistered hotkey: got %v, want ErrNotFound", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/refengine"
@@ -24,7 +25,7 @@ func inclusionGrid(t *testing.T, path string) (*devchain.Chain, *validator.Valid
 		cfg.InclusionEpoch, cfg.Subnet.Tempo, cfg.Subnet.WeightsRateLimit = true, 10, 0
 	})
 	ctx := context.Background()
-	sudo, val := mustKey(t, localgrid.DevSudo), mustKey(t, "//Alice//validator")
+	sudo, val := testenv.Key(t, localgrid.DevSudo), testenv.Key(t, "//Alice//validator")
 	sub := localgrid.NewSubnet(c, localgrid.DevNetUID, sudo, val, localgrid.DevStake)
 	sub.Logger = testLogger(t)
 	t.Cleanup(func() { sub.Close() })
@@ -35,7 +36,7 @@ func inclusionGrid(t *testing.T, path string) (*devchain.Chain, *validator.Valid
 		t.Fatal(err)
 	}
 	for _, uri := range []string{"//Alice//miner0", "//Alice//miner1"} {
-		if _, err := sub.AddMiner(ctx, mustKey(t, uri), refengine.New(), nil); err != nil {
+		if _, err := sub.AddMiner(ctx, testenv.Key(t, uri), refengine.New(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -202,15 +202,6 @@ type devnet struct {
 	alice   *sr25519.Keypair
 }
 
-func mustKey(tb testing.TB, uri string) *sr25519.Keypair {
-	tb.Helper()
-	k, err := sr25519.FromURI(uri)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
 // devKeys are funded at setup; the contract suite's hotkeys are among them.
 var devKeys = []string{"//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie",
 	"//Alice//hot0", "//Alice//hot1", "//Alice//hot2", "//Alice//hot3", "//Alice//owner1", "//Alice//owner2", "//Alice//owner3"}
@@ -232,7 +223,7 @@ func getDevnet(tb testing.TB, r chainRuntime) *devnet {
 	tb.Helper()
 	n := startChopsticks(tb, r)
 	st := nodes[r.Name]
-	st.devOnce.Do(func() { st.dev, st.devErr = setupDevnet(r, n, mustKey(tb, "//Alice")) })
+	st.devOnce.Do(func() { st.dev, st.devErr = setupDevnet(r, n, testenv.Key(tb, "//Alice")) })
 	if st.devErr != nil {
 		tb.Fatalf("%v\nchopsticks output:\n%s", st.devErr, n.output())
 	}

@@ -73,12 +73,12 @@ func (d *devnet) publishPulse(ctx context.Context, r drandRound) error {
 // round 1000, set with dev_setStorage.
 func TestCommitRevealContract(t *testing.T) {
 	forEachRuntime(t, func(t *testing.T, d *devnet) {
-		alice := mustKey(t, "//Alice")
+		alice := testenv.Key(t, "//Alice")
 		var hot []fractal.Signer
 		for _, uri := range []string{"//Alice//hot0", "//Alice//hot1", "//Alice//hot2", "//Alice//hot3"} {
-			hot = append(hot, mustKey(t, uri))
+			hot = append(hot, testenv.Key(t, uri))
 		}
-		owner := mustKey(t, "//Alice//owner2")
+		owner := testenv.Key(t, "//Alice//owner2")
 		call, noTimelock := d.client.rtTimelockCall(t)
 		beacon := mustDrandRound(t)
 		chaintest.RunCommitReveal(t, chaintest.Harness{
@@ -149,9 +149,9 @@ func (c *Client) rtTimelockCall(tb testing.TB) (string, bool) {
 func TestDynamicStake(t *testing.T) {
 	forEachRuntime(t, func(t *testing.T, d *devnet) {
 		ctx := testCtx(t, 2*time.Minute)
-		netuid := d.newSubnet(ctx, t, mustKey(t, "//Alice//owner3"))
-		hot := mustKey(t, "//Alice//hot2")
-		if err := d.client.BurnedRegister(ctx, mustKey(t, "//Alice"), netuid, hot.SS58()); err != nil {
+		netuid := d.newSubnet(ctx, t, testenv.Key(t, "//Alice//owner3"))
+		hot := testenv.Key(t, "//Alice//hot2")
+		if err := d.client.BurnedRegister(ctx, testenv.Key(t, "//Alice"), netuid, hot.SS58()); err != nil {
 			t.Fatal(err)
 		}
 		const alpha, root = 300 * fractal.RaoPerTAO, 1000 * fractal.RaoPerTAO

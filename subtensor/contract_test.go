@@ -9,6 +9,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/chaintest"
+	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -21,12 +22,12 @@ func TestContract(t *testing.T) {
 }
 
 func testContract(t *testing.T, d *devnet) {
-	alice := mustKey(t, "//Alice")
+	alice := testenv.Key(t, "//Alice")
 	var hot []fractal.Signer
 	for _, uri := range []string{"//Alice//hot0", "//Alice//hot1", "//Alice//hot2", "//Alice//hot3"} {
-		hot = append(hot, mustKey(t, uri))
+		hot = append(hot, testenv.Key(t, uri))
 	}
-	owner := mustKey(t, "//Alice//owner1")
+	owner := testenv.Key(t, "//Alice//owner1")
 	h := chaintest.Harness{
 		Chain:   d.client,
 		Coldkey: alice,

@@ -131,7 +131,7 @@ func TestUnreachableNode(t *testing.T) {
 	cfg.Retries = 1
 	c := mustClient(t, cfg)
 	ctx := testCtx(t, 20*time.Second)
-	alice := mustKey(t, "//Alice")
+	alice := testenv.Key(t, "//Alice")
 	calls := map[string]func() error{
 		"Block":     func() error { _, err := c.Block(ctx); return err },
 		"Metagraph": func() error { _, err := c.Metagraph(ctx, 1); return err },

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/internal/testenv"
 )
 
 func testCtx(t *testing.T, d time.Duration) context.Context {
@@ -53,7 +54,7 @@ func TestChopsticksSubnet(t *testing.T) {
 func testSubnet(t *testing.T, d *devnet) {
 	ctx := testCtx(t, 2*time.Minute)
 	c := d.client
-	alice, bob, charlie, dave, eve := mustKey(t, "//Alice"), mustKey(t, "//Bob"), mustKey(t, "//Charlie"), mustKey(t, "//Dave"), mustKey(t, "//Eve")
+	alice, bob, charlie, dave, eve := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob"), testenv.Key(t, "//Charlie"), testenv.Key(t, "//Dave"), testenv.Key(t, "//Eve")
 	netuid, err := d.registerNetwork(ctx, bob)
 	if err != nil {
 		t.Fatal(err)

@@ -29,9 +29,9 @@ type crSubnet struct {
 
 func newCRSubnet(ctx context.Context, t *testing.T, d *devnet, owner string) crSubnet {
 	t.Helper()
-	s := crSubnet{netuid: d.newSubnet(ctx, t, mustKey(t, owner)), val: mustKey(t, "//Alice//hot1")}
-	alice := mustKey(t, "//Alice")
-	for _, k := range []*sr25519.Keypair{s.val, mustKey(t, "//Alice//miner0"), mustKey(t, "//Alice//miner1")} {
+	s := crSubnet{netuid: d.newSubnet(ctx, t, testenv.Key(t, owner)), val: testenv.Key(t, "//Alice//hot1")}
+	alice := testenv.Key(t, "//Alice")
+	for _, k := range []*sr25519.Keypair{s.val, testenv.Key(t, "//Alice//miner0"), testenv.Key(t, "//Alice//miner1")} {
 		if err := d.client.BurnedRegister(ctx, alice, s.netuid, k.SS58()); err != nil {
 			t.Fatal(err)
 		}
