@@ -72,7 +72,9 @@ func (v *Validator) Round(ctx context.Context) int {
 		// Now and then the same challenge goes to the next miner too, to
 		// cross-check: honest miners of one model agree exactly. Its shape
 		// becomes that of the next miner's operator, if it has none yet.
-		if i+1 < len(picked) && picked[i+1].profile.String() == key.profile && v.challenger.rand.Float64() < v.Config.SharedProb {
+		// Not in a sweep, which times every miner: hotkeys sharing a GPU
+		// would answer a shared challenge once, both at full speed.
+		if !sweep && i+1 < len(picked) && picked[i+1].profile.String() == key.profile && v.challenger.rand.Float64() < v.Config.SharedProb {
 			next := groupProfile{picked[i+1].group, key.profile}
 			if _, ok := shapes[next]; !ok {
 				shapes[next] = shape

@@ -268,6 +268,18 @@ func (s *Stats) timedSecsPerCost(cfg ScoreConfig) float64 {
 	return quantile(s.SweepSecs, cfg.SweepQuantile)
 }
 
+// typicalSecsPerCost is what the miner takes in a typical sweep, the
+// median of its recent ones (its moving average before it is swept): the
+// grid's reference is made of these, so the reference is what the grid
+// typically delivers and each miner is held to what it delivers in all
+// but its worst sweeps.
+func (s *Stats) typicalSecsPerCost(cfg ScoreConfig) float64 {
+	if len(s.SweepSecs) == 0 || cfg.SweepQuantile <= 0 {
+		return s.SecsPerCost
+	}
+	return median(s.SweepSecs)
+}
+
 // quantile returns the smallest of xs that at least a share q of them
 // does not exceed.
 func quantile(xs []float64, q float64) float64 {
@@ -353,7 +365,7 @@ func organicReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
 
 // speedReference is the grid's median seconds per cost over operators, not
 // hotkeys, weighted by throughput: each operator counts once, with the
-// median of its own hotkeys' timings, and weighs as many cost units per
+// median of its own hotkeys' typical timings, and weighs as many cost units per
 // second as that timing delivers. An operator that adds hotkeys (a Sybil's
 // slow ones, or fast copies) cannot move the reference every other miner
 // is scored against, and a Sybil whose hotkeys no grouping links, n
@@ -362,7 +374,7 @@ func organicReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
 func speedReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
 	byOperator := map[string][]float64{}
 	for i, s := range miners {
-		secs := s.timedSecsPerCost(cfg)
+		secs := s.typicalSecsPerCost(cfg)
 		if s.Passed == 0 || secs <= 0 || now.Before(s.CooldownUntil) {
 			continue
 		}

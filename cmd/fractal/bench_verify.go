@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -40,9 +42,12 @@ type benchVerifyReport struct {
 	// SybilVsHonest is the Sybil group's weight ÷ one honest miner's
 	// (the mean): at most 1 means its extra hotkeys earn it nothing.
 	SybilVsHonest float64 `json:"sybil_vs_one_honest"`
-	// UnlinkedVsHonest is the same for the Sybil whose hotkeys share no
-	// coldkey: only sweeps, which ask every miner at once, hold it down.
-	UnlinkedVsHonest float64 `json:"sybil_unlinked_vs_one_honest"`
+	// UnlinkedVsHonest is the same for the Sybils whose hotkeys share no
+	// coldkey and no address, the most any of them earned: only sweeps,
+	// which ask every miner at once, hold them down. UnlinkedByHotkeys
+	// gives each, by its number of hotkeys.
+	UnlinkedVsHonest  float64            `json:"sybil_unlinked_vs_one_honest"`
+	UnlinkedByHotkeys map[string]float64 `json:"sybil_unlinked_by_hotkeys"`
 	// CheatShare is the weight of the strategies whose work is not the
 	// model's (lazy, replay, skippers, low-steps, wrong-model) and of the
 	// slow miner.
@@ -52,14 +57,21 @@ type benchVerifyReport struct {
 	Hidden []adversary.HiddenReport `json:"hidden_strategies"`
 	// ClassifierAUC is how well a bag-of-words classifier tells challenge
 	// prompts from users' (0.5: not at all), the mean of five draws.
-	ClassifierAUC float64                  `json:"classifier_auc"`
-	Policy        verify.Policy            `json:"policy"`
-	Cost          *adversary.CostReport    `json:"cost"`
-	Honest        *adversary.HonestReport  `json:"honest"`
-	Suite         *adversary.Report        `json:"suite"`
-	TolerantSuite *adversary.Report        `json:"tolerant_suite,omitempty"`
-	Goals         map[string]benchGoalMark `json:"goals"`
-	Seconds       float64                  `json:"wall_s"`
+	ClassifierAUC float64                 `json:"classifier_auc"`
+	Policy        verify.Policy           `json:"policy"`
+	Cost          *adversary.CostReport   `json:"cost"`
+	Honest        *adversary.HonestReport `json:"honest"`
+	Suite         *adversary.Report       `json:"suite"`
+	TolerantSuite *adversary.Report       `json:"tolerant_suite,omitempty"`
+	// SybilSuite fields the honest miners against Sybils alone: the linked
+	// one and unlinkable ones of 2, 3 and 8 hotkeys, one GPU each. Its
+	// unlinkable Sybils count towards sybil_unlinked_vs_one_honest (keyed
+	// "sybils/N" in sybil_unlinked_by_hotkeys); SybilSuiteHonestShare is
+	// the honest miners' weight there.
+	SybilSuite            *adversary.Report        `json:"sybil_suite,omitempty"`
+	SybilSuiteHonestShare float64                  `json:"sybil_suite_honest_weight_share,omitempty"`
+	Goals                 map[string]benchGoalMark `json:"goals"`
+	Seconds               float64                  `json:"wall_s"`
 }
 
 // benchGoalMark is one goal of the validator's design and whether the run met it.
@@ -79,6 +91,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
 	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
+	sybils := fs.Bool("sybils", true, "also run a suite of the honest miners against unlinkable Sybils of 2, 3 and 8 hotkeys (and the linked one)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
 	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
 	if err := parseFlags(fs, args, rio.Stderr); err != nil {
@@ -130,19 +143,33 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	rep.Strategies = pool(rep.Suite, offline)
 	rep.HonestShare = rep.Suite.HonestShare
+	rep.UnlinkedByHotkeys = map[string]float64{}
 	for _, s := range rep.Suite.Strategies {
 		switch {
-		case s.Name == adversary.NameSybil || s.Name == adversary.NameSybilUnlinked:
-			if h, ok := rep.Suite.Strategy(adversary.NameHonest); ok && h.WeightShare > 0 {
-				ratio := s.WeightShare / (h.WeightShare / float64(h.Hotkeys))
-				if s.Name == adversary.NameSybil {
-					rep.SybilVsHonest = ratio
-				} else {
-					rep.UnlinkedVsHonest = ratio
-				}
-			}
+		case s.Name == adversary.NameSybil:
+			rep.SybilVsHonest = vsOneHonest(rep.Suite, s)
+		case strings.HasPrefix(s.Name, adversary.NameSybilUnlinked+"-"):
+			ratio := vsOneHonest(rep.Suite, s)
+			rep.UnlinkedByHotkeys[fmt.Sprint(s.Hotkeys)] = ratio
+			rep.UnlinkedVsHonest = max(rep.UnlinkedVsHonest, ratio)
 		case s.Name == adversary.NameSlow || slices.Contains(adversary.VerificationCheats(), s.Name):
 			rep.CheatShare += s.WeightShare
+		}
+	}
+	if *sybils {
+		scfg := cfg
+		scfg.Dir, scfg.Strategies, scfg.UnlinkedSizes = dir+"/sybils", []string{adversary.NameSybil, adversary.NameSybilUnlinked}, []int{2, 3, 8}
+		progress("Sybil suite: %d honest miners and unlinkable Sybils of 2, 3 and 8 hotkeys…", scfg.Honest)
+		if rep.SybilSuite, err = adversary.Run(ctx, scfg); err != nil {
+			return fmt.Errorf("bench verify: Sybil suite: %w", err)
+		}
+		rep.SybilSuiteHonestShare = rep.SybilSuite.HonestShare
+		for _, s := range rep.SybilSuite.Strategies {
+			if strings.HasPrefix(s.Name, adversary.NameSybilUnlinked+"-") {
+				ratio := vsOneHonest(rep.SybilSuite, s)
+				rep.UnlinkedByHotkeys[fmt.Sprintf("sybils/%d", s.Hotkeys)] = ratio
+				rep.UnlinkedVsHonest = max(rep.UnlinkedVsHonest, ratio)
+			}
 		}
 	}
 	if *tolerant {
@@ -186,6 +213,15 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 		return enc.Encode(rep)
 	}
 	return printBenchVerify(rio.Stdout, rep)
+}
+
+// vsOneHonest is s's weight ÷ one honest miner's (the mean) in the suite.
+func vsOneHonest(suite *adversary.Report, s adversary.StrategyReport) float64 {
+	h, ok := suite.Strategy(adversary.NameHonest)
+	if !ok || h.WeightShare <= 0 {
+		return 0
+	}
+	return s.WeightShare / (h.WeightShare / float64(h.Hotkeys))
 }
 
 // pool merges a suite's live figures with in-process trials.
@@ -254,8 +290,11 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 	h := rep.Honest
 	fmt.Fprintf(w, "honest verifications: %d (%d exact, %d tolerant; c=%d, q=%.2f, p=%.3f), false positives %d, verifier errors %d\n",
 		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
-	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner (unlinked %.2f×); weights set on chain: %v\n\n",
-		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.UnlinkedVsHonest, rep.Suite.WeightsSet)
+	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner (unlinked, at most %.2f×: %s); weights set on chain: %v\n\n",
+		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.UnlinkedVsHonest, unlinkedFigures(rep.UnlinkedByHotkeys), rep.Suite.WeightsSet)
+	if rep.SybilSuite != nil {
+		fmt.Fprintf(w, "Sybil suite (honest miners against Sybils alone): honest miners %.4f of the weight\n\n", rep.SybilSuiteHonestShare)
+	}
 	if err := printHidden(w, rep.Hidden); err != nil {
 		return err
 	}
@@ -310,6 +349,17 @@ func printStrategies(w io.Writer, title string, list []benchVerifyStrategy) erro
 	}
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// unlinkedFigures lists the unlinkable Sybils' weight against one honest
+// miner, by suite and hotkeys.
+func unlinkedFigures(by map[string]float64) string {
+	keys := slices.Sorted(maps.Keys(by))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s hotkeys %.3f×", k, by[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func topReason(reasons map[string]int) string {

@@ -26,8 +26,14 @@ func TestBenchVerifyJSON(t *testing.T) {
 			Name string `json:"name"`
 			Jobs int    `json:"jobs"`
 		} `json:"hidden_strategies"`
-		ClassifierAUC float64 `json:"classifier_auc"`
-		Goals         map[string]struct {
+		ClassifierAUC float64            `json:"classifier_auc"`
+		Unlinked      map[string]float64 `json:"sybil_unlinked_by_hotkeys"`
+		SybilSuite    *struct {
+			Miners []struct {
+				Strategy string `json:"strategy"`
+			} `json:"miners"`
+		} `json:"sybil_suite"`
+		Goals map[string]struct {
 			Met bool `json:"met"`
 		} `json:"goals"`
 	}
@@ -54,13 +60,30 @@ func TestBenchVerifyJSON(t *testing.T) {
 			t.Errorf("lazy: detected %d of %d, want all", s.Detected, s.Challenges)
 		}
 	}
-	for _, name := range []string{"honest", "lazy", "fake-frames", "replay", "skip-half", "skip-quarter", "low-steps", "wrong-model", "sybil", "sybil-unlinked", "slow", "flaky"} {
+	for _, name := range []string{"honest", "lazy", "fake-frames", "replay", "skip-half", "skip-quarter", "low-steps", "wrong-model", "sybil", "sybil-unlinked-3", "slow", "flaky"} {
 		if !seen[name] {
 			t.Errorf("no figures for %s", name)
 		}
 	}
 	if len(rep.Hidden) != 3 || rep.Hidden[0].Jobs != 20 {
 		t.Errorf("hidden_strategies %+v, want three of 20 jobs each", rep.Hidden)
+	}
+	// The main suite's unlinkable Sybil and the Sybil suite's three, each
+	// with its hotkeys.
+	for _, k := range []string{"3", "sybils/2", "sybils/3", "sybils/8"} {
+		if _, ok := rep.Unlinked[k]; !ok {
+			t.Errorf("sybil_unlinked_by_hotkeys %v: no %q", rep.Unlinked, k)
+		}
+	}
+	if rep.SybilSuite == nil {
+		t.Fatal("no sybil_suite")
+	}
+	hotkeys := map[string]int{}
+	for _, m := range rep.SybilSuite.Miners {
+		hotkeys[m.Strategy]++
+	}
+	if hotkeys["honest"] != 1 || hotkeys["sybil-unlinked-2"] != 2 || hotkeys["sybil-unlinked-8"] != 8 || hotkeys["lazy"] != 0 {
+		t.Errorf("Sybil suite's hotkeys by strategy %v, want the honest miner, the Sybils and no cheat", hotkeys)
 	}
 	if rep.ClassifierAUC <= 0 || rep.ClassifierAUC >= 1 {
 		t.Errorf("classifier_auc %g, want an AUC", rep.ClassifierAUC)

@@ -99,15 +99,26 @@ func TestSuiteCatchesEveryCheat(t *testing.T) {
 			t.Errorf("no pass timed by the operator's burst in %d challenges, want some", s.Challenges)
 		}
 	})
-	t.Run(adversary.NameSybilUnlinked, func(t *testing.T) {
-		s := mustStrategy(t, rep, adversary.NameSybilUnlinked)
-		// Nothing links its hotkeys, so no burst groups them: each is
-		// timed by its own answer in the round that asks every miner at
-		// once, queued behind its siblings on the one GPU.
-		if s.Hotkeys != cfg.Sybils || s.Caught != 0 || s.Bursts != 0 {
-			t.Errorf("got %+v, want %d hotkeys, no failed check, no burst", s, cfg.Sybils)
+	for _, n := range cfg.UnlinkedSizes {
+		t.Run(adversary.UnlinkedName(n), func(t *testing.T) {
+			s := mustStrategy(t, rep, adversary.UnlinkedName(n))
+			// Nothing links its hotkeys, so no burst groups them: each is
+			// timed by its own answer in the round that asks every miner
+			// at once, queued behind its siblings on the one GPU.
+			if s.Hotkeys != n || s.Caught != 0 || s.Bursts != 0 {
+				t.Errorf("got %+v, want %d hotkeys, no failed check, no burst", s, n)
+			}
+		})
+	}
+	// On public addresses, each operator has one of its own and each hotkey
+	// of an unlinkable Sybil another: the validator groups by address.
+	addrs := map[string]string{} // operator group → strategy
+	for _, m := range rep.Miners {
+		if prev, ok := addrs[m.Operator]; ok && prev != m.Strategy {
+			t.Errorf("%s grouped with %s as operator %s, want operators apart", m.Strategy, prev, m.Operator)
 		}
-	})
+		addrs[m.Operator] = m.Strategy
+	}
 	if honest.Bursts != 0 {
 		t.Errorf("%d honest passes timed by a burst, want 0: each honest miner is its own operator", honest.Bursts)
 	}

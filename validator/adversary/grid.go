@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -17,16 +20,18 @@ import (
 const netUID = 1
 
 // grid is an in-process devchain subnet with a staked validator key and
-// real miners on loopback.
+// real miners on loopback; public, each operator's miners announce a
+// public address of the operator's own instead.
 type grid struct {
 	chain     *devchain.Chain
 	sudo      *sr25519.Keypair
 	validator *sr25519.Keypair
 	miners    []*miner.Miner
 	logger    *slog.Logger
+	public    bool
 }
 
-func newGrid(ctx context.Context, logger *slog.Logger) (*grid, error) {
+func newGrid(ctx context.Context, logger *slog.Logger, public bool) (*grid, error) {
 	cfg := devchain.DefaultConfig()
 	cfg.BlockTime = 0
 	cfg.Subnet.WeightsRateLimit = 0
@@ -36,7 +41,7 @@ func newGrid(ctx context.Context, logger *slog.Logger) (*grid, error) {
 	if err := chain.Open(ctx); err != nil {
 		return nil, err
 	}
-	g := &grid{chain: chain, logger: logger}
+	g := &grid{chain: chain, logger: logger, public: public}
 	var err error
 	if g.sudo, err = sr25519.FromURI("//Alice"); err != nil {
 		return nil, errors.Join(err, g.close())
@@ -80,7 +85,48 @@ func (g *grid) addMiner(ctx context.Context, eng fractal.Engine, operator int) (
 		return nil, err
 	}
 	g.miners = append(g.miners, m)
+	if g.public {
+		if err := g.announce(ctx, m, hot, operator); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// publicNet holds the operators' public addresses: documentation space,
+// which fractal.IsPublicIP takes for public and nobody routes.
+var publicNet = netip.MustParsePrefix("203.0.113.0/24")
+
+// announce serves m's axon at the operator's public address, on the port
+// it listens on over loopback.
+func (g *grid) announce(ctx context.Context, m *miner.Miner, hot *sr25519.Keypair, operator int) error {
+	if operator >= 254 {
+		return fmt.Errorf("operator %d: only 254 public addresses: %w", operator, fractal.ErrInvalid)
+	}
+	listen, err := netip.ParseAddrPort(m.Addr())
+	if err != nil {
+		return err
+	}
+	ip := publicNet.Addr().As4()
+	ip[3] = byte(operator + 1)
+	axon := fractal.Axon{IP: netip.AddrFrom4(ip), Port: listen.Port(), Protocol: 4, Version: m.Config.AxonVersion}
+	return g.chain.ServeAxon(ctx, hot, netUID, axon)
+}
+
+// loopback carries the validator's requests to a public axon to the same
+// port on 127.0.0.1, where the suite's miners listen.
+func loopback() http.RoundTripper {
+	var d net.Dialer
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ap, err := netip.ParseAddrPort(addr)
+			if err != nil || !publicNet.Contains(ap.Addr()) {
+				return nil, fmt.Errorf("dial %s: not a miner of the suite: %w", addr, fractal.ErrInvalid)
+			}
+			return d.DialContext(ctx, network, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port()).String())
+		},
+		MaxIdleConnsPerHost: 8,
+	}
 }
 
 func (g *grid) close() error {

@@ -39,7 +39,9 @@ const (
 	NameWrongModel = "wrong-model"
 	NameSybil      = "sybil"
 	// NameSybilUnlinked is a Sybil whose hotkeys have nothing in common on
-	// chain: different coldkeys (and, on a public grid, addresses).
+	// chain: different coldkeys (and, on a public grid, addresses). The
+	// suite fields one per Config.UnlinkedSizes, reported as
+	// UnlinkedName(n).
 	NameSybilUnlinked = "sybil-unlinked"
 	NameSlow          = "slow"
 	NameFlaky         = "flaky"
@@ -370,11 +372,18 @@ func NewSybil() *Sybil { return &Sybil{cache: map[fractal.Digest]*fractal.Result
 
 func (*Sybil) Name() string { return NameSybil }
 
-// Unlinked is a Sybil worker whose hotkeys each sit under a coldkey of
-// their own, so no grouping by coldkey or address puts them together.
-type Unlinked struct{ *Sybil }
+// Unlinked is a Sybil worker whose Hotkeys hotkeys each sit under a
+// coldkey (and, on a public grid, an address) of their own, so no grouping
+// by coldkey or address puts them together.
+type Unlinked struct {
+	*Sybil
+	Hotkeys int
+}
 
-func (Unlinked) Name() string { return NameSybilUnlinked }
+func (u Unlinked) Name() string { return UnlinkedName(u.Hotkeys) }
+
+// UnlinkedName names the unlinkable Sybil of n hotkeys in reports.
+func UnlinkedName(n int) string { return fmt.Sprintf("%s-%d", NameSybilUnlinked, n) }
 
 // Copies returns how many answers were copied from another hotkey's work.
 func (s *Sybil) Copies() int {

@@ -38,6 +38,14 @@ type Config struct {
 	// GPU, under one coldkey: an operator with several GPUs, challenged in
 	// one burst like a Sybil's hotkeys.
 	HonestPerOperator int
+	// UnlinkedSizes (3) are the hotkeys of each unlinkable Sybil: one
+	// modelled GPU each, a coldkey (and address) per hotkey.
+	UnlinkedSizes []int
+	// Public (true) announces each operator's miners at a public address of
+	// its own (in 203.0.113.0/24, reached over loopback), and the
+	// validator groups hotkeys by address as on a public grid; false
+	// serves them on 127.0.0.1 with private axons allowed.
+	Public bool
 }
 
 // AllCheats lists every cheating strategy in report order.
@@ -70,6 +78,8 @@ func DefaultConfig(dir string) Config {
 		Dir:              dir,
 
 		HonestPerOperator: 1,
+		UnlinkedSizes:     []int{3},
+		Public:            true,
 	}
 }
 
@@ -86,6 +96,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("step-share", "must be in (0, 1], got %g", c.StepShare)
 	case c.CorpusSize < 1:
 		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
+	case slices.ContainsFunc(c.UnlinkedSizes, func(n int) bool { return n < 1 }):
+		return fractal.Errorf("unlinked", "each unlinkable Sybil needs at least one hotkey, got %v", c.UnlinkedSizes)
 	case c.Dir == "":
 		return fractal.Errorf("dir", "the store needs a directory")
 	}
@@ -171,7 +183,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	g, err := newGrid(ctx, logger)
+	g, err := newGrid(ctx, logger, cfg.Public)
 	if err != nil {
 		return nil, err
 	}
@@ -275,12 +287,14 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 			continue
 		}
 		if name == NameSybilUnlinked {
-			worker, dev := Unlinked{NewSybil()}, NewDevice(cfg.DevicePerCost)
-			for range cfg.Sybils {
-				if err := add(worker, dev); err != nil {
-					return nil, err
+			for _, n := range cfg.UnlinkedSizes {
+				worker, dev := Unlinked{Sybil: NewSybil(), Hotkeys: n}, NewDevice(cfg.DevicePerCost)
+				for range n {
+					if err := add(worker, dev); err != nil {
+						return nil, err
+					}
+					operator++ // a coldkey (and address) per hotkey
 				}
-				operator++ // a coldkey per hotkey
 			}
 			continue
 		}
@@ -338,7 +352,7 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	v := validator.New()
 	c := &v.Config
 	c.NetUID = netUID
-	c.AllowPrivateAxons = true
+	c.AllowPrivateAxons = !cfg.Public
 	c.PerRound = miners
 	c.Parallel = min(256, 2*miners)
 	c.SweepsPerTempo = 1e6 // every round a sweep: every miner at once, timed as swept
@@ -359,6 +373,9 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	checker := &timedEngine{Engine: base}
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = checker, g.validator, g.chain, kv, st.Audit()
 	v.Words, v.Logger = refengine.Words(), logger
+	if cfg.Public {
+		v.Transport = loopback()
+	}
 	if err := v.Open(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -386,7 +403,16 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fiel
 			break
 		}
 	}
-	order := append([]string{NameHonest}, AllCheats()...)
+	var order []string
+	for _, name := range append([]string{NameHonest}, AllCheats()...) {
+		if name != NameSybilUnlinked {
+			order = append(order, name)
+			continue
+		}
+		for _, n := range cfg.UnlinkedSizes {
+			order = append(order, UnlinkedName(n))
+		}
+	}
 	for _, name := range order {
 		sr := StrategyReport{Name: name, Reasons: map[string]int{}}
 		var firsts []float64
@@ -475,7 +501,8 @@ func shares(ctx context.Context, rep *Report, g *grid, v *validator.Validator, m
 	for _, m := range miners {
 		s := stats[m.hotkey]
 		mr := MinerReport{Strategy: m.strategy, Hotkey: m.hotkey, Operator: ops[m.hotkey], Passed: s.Passed, Failed: s.Failed,
-			Swept: s.Swept, Tier: s.Tier, Success: s.Success, SecsPerCost: s.SecsPerCost, Throughput: s.Throughput}
+			Swept: s.Swept, Tier: s.Tier, Success: s.Success, SecsPerCost: s.SecsPerCost, Throughput: s.Throughput,
+			SweepSecs: s.SweepSecs, OrganicCost: s.OrganicCost}
 		if n, ok := mg.ByHotkey(m.hotkey); ok {
 			mr.UID, mr.Weight = n.UID, w[n.UID]
 		}
@@ -499,7 +526,11 @@ type MinerReport struct {
 	Success     float64 `json:"success"`
 	SecsPerCost float64 `json:"secs_per_cost"`
 	Throughput  float64 `json:"throughput_cost"`
-	Weight      float64 `json:"weight"`
+	// SweepSecs are its last sweeps' seconds per cost, which its speed is
+	// read from; OrganicCost the users' work it served and passed.
+	SweepSecs   []float64 `json:"sweep_secs,omitempty"`
+	OrganicCost float64   `json:"organic_cost,omitempty"`
+	Weight      float64   `json:"weight"`
 }
 
 // honestJitter is the noise of the tolerant suite's engines: the largest
