@@ -116,6 +116,7 @@ func (m *Map) Dispatched(id string, cost float64) {
 	x.outstanding++
 	x.outWork += unitCost(cost)
 	x.changed(m.atMiner(x, now, unitCost(cost)), unitCost(cost))
+	x.arrived(m.atMiner(x, now, unitCost(cost)), unitCost(cost))
 	x.breaker.dispatched(now)
 	m.reindex(x, now)
 	if m.observe != nil {
@@ -148,6 +149,7 @@ func (m *Map) Finished(id string, o Outcome) {
 		x.outWork = 0 // no rounding drift
 	}
 	x.changed(m.atMiner(x, now, x.outWork-before), x.outWork-before)
+	x.left(m.atMiner(x, now, -cost), cost, o.Result == Succeeded || o.Result == Failed)
 	if m.observe != nil && x.outWork < before {
 		m.observe(id, x.outWork-before, now)
 	}
@@ -238,6 +240,9 @@ func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
 		x.othersN = x.others // attempts of unit cost, for want of better
 	}
 	x.probeAt, x.workAtProbe, x.counted = sent, ours, counted
+	if x.queue == 0 {
+		x.drained(counted)
+	}
 	x.remote.forget(through)
 	if p.Profiles != nil {
 		x.profiles = slices.Clone(p.Profiles)
@@ -314,6 +319,11 @@ func (m *Map) Shared(origin, id string, cost float64, at time.Time) {
 	}
 	x := m.get(id)
 	at = m.atMiner(x, at, cost)
+	if cost > 0 {
+		x.arrived(at, cost)
+	} else {
+		x.left(at, -cost, true)
+	}
 	if !at.After(x.counted) {
 		return
 	}

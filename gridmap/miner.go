@@ -101,11 +101,13 @@ type miner struct {
 	outWork     float64 // their total spec cost
 
 	queue       int
-	work        float64 // spec cost of the jobs at the miner, from the probe
-	group       float64 // the part of it that is this gateway's, all replicas (work if not reported)
-	remote      workLog // the other replicas' dispatches and finishes since the probe
-	others      float64 // the other replicas' work at the probe's count
-	othersN     float64 // and their attempts, as far as the feed told us
+	work        float64    // spec cost of the jobs at the miner, from the probe
+	group       float64    // the part of it that is this gateway's, all replicas (work if not reported)
+	remote      workLog    // the other replicas' dispatches and finishes since the probe
+	others      float64    // the other replicas' work at the probe's count
+	known       []knownJob // the replicas' attempts at the miner, oldest first (see head.go)
+	lastEnd     time.Time  // when the miner last finished or failed one
+	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds
 	probeAt     time.Time // when the newest applied probe was sent
@@ -241,6 +243,12 @@ func (m *miner) backlog() float64 {
 // nothing over its measured service time until it has been idle for a few
 // time constants, and its next slow job resets it.
 func (m *miner) serviceTime(now time.Time, cfg *Config) float64 {
+	return max(m.measuredService(now, cfg), m.headService(now))
+}
+
+// measuredService is the service time per unit of spec cost from the
+// miner's finished jobs and its ETA.
+func (m *miner) measuredService(now time.Time, cfg *Config) float64 {
 	eta := 0.0
 	if m.eta > 0 {
 		eta = m.eta / (m.work/float64(max(m.slots, 1)) + 1)

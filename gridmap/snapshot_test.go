@@ -60,6 +60,7 @@ func TestMerge(t *testing.T) {
 	remote.Finished("m2", Outcome{Result: Succeeded, Service: 10 * time.Second, Cost: 2})
 
 	lc.Advance(time.Minute)
+	service := mustView(t, local, "m1").Service
 	local.Merge(remote.Snapshot())
 
 	v1 := mustView(t, local, "m1")
@@ -69,7 +70,7 @@ func TestMerge(t *testing.T) {
 	}{
 		{"standing (newer remote)", [2]any{v1.Verified, v1.Tier}, [2]any{true, 4}},
 		{"breaker (newer remote)", v1.Breaker, Open},
-		{"service (local samples kept)", v1.Service, 3 * time.Second},
+		{"service (local kept)", v1.Service, service},
 		{"outstanding (local)", v1.Outstanding, 1},
 		{"RTT (local)", v1.RTT, 10 * time.Millisecond},
 		{"slots and backlog (local probe kept: 1 of ours + 1 of others)", [2]any{v1.Slots, v1.Backlog}, [2]any{1, 2.0}},
