@@ -20,10 +20,11 @@ func (v *Validator) sampleConsumer() string {
 	return fmt.Sprintf("validator_%d_%s", v.Config.NetUID, v.Hotkey.SS58())
 }
 
-// consumeSamples takes users' finished jobs that gateway replicas shared
-// through the store and hands each to Organic, which verifies a share of
-// them, at most Parallel at a time, until ctx ends.
-func (v *Validator) consumeSamples(ctx context.Context) {
+// ConsumeSamples takes users' finished jobs that gateway replicas shared
+// through the store (Samples and Blobs) and hands each to Organic, which
+// verifies a share of them, at most Parallel at a time, until ctx ends.
+// Start runs it; a caller that drives Round itself runs it too.
+func (v *Validator) ConsumeSamples(ctx context.Context) {
 	sem := make(chan struct{}, v.Config.Parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()

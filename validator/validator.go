@@ -127,7 +127,7 @@ func (v *Validator) Start() {
 	v.wg.Add(3)
 	if v.Samples != nil && v.Blobs != nil {
 		v.wg.Add(1)
-		go func() { defer v.wg.Done(); v.consumeSamples(ctx) }()
+		go func() { defer v.wg.Done(); v.ConsumeSamples(ctx) }()
 	}
 	go func() {
 		defer v.wg.Done()

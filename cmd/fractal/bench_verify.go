@@ -91,6 +91,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	verifications := fs.Int("verifications", 10_000, "honest verifications for the false-positive count")
 	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
+	usersLoad := fs.Float64("users-load", 0.5, "users' load beside the live suites' challenges, a share of the grid's capacity, through the validator's gateway and a replica (0: none)")
 	sybils := fs.Bool("sybils", true, "also run a suite of the honest miners against unlinkable Sybils of 2, 3 and 8 hotkeys (and the linked one)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
 	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
@@ -102,6 +103,9 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	if *challenges < 1 || *honest < 1 || *perOperator < 1 || *trials < 0 || *hiddenJobs < 0 || *verifications < 1 || *costChecks < 1 {
 		return usageErrorf("bench verify: --challenges, --honest, --honest-per-operator, --verifications and --cost-checks must be positive, --trials not negative")
+	}
+	if *usersLoad < 0 || *usersLoad >= 1 {
+		return usageErrorf("bench verify: --users-load must be in [0, 1), got %g", *usersLoad)
 	}
 	start := time.Now()
 	progress := func(format string, a ...any) {
@@ -129,7 +133,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	cfg := adversary.DefaultConfig(dir + "/exact")
 	cfg.Challenges, cfg.Honest, cfg.Policy, cfg.StepShare, cfg.Logger = *challenges, *honest, cost.Policy, cost.StepShare, logger
-	cfg.HonestPerOperator = *perOperator
+	cfg.HonestPerOperator, cfg.UsersLoad = *perOperator, *usersLoad
 	progress("live suite: %d honest miners and every cheat, %d challenges each…", cfg.Honest, cfg.Challenges)
 	if rep.Suite, err = adversary.Run(ctx, cfg); err != nil {
 		return fmt.Errorf("bench verify: suite: %w", err)
@@ -292,6 +296,10 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 		h.Verifications, h.Exact, h.Tolerant, h.Policy.OpenSteps, h.Policy.DecodeProb, h.Policy.RegenProb, h.FalsePositives, h.Internal)
 	fmt.Fprintf(w, "weight shares: honest miners %.4f, cheats and the slow miner %.4f, the Sybil group %.2f× one honest miner (unlinked, at most %.2f×: %s); weights set on chain: %v\n\n",
 		rep.HonestShare, rep.CheatShare, rep.SybilVsHonest, rep.UnlinkedVsHonest, unlinkedFigures(rep.UnlinkedByHotkeys), rep.Suite.WeightsSet)
+	if u := rep.Suite.Users; u != nil {
+		fmt.Fprintf(w, "users' load beside the live suite: %.0f%% of capacity, %.1f jobs/s, %d through the validator's gateway and %d through a replica (%d refused); %d verified, %d failed\n\n",
+			100*u.Load, u.PerSecond, u.Submitted["validator"], u.Submitted["replica"], u.Refused, u.Verified, u.VerifiedFailed)
+	}
 	if rep.SybilSuite != nil {
 		fmt.Fprintf(w, "Sybil suite (honest miners against Sybils alone): honest miners %.4f of the weight\n\n", rep.SybilSuiteHonestShare)
 	}

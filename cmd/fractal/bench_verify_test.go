@@ -28,7 +28,12 @@ func TestBenchVerifyJSON(t *testing.T) {
 		} `json:"hidden_strategies"`
 		ClassifierAUC float64            `json:"classifier_auc"`
 		Unlinked      map[string]float64 `json:"sybil_unlinked_by_hotkeys"`
-		SybilSuite    *struct {
+		Suite         struct {
+			Users *struct {
+				Submitted map[string]int `json:"submitted"`
+			} `json:"users"`
+		} `json:"suite"`
+		SybilSuite *struct {
 			Miners []struct {
 				Strategy string `json:"strategy"`
 			} `json:"miners"`
@@ -74,6 +79,9 @@ func TestBenchVerifyJSON(t *testing.T) {
 		if _, ok := rep.Unlinked[k]; !ok {
 			t.Errorf("sybil_unlinked_by_hotkeys %v: no %q", rep.Unlinked, k)
 		}
+	}
+	if u := rep.Suite.Users; u == nil || u.Submitted["validator"]+u.Submitted["replica"] < 1 {
+		t.Errorf("suite's users %+v, want jobs submitted through the gateways", u)
 	}
 	if rep.SybilSuite == nil {
 		t.Fatal("no sybil_suite")

@@ -25,8 +25,41 @@ func shortConfig(t *testing.T) adversary.Config {
 	cfg.ChallengeTimeout = 4 * time.Second
 	cfg.FlakyRate = 0.5 // fails its first job and every other one
 	cfg.CorpusSize = 40
+	cfg.UsersLoad = 0 // TestUsersLoad runs users' jobs
 	cfg.Logger = gridtest.Logger(t)
 	return cfg
+}
+
+// TestUsersLoad: users' jobs submitted in turn to the validator's own
+// gateway and to a replica reach the miners and the validator verifies
+// them (all of them here), apart from the challenges: the honest miners'
+// pass, and they still pass every challenge.
+func TestUsersLoad(t *testing.T) {
+	cfg := adversary.DefaultConfig(t.TempDir())
+	cfg.Challenges, cfg.Honest, cfg.Strategies = 6, 2, []string{adversary.NameLazy}
+	cfg.UsersLoad, cfg.OrganicSample = 0.3, 1
+	cfg.Policy = verify.Policy{OpenSteps: 8, DecodeProb: 1}
+	cfg.CorpusSize = 40
+	cfg.Logger = gridtest.Logger(t)
+	rep := run(t, cfg)
+	u := rep.Users
+	if u == nil {
+		t.Fatal("no users' report")
+	}
+	t.Logf("users: %+v", *u)
+	if u.Submitted["validator"] < 1 || u.Submitted["replica"] < 1 || u.Refused != 0 {
+		t.Errorf("submitted %v, refused %d; want jobs through both gateways and none refused", u.Submitted, u.Refused)
+	}
+	honest := mustStrategy(t, rep, adversary.NameHonest)
+	if honest.Organic < 1 || honest.OrganicFailed != 0 {
+		t.Errorf("honest miners: %d users' jobs verified, %d failed; want some, none failed", honest.Organic, honest.OrganicFailed)
+	}
+	if honest.Detected != 0 || honest.Challenges < cfg.Honest*cfg.Challenges {
+		t.Errorf("honest miners: %d of %d challenges failed, want 0 of at least %d", honest.Detected, honest.Challenges, cfg.Honest*cfg.Challenges)
+	}
+	if u.Verified < honest.Organic {
+		t.Errorf("%d users' jobs verified in all, fewer than the honest miners' %d", u.Verified, honest.Organic)
+	}
 }
 
 func run(t *testing.T, cfg adversary.Config) *adversary.Report {

@@ -41,6 +41,14 @@ type Config struct {
 	// UnlinkedSizes (3) are the hotkeys of each unlinkable Sybil: one
 	// modelled GPU each, a coldkey (and address) per hotkey.
 	UnlinkedSizes []int
+	// UsersLoad (0.5) is users' load beside the challenges, as a share of
+	// the grid's capacity (every modelled GPU): jobs submitted in turn to
+	// the validator's own gateway and to a replica that shares them
+	// through the store; 0: none.
+	UsersLoad float64
+	// OrganicSample is the share of users' jobs the validator verifies
+	// (its default, 0.1).
+	OrganicSample float64
 	// Public (true) announces each operator's miners at a public address of
 	// its own (in 203.0.113.0/24, reached over loopback), and the
 	// validator groups hotkeys by address as on a public grid; false
@@ -79,6 +87,8 @@ func DefaultConfig(dir string) Config {
 
 		HonestPerOperator: 1,
 		UnlinkedSizes:     []int{3},
+		UsersLoad:         0.5,
+		OrganicSample:     validator.DefaultConfig().OrganicSample,
 		Public:            true,
 	}
 }
@@ -96,6 +106,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("step-share", "must be in (0, 1], got %g", c.StepShare)
 	case c.CorpusSize < 1:
 		return fractal.Errorf("corpus", "must hold at least one prompt, got %d", c.CorpusSize)
+	case c.UsersLoad < 0 || c.UsersLoad >= 1:
+		return fractal.Errorf("users-load", "must be in [0, 1), got %g", c.UsersLoad)
 	case slices.ContainsFunc(c.UnlinkedSizes, func(n int) bool { return n < 1 }):
 		return fractal.Errorf("unlinked", "each unlinkable Sybil needs at least one hotkey, got %v", c.UnlinkedSizes)
 	case c.Dir == "":
@@ -119,6 +131,10 @@ type StrategyReport struct {
 	Detected   int            `json:"detected"`
 	Caught     int            `json:"caught"`
 	Reasons    map[string]int `json:"reasons,omitempty"`
+	// Organic counts the strategy's users' jobs the validator verified
+	// (not counted as challenges), OrganicFailed those that failed.
+	Organic       int `json:"organic,omitempty"`
+	OrganicFailed int `json:"organic_failed,omitempty"`
 	// Bursts counts passes timed by the operator's burst (a co-located
 	// hotkey answered later) rather than by the miner's own answer.
 	Bursts int `json:"bursts,omitempty"`
@@ -146,6 +162,7 @@ type Report struct {
 	Strategies  []StrategyReport `json:"strategies"`
 	HonestShare float64          `json:"honest_weight_share"`
 	WeightsSet  bool             `json:"weights_set"`
+	Users       *UsersReport     `json:"users,omitempty"`
 	// Engine time inside the suite (wall clock, small shapes): the
 	// validator's checker and the miners' engines.
 	// Miners is what the validator holds of each hotkey at the end.
@@ -202,6 +219,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer v.Close()
+	var load *users
+	stopConsumer := func() {}
+	if cfg.UsersLoad > 0 {
+		v.Samples, v.Blobs = st.Queue(), st.Blobs()
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); v.ConsumeSamples(cctx) }()
+		stopConsumer = func() { cancel(); <-done }
+		defer stopConsumer()
+		if load, err = startUsers(ctx, cfg, g, st, v.KV, v, devices(miners), logger); err != nil {
+			return nil, err
+		}
+		defer load.close()
+	}
 	for range cfg.Challenges {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -209,6 +240,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		v.Round(ctx)
 	}
 	rep := &Report{Tolerant: cfg.Tolerant, Policy: cfg.Policy, Challenges: cfg.Challenges}
+	if load != nil {
+		ur := load.stop()
+		stopConsumer()
+		rep.Users = &ur
+	}
 	if err := tally(ctx, rep, st.Audit(), miners, cfg); err != nil {
 		return nil, err
 	}
@@ -229,8 +265,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.MinerEngineSecs += m.device.Usage().EngineTime.Seconds()
 		}
 	}
+	if rep.Users != nil {
+		for _, s := range rep.Strategies {
+			rep.Users.Verified += s.Organic
+			rep.Users.VerifiedFailed += s.OrganicFailed
+		}
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// devices counts the modelled GPUs the miners run on.
+func devices(miners []fielded) int {
+	seen := map[*Device]bool{}
+	for _, m := range miners {
+		seen[m.device] = true
+	}
+	return len(seen)
 }
 
 // baseEngine returns the model the i-th miner runs: the exact reference
@@ -362,6 +413,7 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	c.SecsPerCost = 0
 	c.Policy = cfg.Policy
 	c.CorpusSize = cfg.CorpusSize
+	c.OrganicSample = cfg.OrganicSample
 	var base *refengine.Engine
 	if cfg.Tolerant {
 		if base, err = refengine.NewWithJitter(honestJitter, 7); err != nil {
@@ -423,8 +475,16 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fiel
 			}
 			sr.Hotkeys++
 			devices[m.device] = true
-			first := 0
-			for i, rec := range byHotkey[m.hotkey] {
+			first, i := 0, 0
+			for _, rec := range byHotkey[m.hotkey] {
+				if rec.Organic {
+					sr.Organic++
+					if !rec.OK {
+						sr.OrganicFailed++
+					}
+					continue
+				}
+				i++
 				sr.Challenges++
 				if rec.OK {
 					if rec.BurstMs > 0 {
@@ -437,7 +497,7 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fiel
 				}
 				sr.Reasons[rec.Reason]++
 				if first == 0 {
-					first = i + 1
+					first = i
 					firsts = append(firsts, float64(first))
 				}
 			}
