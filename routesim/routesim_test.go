@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -136,6 +137,22 @@ func TestRunErrors(t *testing.T) {
 				t.Error("Run succeeded, want an error")
 			}
 		})
+	}
+}
+
+// TestUnknownPolicyNamesTheKnownOnes checks that the policies' old names
+// fail with an error that lists the current ones.
+func TestUnknownPolicyNamesTheKnownOnes(t *testing.T) {
+	for _, name := range []string{"ours", "fractal"} {
+		_, err := Run(context.Background(), smallConfig(1), name)
+		if err == nil {
+			t.Fatalf("Run(%q) succeeded, want an error", name)
+		}
+		for _, want := range PolicyNames() {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Run(%q) error %q does not name %s", name, err, want)
+			}
+		}
 	}
 }
 
