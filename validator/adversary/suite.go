@@ -231,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if load, err = startUsers(ctx, cfg, g, st, v.KV, v, devices(miners), logger); err != nil {
 			return nil, err
 		}
-		defer load.close()
+		defer load.stop()
 	}
 	for range cfg.Challenges {
 		if err := ctx.Err(); err != nil {

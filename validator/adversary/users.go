@@ -50,6 +50,7 @@ type users struct {
 	refused   atomic.Int64
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	stopped   sync.Once
 }
 
 // startUsers opens the two gateways on the suite's store and starts the
@@ -155,15 +156,18 @@ func (u *users) submit(ctx context.Context, i int, req gateway.CreateRequest) bo
 }
 
 // stop ends the load, closes the gateways (each finishes the jobs it
-// dispatched) and returns what was submitted.
+// dispatched) and returns what was submitted; a second call only returns
+// it.
 func (u *users) stop() UsersReport {
-	u.cancel()
-	u.wg.Wait()
-	u.close()
-	for i, name := range u.names {
-		u.rep.Submitted[name] = int(u.submitted[i].Load())
-	}
-	u.rep.Refused = int(u.refused.Load())
+	u.stopped.Do(func() {
+		u.cancel()
+		u.wg.Wait()
+		u.close()
+		for i, name := range u.names {
+			u.rep.Submitted[name] = int(u.submitted[i].Load())
+		}
+		u.rep.Refused = int(u.refused.Load())
+	})
 	return u.rep
 }
 
