@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/engines/diffusers/diffuserstest"
-	"github.com/fractal-grid/fractal/internal/gridtest"
-	"github.com/fractal-grid/fractal/localgrid"
-	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
 )
 
@@ -24,16 +20,7 @@ func TestAcrossExecutionClasses(t *testing.T) {
 	theirs := diffuserstest.MustStart(t, diffuserstest.CLI(t, "serve", "--profile", "wan2.1-t2v-1.3b", "--tiny", "--addr", "127.0.0.1:0", "--threads", "3"))
 	minersEngine := &diffuserstest.Queued{Engine: diffuserstest.MustOpen(t, theirs)}
 
-	cfg := localgrid.DefaultConfig()
-	cfg.DataDir, cfg.Addr, cfg.Miners, cfg.Engine = t.TempDir(), "127.0.0.1:0", 2, own
-	cfg.BlockTime, cfg.Round = 200*time.Millisecond, time.Second
-	cfg.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
-	g := localgrid.New()
-	g.Config, g.Logger = cfg, gridtest.Logger(t)
-	if err := g.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
+	g := openGrid(t, own, 2)
 
 	ownClass, theirClass := fractal.ClassOf(g.Engine()), fractal.ClassOf(minersEngine)
 	if ownClass == "" || theirClass == "" || ownClass == theirClass {

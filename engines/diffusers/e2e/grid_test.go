@@ -38,16 +38,7 @@ func TestGridOnTinyWan(t *testing.T) {
 	honest := diffuserstest.MustStartEngine(t)
 	other := diffuserstest.MustStart(t, diffuserstest.Command(t, diffuserstest.Script(t, "other_weights.py"), "--addr", "127.0.0.1:0"))
 
-	cfg := localgrid.DefaultConfig()
-	cfg.DataDir, cfg.Addr, cfg.Miners, cfg.Engine = t.TempDir(), "127.0.0.1:0", 3, honest
-	cfg.BlockTime, cfg.Round = 200*time.Millisecond, time.Second
-	cfg.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
-	g := localgrid.New()
-	g.Config, g.Logger = cfg, gridtest.Logger(t)
-	if err := g.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
+	g := openGrid(t, honest, 3)
 	profile := g.Engine().Profile()
 	if profile.ID != "wan2.1-t2v-1.3b-tiny" {
 		t.Fatalf("grid profile %s, want the tiny Wan", profile)
@@ -138,6 +129,24 @@ func TestGridOnTinyWan(t *testing.T) {
 	if s := stats[honestMiner.Hotkey.SS58()]; s.Cheats != 0 || !standings[honestMiner.Hotkey.SS58()].Verified(now) {
 		t.Errorf("honest miner: cheats %d (%s), standing %+v; want no cheat and verified", s.Cheats, s.LastReason, standings[honestMiner.Hotkey.SS58()])
 	}
+}
+
+// openGrid opens a local grid of n miners and a validator that share the
+// engine server at engine, with fast blocks and rounds and one small
+// challenge shape.
+func openGrid(t *testing.T, engine string, n int) *localgrid.Grid {
+	t.Helper()
+	cfg := localgrid.DefaultConfig()
+	cfg.DataDir, cfg.Addr, cfg.Miners, cfg.Engine = t.TempDir(), "127.0.0.1:0", n, engine
+	cfg.BlockTime, cfg.Round = 200*time.Millisecond, time.Second
+	cfg.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
+	g := localgrid.New()
+	g.Config, g.Logger = cfg, gridtest.Logger(t)
+	if err := g.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
 }
 
 func statsByHotkey(g *localgrid.Grid) map[string]validator.Stats {
