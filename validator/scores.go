@@ -259,11 +259,16 @@ func (s *Stats) Score(cfg ScoreConfig, now time.Time, refSecsPerCost float64) fl
 }
 
 // timedSecsPerCost is the seconds per cost the miner's speed is read
-// from: the SweepQuantile of its recent sweeps once it has been swept,
-// its moving average before.
+// from: the SweepQuantile of its last SweepWindow sweeps once it has had
+// that many, their median while it has fewer (of a few sweeps the
+// quantile would be the slowest, and one hiccup would rule), its moving
+// average before its first.
 func (s *Stats) timedSecsPerCost(cfg ScoreConfig) float64 {
 	if len(s.SweepSecs) == 0 || cfg.SweepQuantile <= 0 {
 		return s.SecsPerCost
+	}
+	if len(s.SweepSecs) < cfg.SweepWindow {
+		return median(s.SweepSecs)
 	}
 	return quantile(s.SweepSecs, cfg.SweepQuantile)
 }

@@ -81,7 +81,7 @@ func TestSweepCost(t *testing.T) {
 }
 
 // TestSweepQuantile: a swept miner's speed is read from the 7th of its last
-// 8 sweep timings. One slow sweep in eight (a hiccup) costs an honest
+// 8 sweep timings (the median while it has fewer). One slow sweep in eight (a hiccup) costs an honest
 // miner nothing; a hotkey served second on a shared GPU in two sweeps of
 // eight is timed as second, however often it was first.
 func TestSweepQuantile(t *testing.T) {
@@ -96,7 +96,7 @@ func TestSweepQuantile(t *testing.T) {
 		{"one hiccup", []float64{1, 1, 1, 3, 1, 1, 1, 1}, 1},
 		{"second twice", []float64{1, 2, 1, 1, 1, 1, 2, 1}, 2},
 		{"window", []float64{3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 1}, // only the last 8 count
-		{"few", []float64{2, 1}, 2},
+		{"fewer than 8: the median", []float64{2, 1, 3}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Stats{}

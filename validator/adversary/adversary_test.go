@@ -21,7 +21,8 @@ func shortConfig(t *testing.T) adversary.Config {
 	cfg.Honest = 2
 	cfg.Sybils = 2
 	cfg.Policy = verify.Policy{OpenSteps: 8, DecodeProb: 1}
-	cfg.DevicePerCost = 2 * time.Second
+	// The default device (about 270 ms a video): speed, not the test's
+	// CPUs, decides the timings; the rounds last the timeout anyway.
 	cfg.ChallengeTimeout = 4 * time.Second
 	cfg.FlakyRate = 0.5 // fails its first job and every other one
 	cfg.CorpusSize = 40
@@ -71,6 +72,9 @@ func run(t *testing.T, cfg adversary.Config) *adversary.Report {
 	for _, s := range rep.Strategies {
 		t.Logf("%-12s challenges %d detected %d caught %d reasons %v weight %.3f saving %.2f",
 			s.Name, s.Challenges, s.Detected, s.Caught, s.Reasons, s.WeightShare, s.Saving)
+	}
+	for _, m := range rep.Miners {
+		t.Logf("%-16s uid %-2d tier %d success %.3f sweeps %v weight %.3f", m.Strategy, m.UID, m.Tier, m.Success, m.SweepSecs, m.Weight)
 	}
 	return rep
 }
