@@ -10,7 +10,9 @@
 // and picks the better of two miners drawn at random from the healthy,
 // verified ones (power of two choices): nearly as good as scanning every
 // miner, without several gateways herding onto the one that looked best in
-// a stale map.
+// a stale map. When other replicas are deciding at the same moment on the
+// same map (Request.Unseen), it draws one miner from the choice that
+// leaves none of them better off choosing otherwise.
 //
 // A Router never hedges: a generation runs on one miner at a time, and a
 // caller retries only after an attempt failed or was turned away, passing
