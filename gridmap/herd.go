@@ -13,6 +13,7 @@ import (
 type herd struct {
 	count float64   // remote dispatches, each decaying with herdWindow
 	at    time.Time // when count was last decayed
+	first time.Time // when the first was heard
 	delay float64   // EWMA of the feed's delay, seconds
 	cost  float64   // EWMA of the remote dispatches' cost
 	n     int
@@ -29,6 +30,9 @@ const maxFeedDelay = time.Second
 // and heard at now.
 func (h *herd) heard(now, at time.Time, cost float64) {
 	h.decay(now)
+	if h.n == 0 {
+		h.first = now
+	}
 	h.count++
 	d := min(max(now.Sub(at), 0), maxFeedDelay).Seconds()
 	if h.n == 0 {
@@ -58,6 +62,10 @@ func (m *Map) Unseen() (attempts, cost float64) {
 	if h.n == 0 {
 		return 0, 0
 	}
-	h.decay(m.cfg.Now())
-	return h.count / herdWindow.Seconds() * h.delay, h.cost
+	now := m.cfg.Now()
+	h.decay(now)
+	// The decayed count over its window, for a rate heard for less than a
+	// few windows, divided by the part of the window heard so far.
+	span := herdWindow.Seconds() * -math.Expm1(-max(now.Sub(h.first).Seconds(), 1e-3)/herdWindow.Seconds())
+	return h.count / span * h.delay, h.cost
 }

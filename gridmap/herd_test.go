@@ -12,8 +12,14 @@ func TestUnseen(t *testing.T) {
 		t.Fatalf("before any shared dispatch: Unseen = %g, %g; want 0, 0", n, cost)
 	}
 	// Replica b dispatches 10 attempts of cost 2 a second, each heard
-	// 20 ms late; ends and our own shares back do not count.
-	for range 1000 {
+	// 20 ms late; ends and our own shares back do not count. The rate is
+	// right from the first second, not only once a window has passed.
+	for i := range 1000 {
+		if i == 10 {
+			if n, _ := m.Unseen(); math.Abs(n-0.2) > 0.03 {
+				t.Errorf("after 1 s: Unseen attempts = %g, want about 10/s × 20 ms = 0.2", n)
+			}
+		}
 		c.Advance(100 * time.Millisecond)
 		m.Shared("b", "m1", 2, c.Now().Add(-20*time.Millisecond))
 		m.Shared("b", "m1", -2, c.Now().Add(-20*time.Millisecond))
