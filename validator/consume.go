@@ -8,8 +8,8 @@ import (
 	"sync"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/minerapi"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // maxFramesFile bounds a sample's frames read from the blob store.
@@ -79,7 +79,7 @@ func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
 		return fmt.Errorf("frames of %s: %w", s.Claim.RequestID, err)
 	}
 	defer rc.Close()
-	if out.Frames, err = video.UnmarshalFrames(rc, maxFramesFile); err != nil {
+	if out.Frames, err = framesfile.Unmarshal(rc, maxFramesFile); err != nil {
 		return fmt.Errorf("frames of %s: %w", s.Claim.RequestID, err)
 	}
 	v.verifyOrganic(ctx, s.Miner, req, out, rate)

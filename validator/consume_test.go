@@ -10,13 +10,13 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/epistula"
+	"github.com/fractal-grid/fractal/framesfile"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
-	"github.com/fractal-grid/fractal/video"
 )
 
 // TestSharedSamplesAreVerified: users' jobs that a gateway replica shared
@@ -47,7 +47,7 @@ func TestSharedSamplesAreVerified(t *testing.T) {
 		}
 		n, _ := mg.ByHotkey(m.Hotkey.SS58())
 		var buf bytes.Buffer
-		if err := video.MarshalFrames(&buf, out.Frames); err != nil {
+		if err := framesfile.Marshal(&buf, out.Frames); err != nil {
 			t.Fatal(err)
 		}
 		key := "frames.job" + req.RequestID[len(req.RequestID)-8:] + ".1"
