@@ -175,6 +175,11 @@ type Record struct {
 	TotalMs       int64   `json:"total_ms"`
 	BurstMs       int64   `json:"burst_ms,omitempty"` // the operator's burst, when longer: the time scored
 	VerifyMs      float64 `json:"verify_ms"`
+	// Class is the execution class the miner's receipt names; CrossClass is
+	// set when it differs from the validator engine's and the steps were
+	// compared within the profile's cross-class tolerance.
+	Class      string `json:"class,omitempty"`
+	CrossClass bool   `json:"cross_class,omitempty"`
 }
 
 // Failure reasons that are not verification results.
@@ -249,6 +254,7 @@ func (v *Validator) verify(ctx context.Context, target minerapi.Target, a attemp
 	}
 	rec.OK, rec.Reason, rec.Detail, rec.Opened = verdict.OK, verdict.Reason, verdict.Detail, verdict.Opened
 	rec.VerifyMs = float64(verdict.Compute.Microseconds()) / 1000
+	rec.Class, rec.CrossClass = claim.Receipt.Class, verdict.CrossClass
 	a.rec = rec
 	if verdict.Internal {
 		v.logger.Error("verifier failed; no verdict", slog.Any(logKeyError, verdict.Detail))

@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/engines/diffusers/diffuserstest"
+	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
 )
 
@@ -60,5 +62,30 @@ func TestAcrossExecutionClasses(t *testing.T) {
 			t.Fatalf("after %s: honest %+v, skipper %+v; want two more passes across classes and the skipper caught", catchWithin, h, s)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+
+	// The audit log says which checks compared across classes.
+	recs, err := g.Validator().Audit.Read(t.Context(), "audit.>", 0, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var across, caught int
+	for _, lr := range recs {
+		var r validator.Record
+		if err := json.Unmarshal(lr.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Miner == honest.Hotkey.SS58() && r.OK && r.CrossClass:
+			across++
+			if r.Class != theirClass {
+				t.Errorf("honest record names class %q, want %q", r.Class, theirClass)
+			}
+		case r.Miner == skipper.Hotkey.SS58() && r.Reason == verify.ReasonStep && r.CrossClass:
+			caught++
+		}
+	}
+	if across < 1 || caught < 1 {
+		t.Errorf("audit log: %d passed checks of the honest miner across classes and %d of the skipper caught across classes, want at least one each", across, caught)
 	}
 }
