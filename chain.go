@@ -281,6 +281,16 @@ type SubnetWeights struct {
 	Rows    []WeightsRow    `json:"weights"`
 }
 
+// Row returns hotkey's weights row, the zero row when it holds none.
+func (w *SubnetWeights) Row(hotkey string) WeightsRow {
+	for _, r := range w.Rows {
+		if r.Hotkey == hotkey {
+			return r
+		}
+	}
+	return WeightsRow{}
+}
+
 // WeightsPolicyReader is a chain that reports a subnet's weights policy.
 type WeightsPolicyReader interface {
 	WeightsPolicy(ctx context.Context, netuid uint16) (*WeightsPolicy, error)

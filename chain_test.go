@@ -49,3 +49,13 @@ func TestReceipt(t *testing.T) {
 		t.Errorf("malformed signature: got %v, want ErrUnauthorized", err)
 	}
 }
+
+func TestSubnetWeightsRow(t *testing.T) {
+	w := &fractal.SubnetWeights{Rows: []fractal.WeightsRow{{Hotkey: "a", UID: 1}, {Hotkey: "b", UID: 2}}}
+	if r := w.Row("b"); r.UID != 2 {
+		t.Errorf("Row(b) = %+v", r)
+	}
+	if r := w.Row("c"); r.Hotkey != "" {
+		t.Errorf("Row(c) = %+v, want the zero row", r)
+	}
+}

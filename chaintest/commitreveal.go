@@ -77,12 +77,7 @@ func (s *crSuite) weightsOf(t *testing.T, hotkey string) (fractal.WeightsRow, *f
 	if err != nil {
 		t.Fatalf("subnet weights: %v", err)
 	}
-	for _, r := range w.Rows {
-		if r.Hotkey == hotkey {
-			return r, w
-		}
-	}
-	return fractal.WeightsRow{}, w
+	return w.Row(hotkey), w
 }
 
 // pendingOf returns hotkey's last pending commit.

@@ -91,12 +91,7 @@ func validatorRow(t *testing.T, c *devchain.Chain, hotkey string) (fractal.Weigh
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range w.Rows {
-		if r.Hotkey == hotkey {
-			return r, w
-		}
-	}
-	return fractal.WeightsRow{}, w
+	return w.Row(hotkey), w
 }
 
 // TestValidatorTimelockedAtInclusionEpoch runs the validator's default path

@@ -175,12 +175,7 @@ func validatorRow(ctx context.Context, t *testing.T, d *devnet, s crSubnet) frac
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range w.Rows {
-		if r.Hotkey == s.val.SS58() {
-			return r
-		}
-	}
-	return fractal.WeightsRow{}
+	return w.Row(s.val.SS58())
 }
 
 // opCounter reads fractal_validator_weights_ops_total{op, path, result}.

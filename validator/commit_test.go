@@ -36,12 +36,7 @@ func chainRow(t *testing.T, g *gridtest.Grid, hotkey string) (fractal.WeightsRow
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range w.Rows {
-		if r.Hotkey == hotkey {
-			return r, w
-		}
-	}
-	return fractal.WeightsRow{}, w
+	return w.Row(hotkey), w
 }
 
 // opCount reads fractal_validator_weights_ops_total{op, path, result}.
