@@ -19,3 +19,11 @@ type SamplerFunc func(ctx context.Context, miner Neuron, claim Claim)
 func (f SamplerFunc) Sample(ctx context.Context, miner Neuron, claim Claim) { f(ctx, miner, claim) }
 
 var _ Sampler = SamplerFunc(nil)
+
+// FailureSampler is a Sampler capability: it takes the attempts of users'
+// jobs that failed by the miner's doing (never a refusal for load), which
+// a validator counts against the miner. A gateway calls it off the path
+// that retries the job.
+type FailureSampler interface {
+	SampleFailure(ctx context.Context, f *AttemptFailure)
+}

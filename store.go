@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -237,4 +238,66 @@ type SampleLog interface {
 	PublishSample(ctx context.Context, s *Sample) error
 	// NextSample blocks until consumer's next sample or the end of ctx.
 	NextSample(ctx context.Context, consumer string) (*Sample, error)
+}
+
+// AttemptFailure is one attempt of a user's job that failed by the miner's
+// doing, handed to the validators like a Sample: a miner that fails users'
+// jobs while it passes its challenges is scored for both. A refusal for
+// load, a store or network fault on the gateway's side and a cancellation
+// by the user are no miner's failure and are never shared.
+type AttemptFailure struct {
+	Miner     Neuron        `json:"miner"`
+	RequestID string        `json:"request_id"` // the attempt's, as the miner saw it
+	Reason    FailureReason `json:"reason"`
+	Detail    string        `json:"detail,omitempty"` // the error, at most MaxJobErrorBytes
+	Cost      float64       `json:"cost"`             // of the job's spec
+	Failed    time.Time     `json:"failed"`
+}
+
+// FailureReason is why an attempt failed by the miner's doing.
+type FailureReason string
+
+// Failure reasons; their names are the validator's for a failed challenge.
+const (
+	FailureTimeout     FailureReason = "timeout"     // no result within the attempt's deadline
+	FailureUnavailable FailureReason = "unavailable" // the miner could not be reached
+	FailureStream      FailureReason = "stream"      // a broken stream, or frames unlike the receipt
+	FailureJobFailed   FailureReason = "job_failed"  // the miner reported an error
+	FailureRefused     FailureReason = "refused"     // the miner refused the job, not for load
+)
+
+// Valid reports whether r is one of the reasons.
+func (r FailureReason) Valid() bool {
+	switch r {
+	case FailureTimeout, FailureUnavailable, FailureStream, FailureJobFailed, FailureRefused:
+		return true
+	}
+	return false
+}
+
+// Validate checks what a validator needs of a failure.
+func (f *AttemptFailure) Validate() error {
+	switch {
+	case f.Miner.Hotkey == "":
+		return Errorf("failure", "names no miner")
+	case !f.Reason.Valid():
+		return Errorf("failure", "has unknown reason %q", f.Reason)
+	case len(f.Detail) > MaxJobErrorBytes:
+		return Errorf("failure", "detail must be at most %d bytes", MaxJobErrorBytes)
+	case math.IsNaN(f.Cost) || math.IsInf(f.Cost, 0) || f.Cost < 0:
+		return Errorf("failure", "cost must be a finite number ≥ 0, got %g", f.Cost)
+	case f.Failed.IsZero():
+		return Errorf("failure", "has no time")
+	}
+	return ValidateToken("request_id", f.RequestID)
+}
+
+// FailureLog is a JobQueue capability beside SampleLog: it carries the
+// failures of users' jobs from every gateway to the validators, kept for
+// SampleMaxAge. Each named consumer takes every failure still kept once.
+type FailureLog interface {
+	// PublishFailure stores f after validating it.
+	PublishFailure(ctx context.Context, f *AttemptFailure) error
+	// NextFailure blocks until consumer's next failure or the end of ctx.
+	NextFailure(ctx context.Context, consumer string) (*AttemptFailure, error)
 }

@@ -41,6 +41,7 @@ const (
 	logKeyOp        = "op"
 	logKeyTry       = "try"
 	logKeyErr       = "err"
+	logKeyStream    = "stream"
 )
 
 // Store is an open connection to JetStream with every stream and bucket

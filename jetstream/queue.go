@@ -17,9 +17,10 @@ const pollWait = 5 * time.Second
 // Queue is the job queue: a work-queue stream whose entries are job IDs,
 // consumed through one durable pull consumer shared by every dispatcher.
 type Queue struct {
-	s       *Store
-	cons    jetstream.Consumer
-	samples samples // users' finished jobs for validators (samples.go)
+	s        *Store
+	cons     jetstream.Consumer
+	samples  samples // users' finished jobs for validators (samples.go)
+	failures samples // users' jobs failed by miners, for validators (samples.go)
 }
 
 var _ fractal.JobQueue = (*Queue)(nil)

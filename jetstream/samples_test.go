@@ -14,3 +14,11 @@ func TestSampleLogContract(t *testing.T) {
 		})
 	}
 }
+
+func TestFailureLogContract(t *testing.T) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			storetest.FailureLog(t, func(t *testing.T) fractal.FailureLog { return d.open(t).Queue() })
+		})
+	}
+}
