@@ -195,6 +195,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 		lease.Done(gridmap.Outcome{Result: gridmap.Released})
 		return shuttingDown, nil, ctx.Err()
 	case err != nil:
+		g.shareFailure(ctx, n, job.Spec, reqID, err)
 		return g.minerFailed(ctx, d, claimed, lease, reqID, err)
 	}
 	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted})

@@ -10,8 +10,9 @@ import (
 
 // Exported for tests in package gateway_test.
 var (
-	FramesKey  = framesKey
-	ErrJobOver = errJobOver
+	FramesKey     = framesKey
+	ErrJobOver    = errJobOver
+	FailureReason = failureReason
 )
 
 // Complete stores the outcome of the job's attempt that sent requestID as

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/fractal-grid/fractal"
@@ -34,4 +35,56 @@ func (g *Gateway) shareSample(ctx context.Context, n fractal.Neuron, job *fracta
 			g.logger.Warn("sample not shared", slog.String(logKeyJob, job.ID), slog.String(logKeyMiner, n.Hotkey), slog.Any(logKeyError, err))
 		}
 	}()
+}
+
+// shareFailure hands an attempt that failed by miner n's doing to the
+// validators: to the validator in this process when it takes failures
+// (fractal.FailureSampler), else through the store when the queue carries
+// them (fractal.FailureLog). A refusal for load is no failure: an honest
+// miner that is busy says so, and the job goes elsewhere. Like a sample, a
+// failure that cannot be stored is logged and dropped.
+func (g *Gateway) shareFailure(ctx context.Context, n fractal.Neuron, spec fractal.Spec, reqID string, cause error) {
+	reason, ok := failureReason(cause)
+	if !ok {
+		return
+	}
+	f := &fractal.AttemptFailure{Miner: n, RequestID: reqID, Reason: reason, Detail: truncate(cause.Error(), fractal.MaxJobErrorBytes),
+		Cost: g.costOf(spec), Failed: g.now()}
+	var hand func(context.Context) error
+	if g.Sampler != nil {
+		fs, ok := g.Sampler.(fractal.FailureSampler)
+		if !ok {
+			return
+		}
+		hand = func(ctx context.Context) error { fs.SampleFailure(ctx, f); return nil }
+	} else if log, ok := g.Queue.(fractal.FailureLog); ok {
+		hand = func(ctx context.Context) error { return log.PublishFailure(ctx, f) }
+	} else {
+		return
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := hand(context.WithoutCancel(ctx)); err != nil {
+			g.logger.Warn("failure not shared", slog.String(logKeyRequest, reqID), slog.String(logKeyMiner, n.Hotkey), slog.Any(logKeyError, err))
+		}
+	}()
+}
+
+// failureReason names the miner's failure that cause stands for; false for
+// a refusal for load, or the end of the gateway's own context.
+func failureReason(cause error) (fractal.FailureReason, bool) {
+	switch {
+	case errors.Is(cause, fractal.ErrOverloaded), errors.Is(cause, context.Canceled):
+		return "", false
+	case errors.Is(cause, context.DeadlineExceeded):
+		return fractal.FailureTimeout, true
+	case errors.Is(cause, minerapi.ErrStream), errors.Is(cause, fractal.ErrMismatch):
+		return fractal.FailureStream, true
+	case errors.Is(cause, fractal.ErrUnavailable):
+		return fractal.FailureUnavailable, true
+	case errors.Is(cause, fractal.ErrForbidden), errors.Is(cause, fractal.ErrUnauthorized), errors.Is(cause, fractal.ErrInvalid):
+		return fractal.FailureRefused, true
+	}
+	return fractal.FailureJobFailed, true
 }
