@@ -312,6 +312,13 @@ func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duratio
 			rec.BurstMs = makespan.Milliseconds()
 		}
 	}
+	v.fold(ctx, miner, obs, rec)
+	v.scheduleReopen(a)
+}
+
+// fold folds obs into the miner's statistics, saves them and appends rec
+// to the audit log.
+func (v *Validator) fold(ctx context.Context, miner fractal.Neuron, obs Observation, rec Record) {
 	v.mu.Lock()
 	s, ok := v.stats[miner.Hotkey]
 	if !ok {
@@ -327,7 +334,8 @@ func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duratio
 		v.logger.Info("verified", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.Bool("organic", rec.Organic),
 			slog.Int64("total_ms", rec.TotalMs), slog.Any("opened", rec.Opened), slog.Float64("verify_ms", rec.VerifyMs))
 	} else {
-		v.logger.Warn("challenge failed", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.String(logKeyReason, rec.Reason), slog.String("detail", rec.Detail))
+		v.logger.Warn("challenge failed", slog.String(logKeyMiner, miner.Hotkey), slog.Int("uid", int(miner.UID)), slog.Bool("organic", rec.Organic),
+			slog.String(logKeyReason, rec.Reason), slog.String("detail", rec.Detail))
 	}
 	if err := v.save(ctx, snapshot); err != nil {
 		v.logger.Warn("saving scores failed", slog.Any(logKeyError, err))
@@ -335,5 +343,4 @@ func (v *Validator) record(ctx context.Context, a attempt, makespan time.Duratio
 	if _, err := v.Audit.Append(ctx, fmt.Sprintf("audit.%d", miner.UID), rec); err != nil {
 		v.logger.Warn("audit append failed", slog.Any(logKeyError, err))
 	}
-	v.scheduleReopen(a)
 }

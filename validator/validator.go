@@ -35,7 +35,9 @@ type Validator struct {
 	Words   map[string][]string
 	// Samples and Blobs, when both set, bring users' finished jobs from
 	// every gateway replica (the store's sample log, and the blob store
-	// that holds their frames) for organic verification.
+	// that holds their frames) for organic verification. Samples brings
+	// the failures of users' jobs too when it carries them
+	// (fractal.FailureLog), which need no Blobs.
 	Samples fractal.SampleLog
 	Blobs   fractal.BlobStore
 	Logger  *slog.Logger
@@ -63,6 +65,10 @@ type Validator struct {
 	weightsAt   uint64 // block of the last successful set_weights
 	weightsSets int
 	commits     commitState // commit-reveal: the pending hash commit, metrics
+	// failures are the request ids of users' jobs' failures counted, with
+	// when they failed, kept for fractal.SampleMaxAge (failure.go).
+	failures       map[string]time.Time
+	failuresPruned time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -120,7 +126,7 @@ func (v *Validator) newChecker() *verify.Checker {
 }
 
 // Start runs challenge rounds, the weight setter, the standings publisher
-// and the consumer of shared samples until Close.
+// and the consumers of shared samples and failures until Close.
 func (v *Validator) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
@@ -128,6 +134,10 @@ func (v *Validator) Start() {
 	if v.Samples != nil && v.Blobs != nil {
 		v.wg.Add(1)
 		go func() { defer v.wg.Done(); v.ConsumeSamples(ctx) }()
+	}
+	if log, ok := v.Samples.(fractal.FailureLog); ok {
+		v.wg.Add(1)
+		go func() { defer v.wg.Done(); v.ConsumeFailures(ctx, log) }()
 	}
 	go func() {
 		defer v.wg.Done()
