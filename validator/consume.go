@@ -23,11 +23,17 @@ func (v *Validator) sampleConsumer() string {
 // ConsumeSamples takes users' finished jobs that gateway replicas shared
 // through the store (Samples and Blobs) and hands each to Organic, which
 // verifies a share of them, at most Parallel at a time, until ctx ends.
-// Start runs it; a caller that drives Round itself runs it too.
+// When Samples carries failures of users' jobs too (fractal.FailureLog),
+// it counts them meanwhile (ConsumeFailures). Start runs it; a caller that
+// drives Round itself runs it too.
 func (v *Validator) ConsumeSamples(ctx context.Context) {
 	sem := make(chan struct{}, v.Config.Parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if log, ok := v.Samples.(fractal.FailureLog); ok {
+		wg.Add(1)
+		go func() { defer wg.Done(); v.ConsumeFailures(ctx, log) }()
+	}
 	for {
 		s, err := v.Samples.NextSample(ctx, v.sampleConsumer())
 		if err != nil {

@@ -30,7 +30,8 @@ func (v *Validator) SampleFailure(ctx context.Context, f *fractal.AttemptFailure
 
 // ConsumeFailures takes the failures of users' jobs that gateway replicas
 // shared through the store and counts each against its miner, until ctx
-// ends. Start runs it when Samples carries failures (fractal.FailureLog).
+// ends. ConsumeSamples runs it when Samples carries failures
+// (fractal.FailureLog).
 func (v *Validator) ConsumeFailures(ctx context.Context, log fractal.FailureLog) {
 	for {
 		f, err := log.NextFailure(ctx, v.sampleConsumer())

@@ -59,7 +59,8 @@ func TestUsersFailuresCountAgainstTheMiner(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); v.ConsumeFailures(cctx, st.Queue()) }()
+	v.Samples, v.Blobs = st.Queue(), st.Blobs()
+	go func() { defer close(done); v.ConsumeSamples(cctx) }() // and the failures beside the samples
 	defer func() { cancel(); <-done }()
 	stats := func(hotkey string) validator.Stats {
 		for _, s := range v.Stats() {

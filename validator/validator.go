@@ -35,9 +35,8 @@ type Validator struct {
 	Words   map[string][]string
 	// Samples and Blobs, when both set, bring users' finished jobs from
 	// every gateway replica (the store's sample log, and the blob store
-	// that holds their frames) for organic verification. Samples brings
-	// the failures of users' jobs too when it carries them
-	// (fractal.FailureLog), which need no Blobs.
+	// that holds their frames) for organic verification, and the failures
+	// of users' jobs when Samples carries them (fractal.FailureLog).
 	Samples fractal.SampleLog
 	Blobs   fractal.BlobStore
 	Logger  *slog.Logger
@@ -126,7 +125,7 @@ func (v *Validator) newChecker() *verify.Checker {
 }
 
 // Start runs challenge rounds, the weight setter, the standings publisher
-// and the consumers of shared samples and failures until Close.
+// and the consumer of shared samples (and failures) until Close.
 func (v *Validator) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
@@ -134,10 +133,6 @@ func (v *Validator) Start() {
 	if v.Samples != nil && v.Blobs != nil {
 		v.wg.Add(1)
 		go func() { defer v.wg.Done(); v.ConsumeSamples(ctx) }()
-	}
-	if log, ok := v.Samples.(fractal.FailureLog); ok {
-		v.wg.Add(1)
-		go func() { defer v.wg.Done(); v.ConsumeFailures(ctx, log) }()
 	}
 	go func() {
 		defer v.wg.Done()
