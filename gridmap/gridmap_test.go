@@ -189,7 +189,7 @@ func TestSuccessRate(t *testing.T) {
 	m, _ := MustNew(t, "a")
 	alpha := DefaultConfig().SuccessAlpha
 	want := 1.0
-	for i, r := range []Result{Failed, Failed, Succeeded, Failed} {
+	for i, r := range []AttemptResult{Failed, Failed, Succeeded, Failed} {
 		m.Dispatched("m1", 1)
 		m.Finished("m1", Outcome{Result: r, Service: time.Second, Cost: 1})
 		x := 0.0

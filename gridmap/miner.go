@@ -46,12 +46,12 @@ type Probe struct {
 	Profiles []string
 }
 
-// Result is how an attempt ended.
-type Result int
+// AttemptResult is how an attempt ended.
+type AttemptResult int
 
 // Results of an attempt.
 const (
-	Succeeded Result = iota // the miner returned a result
+	Succeeded AttemptResult = iota // the miner returned a result
 	Failed                  // the miner failed or timed out; counts against it
 	Rejected                // the miner turned it away (queue full); not its fault
 	// Released: the attempt ended for a reason that says nothing about the
@@ -62,7 +62,7 @@ const (
 
 // Outcome reports one finished attempt.
 type Outcome struct {
-	Result  Result
+	Result  AttemptResult
 	Service time.Duration // time the miner spent generating (Succeeded only)
 	Cost    float64       // the spec's Cost(); values ≤ 0 count as 1
 	// RetryAfter is how long a rejecting miner asked us to wait; 0 means

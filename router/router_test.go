@@ -182,7 +182,7 @@ func TestPickReservesTheMiner(t *testing.T) {
 // TestLeaseReleasesOnce checks that a lease returns exactly the work Pick
 // booked, whatever cost the caller puts in the outcome, and only once.
 func TestLeaseReleasesOnce(t *testing.T) {
-	for _, result := range []gridmap.Result{gridmap.Succeeded, gridmap.Failed, gridmap.Rejected, gridmap.Released} {
+	for _, result := range []gridmap.AttemptResult{gridmap.Succeeded, gridmap.Failed, gridmap.Rejected, gridmap.Released} {
 		grid := MustGrid(t, 1)
 		r := New(grid, nil, rand.New(rand.NewPCG(1, 2)))
 		l, err := r.Pick(Request{Cost: 3})

@@ -15,8 +15,8 @@ func PolicyNames() []string {
 	return []string{"random", "round_robin", "sn29-best-of-three", "least_outstanding", "p2c", "oracle"}
 }
 
-// Result is one policy's figures.
-type Result struct {
+// Report is one policy's figures.
+type Report struct {
 	Policy  string  `json:"-"`
 	P50     float64 `json:"p50"` // seconds, end to end, completed jobs
 	P95     float64 `json:"p95"`
@@ -56,17 +56,17 @@ func (s *sim) policy(name string) (router.Policy, error) {
 }
 
 // Run simulates the workload under one policy.
-func Run(ctx context.Context, cfg Config, policy string) (Result, error) {
+func Run(ctx context.Context, cfg Config, policy string) (Report, error) {
 	if err := cfg.Validate(); err != nil {
-		return Result{}, err
+		return Report{}, err
 	}
 	s, err := newSim(cfg, policy)
 	if err != nil {
-		return Result{}, err
+		return Report{}, err
 	}
 	r, err := s.run(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("routesim: %s: %w", policy, err)
+		return Report{}, fmt.Errorf("routesim: %s: %w", policy, err)
 	}
 	r.Policy = policy
 	return r, nil
@@ -74,14 +74,14 @@ func Run(ctx context.Context, cfg Config, policy string) (Result, error) {
 
 // RunAll simulates the same workload under every policy, in parallel, and
 // returns the results in PolicyNames order.
-func RunAll(ctx context.Context, cfg Config) ([]Result, error) {
+func RunAll(ctx context.Context, cfg Config) ([]Report, error) {
 	return RunPolicies(ctx, cfg, PolicyNames())
 }
 
 // RunPolicies simulates the same workload under the named policies, in
 // parallel, and returns the results in the order named.
-func RunPolicies(ctx context.Context, cfg Config, names []string) ([]Result, error) {
-	out := make([]Result, len(names))
+func RunPolicies(ctx context.Context, cfg Config, names []string) ([]Report, error) {
+	out := make([]Report, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -97,10 +97,10 @@ func RunPolicies(ctx context.Context, cfg Config, names []string) ([]Result, err
 }
 
 // result summarises a finished run.
-func (s *sim) result() Result {
+func (s *sim) result() Report {
 	lat := slices.Clone(s.latencies)
 	slices.Sort(lat)
-	r := Result{
+	r := Report{
 		P50: quantile(lat, 0.50), P95: quantile(lat, 0.95), P99: quantile(lat, 0.99),
 		Success: float64(len(lat)) / float64(s.cfg.Jobs),
 		Jobs:    s.cfg.Jobs, Completed: len(lat), Attempts: s.attempts,

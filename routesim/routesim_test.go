@@ -16,7 +16,7 @@ func smallConfig(seed uint64) Config {
 	return cfg
 }
 
-func mustRun(tb testing.TB, cfg Config, policy string) Result {
+func mustRun(tb testing.TB, cfg Config, policy string) Report {
 	tb.Helper()
 	r, err := Run(context.Background(), cfg, policy)
 	if err != nil {
@@ -50,7 +50,7 @@ func TestOursBeatsBaselines(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RunAll: %v", err)
 	}
-	by := map[string]Result{}
+	by := map[string]Report{}
 	var names []string
 	for _, r := range results {
 		by[r.Policy] = r

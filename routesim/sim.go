@@ -175,7 +175,7 @@ func newSim(cfg Config, policy string) (*sim, error) {
 }
 
 // run simulates every job and returns the figures.
-func (s *sim) run(ctx context.Context) (Result, error) {
+func (s *sim) run(ctx context.Context) (Report, error) {
 	arrivals := s.stream(streamArrivals, 0)
 	rate := s.cfg.Load * capacity(s.cfg, s.miners)
 	t := s.cfg.WarmUp.Seconds()
@@ -197,7 +197,7 @@ func (s *sim) run(ctx context.Context) (Result, error) {
 	}
 	for n := 0; len(s.events) > 0; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
-			return Result{}, ctx.Err()
+			return Report{}, ctx.Err()
 		}
 		e := s.events.pop()
 		s.now = e.at

@@ -15,7 +15,7 @@ import (
 // benchRoutingReport is the --json output of `fractal bench routing`.
 type benchRoutingReport struct {
 	Scenario string                     `json:"scenario,omitempty"`
-	Policies map[string]routesim.Result `json:"policies"`
+	Policies map[string]routesim.Report `json:"policies"`
 	Ratios   map[string]float64         `json:"ratios"` // p99 ratios
 	Params   benchRoutingParams         `json:"params"`
 	Seconds  float64                    `json:"wall_s"`
@@ -95,9 +95,9 @@ func runBenchRouting(ctx context.Context, rio IO, args []string) error {
 	return printBenchRouting(rio.Stdout, rep, results)
 }
 
-func newBenchRoutingReport(cfg routesim.Config, results []routesim.Result) benchRoutingReport {
+func newBenchRoutingReport(cfg routesim.Config, results []routesim.Report) benchRoutingReport {
 	rep := benchRoutingReport{
-		Policies: map[string]routesim.Result{},
+		Policies: map[string]routesim.Report{},
 		Params: benchRoutingParams{
 			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed, Gateways: cfg.Gateways,
 			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
@@ -125,7 +125,7 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.Result) error {
+func printBenchRouting(w io.Writer, rep benchRoutingReport, results []routesim.Report) error {
 	p := rep.Params
 	if rep.Scenario != "" {
 		fmt.Fprintf(w, "scenario %s\n", rep.Scenario)
