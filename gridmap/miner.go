@@ -52,8 +52,8 @@ type AttemptResult int
 // Results of an attempt.
 const (
 	Succeeded AttemptResult = iota // the miner returned a result
-	Failed                  // the miner failed or timed out; counts against it
-	Rejected                // the miner turned it away (queue full); not its fault
+	Failed                         // the miner failed or timed out; counts against it
+	Rejected                       // the miner turned it away (queue full); not its fault
 	// Released: the attempt ended for a reason that says nothing about the
 	// miner (the owner cancelled the job, the store failed, the gateway
 	// shut down). Only the booked work is returned.
