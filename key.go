@@ -10,8 +10,8 @@ type Signer interface {
 	Sign(msg []byte) ([]byte, error)
 }
 
-// Verifier checks signatures made by a Signer.
-type Verifier interface {
+// SignatureVerifier checks signatures made by a Signer.
+type SignatureVerifier interface {
 	// Verify checks an sr25519 signature by ss58 over msg; errors wrap
 	// ErrUnauthorized.
 	Verify(ss58 string, msg, sig []byte) error

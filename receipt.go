@@ -44,7 +44,7 @@ func (r *Receipt) Sign(key Signer) error {
 }
 
 // Verify checks the signature against the receipt's Miner.
-func (r *Receipt) Verify(v Verifier) error {
+func (r *Receipt) Verify(v SignatureVerifier) error {
 	if len(r.Signature) < 2 || r.Signature[:2] != "0x" {
 		return fmt.Errorf("receipt signature: missing 0x prefix: %w", ErrUnauthorized)
 	}

@@ -55,7 +55,7 @@ func signEnvelope(key fractal.Signer, call string, args any, now time.Time) (bod
 
 // openEnvelope checks a signed body for call: the signature by the claimed
 // signer, the timestamp within skew of now, and a nonce not seen before.
-func openEnvelope(v fractal.Verifier, seen *replayCache, call string, body []byte, sigHex string, now time.Time, skew time.Duration) (*envelope, error) {
+func openEnvelope(v fractal.SignatureVerifier, seen *replayCache, call string, body []byte, sigHex string, now time.Time, skew time.Duration) (*envelope, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("malformed call body: %v: %w", err, fractal.ErrInvalid)

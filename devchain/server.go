@@ -50,7 +50,7 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	// Verifier checks call signatures.
-	Verifier fractal.Verifier
+	Verifier fractal.SignatureVerifier
 	// MaxSkew is how far a call's timestamp may be from Now.
 	MaxSkew time.Duration
 

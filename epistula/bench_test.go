@@ -35,7 +35,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	cfg := DefaultConfig(bob.SS58())
 	cfg.ReplayEntries, cfg.ReplayPerSigner = 1<<30, 1<<30
-	v, err := NewVerifier(cfg)
+	v, err := NewAuthenticator(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

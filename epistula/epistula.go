@@ -10,7 +10,7 @@
 //	                            "substrate") over
 //	                            sha256hex(body).uuid.timestamp.signed_for
 //
-// Transport signs on the client side; Verifier checks on the server side
+// Transport signs on the client side; Authenticator checks on the server side
 // with a staleness window, a receiver check and a bounded replay cache.
 // The older per-interval Epistula-Secret-Signature-k headers are neither
 // sent nor checked.
@@ -99,7 +99,7 @@ func Sign(s fractal.Signer, body []byte, signedFor string, now time.Time) (http.
 // the receiver self, with DefaultWindow and no replay cache, and returns the
 // signer's address. Epistula-Signed-For must equal self exactly: a receiver
 // with an address accepts only requests signed for it, and self == ""
-// accepts only unaddressed requests (empty Signed-For). Use a Verifier to
+// accepts only unaddressed requests (empty Signed-For). Use an Authenticator to
 // also refuse replays.
 func Verify(h http.Header, body []byte, now time.Time, self string) (string, error) {
 	var keys sr25519.Verifier

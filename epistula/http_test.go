@@ -29,10 +29,10 @@ type echo struct {
 	Length int64  `json:"length"`
 }
 
-// newServer serves an echo handler behind a Verifier on 127.0.0.1.
-func newServer(t *testing.T, cfg epistula.Config, setup func(*epistula.Verifier)) *httptest.Server {
+// newServer serves an echo handler behind an Authenticator on 127.0.0.1.
+func newServer(t *testing.T, cfg epistula.Config, setup func(*epistula.Authenticator)) *httptest.Server {
 	t.Helper()
-	v, err := epistula.NewVerifier(cfg)
+	v, err := epistula.NewAuthenticator(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestHTTPUnaddressed(t *testing.T) {
 
 func TestHTTPAdmit(t *testing.T) {
 	alice, bob, charlie := testenv.Key(t, "//Alice"), testenv.Key(t, "//Bob"), testenv.Key(t, "//Charlie")
-	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Verifier) {
+	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Authenticator) {
 		v.Admit = func(_ context.Context, signer string) error {
 			if signer != alice.SS58() {
 				return fmt.Errorf("%s has no validator permit: %w", signer, fractal.ErrForbidden)
@@ -265,7 +265,7 @@ func TestBodyLimit(t *testing.T) {
 		t.Errorf("announced length: got %d %q, want 413", res.status, res.err)
 	}
 
-	v, err := epistula.NewVerifier(cfg)
+	v, err := epistula.NewAuthenticator(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestBodyLimit(t *testing.T) {
 func TestHTTPWriteError(t *testing.T) {
 	bob := testenv.Key(t, "//Bob")
 	var got error
-	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Verifier) {
+	srv := newServer(t, epistula.DefaultConfig(bob.SS58()), func(v *epistula.Authenticator) {
 		v.WriteError = func(w http.ResponseWriter, _ *http.Request, err error) {
 			got = err
 			w.WriteHeader(http.StatusTeapot)

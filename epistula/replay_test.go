@@ -31,7 +31,7 @@ func TestReplayWindow(t *testing.T) {
 	bob := testenv.Key(t, "//Bob").SS58()
 	cfg := epistula.DefaultConfig(bob)
 	cfg.ReplayEntries, cfg.ReplayPerSigner = 1, 1
-	v, err := epistula.NewVerifier(cfg)
+	v, err := epistula.NewAuthenticator(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := epistula.DefaultConfig(bob)
 			tc.edit(&cfg)
-			_, err := epistula.NewVerifier(cfg)
+			_, err := epistula.NewAuthenticator(cfg)
 			if tc.ok && err != nil {
 				t.Errorf("got %v, want no error", err)
 			}

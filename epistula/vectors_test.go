@@ -85,16 +85,16 @@ func TestValidVectors(t *testing.T) {
 			if signer != f.Signer.SS58 {
 				t.Errorf("signer = %s, want %s", signer, f.Signer.SS58)
 			}
-			// The same request through a Verifier: accepted once, then a replay.
+			// The same request through an Authenticator: accepted once, then a replay.
 			cfg := epistula.DefaultConfig(c.Self)
 			cfg.AllowUnaddressed = c.Self == ""
-			v, err := epistula.NewVerifier(cfg)
+			v, err := epistula.NewAuthenticator(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			v.Now = func() time.Time { return time.UnixMilli(c.VerifyAtMs) }
 			if _, err := v.Check(c.header(), body); err != nil {
-				t.Fatalf("Verifier refused a valid vector: %v", err)
+				t.Fatalf("Authenticator refused a valid vector: %v", err)
 			}
 			if _, err := v.Check(c.header(), body); !errors.Is(err, epistula.ErrReplay) {
 				t.Errorf("second Check: got %v, want ErrReplay", err)

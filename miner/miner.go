@@ -42,7 +42,7 @@ type Miner struct {
 	sched     *scheduler
 	retention *retention
 	permits   *permits
-	auth      *epistula.Verifier
+	auth      *epistula.Authenticator
 	served    atomic.Pointer[[]fractal.Engine] // set by SetEngines; nil: Engine and Engines
 	server    *http.Server
 	listener  net.Listener
@@ -80,7 +80,7 @@ func (m *Miner) Open(ctx context.Context) error {
 	m.permits = &permits{chain: m.Chain, netuid: m.Config.NetUID, minStake: m.Config.MinStake, logger: m.logger}
 	acfg := epistula.DefaultConfig(m.Hotkey.SS58())
 	acfg.Window, acfg.MaxBody = m.Config.SignatureAge, m.Config.MaxBodyBytes
-	auth, err := epistula.NewVerifier(acfg)
+	auth, err := epistula.NewAuthenticator(acfg)
 	if err != nil {
 		return err
 	}

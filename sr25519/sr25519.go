@@ -118,7 +118,7 @@ type Verifier struct {
 	keys map[string]*verifyKey
 }
 
-var _ fractal.Verifier = (*Verifier)(nil)
+var _ fractal.SignatureVerifier = (*Verifier)(nil)
 
 const maxCachedKeys = 4096
 

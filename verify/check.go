@@ -16,7 +16,7 @@ import (
 type Checker struct {
 	Engines  map[string]fractal.Engine // by profile "id@version"
 	Pins     fractal.Pins
-	Verifier fractal.Verifier
+	Verifier fractal.SignatureVerifier
 	Policy   Policy
 	Rand     *rand.Rand // seeded by the caller; not safe for concurrent use
 }

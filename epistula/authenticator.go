@@ -23,7 +23,7 @@ const (
 	logError  = "err"
 )
 
-// Config sets what a Verifier accepts.
+// Config sets what an Authenticator accepts.
 type Config struct {
 	// Self is the receiver's own hotkey address. Requests must be signed
 	// for it: Epistula-Signed-For equal to Self.
@@ -82,9 +82,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Verifier checks Epistula v2 requests on the server side. Set the optional
+// Authenticator checks Epistula v2 requests on the server side. Set the optional
 // fields before serving.
-type Verifier struct {
+type Authenticator struct {
 	cfg    Config
 	keys   sr25519.Verifier
 	replay *replayCache
@@ -104,31 +104,31 @@ type Verifier struct {
 	Logger *slog.Logger
 }
 
-// NewVerifier returns a Verifier for cfg.
-func NewVerifier(cfg Config) (*Verifier, error) {
+// NewAuthenticator returns an Authenticator for cfg.
+func NewAuthenticator(cfg Config) (*Authenticator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("epistula: %w", err)
 	}
-	return &Verifier{cfg: cfg, replay: newReplayCache(cfg.ReplayEntries, cfg.ReplayPerSigner)}, nil
+	return &Authenticator{cfg: cfg, replay: newReplayCache(cfg.ReplayEntries, cfg.ReplayPerSigner)}, nil
 }
 
 // Config returns the verifier's settings.
-func (v *Verifier) Config() Config { return v.cfg }
+func (v *Authenticator) Config() Config { return v.cfg }
 
-func (v *Verifier) now() time.Time {
+func (v *Authenticator) now() time.Time {
 	if v.Now != nil {
 		return v.Now()
 	}
 	return time.Now()
 }
 
-func (v *Verifier) receiverOK(signedFor string) bool {
+func (v *Authenticator) receiverOK(signedFor string) bool {
 	return signedFor == v.cfg.Self || (signedFor == "" && v.cfg.AllowUnaddressed)
 }
 
 // Check verifies a request's headers and body, and records its UUID so the
 // same request is refused next time. It returns the signer's address.
-func (v *Verifier) Check(h http.Header, body []byte) (string, error) {
+func (v *Authenticator) Check(h http.Header, body []byte) (string, error) {
 	p, err := v.check(h, body)
 	if err != nil {
 		return "", err
@@ -139,11 +139,11 @@ func (v *Verifier) Check(h http.Header, body []byte) (string, error) {
 	return p.signer, nil
 }
 
-func (v *Verifier) check(h http.Header, body []byte) (parsed, error) {
+func (v *Authenticator) check(h http.Header, body []byte) (parsed, error) {
 	return check(h, body, v.now(), v.cfg.Window, v.receiverOK, &v.keys)
 }
 
-func (v *Verifier) remember(p parsed) error {
+func (v *Authenticator) remember(p parsed) error {
 	return v.replay.add(p.signer, p.id, p.ts+v.cfg.Window.Milliseconds(), v.now().UnixMilli())
 }
 
@@ -161,7 +161,7 @@ func SignerFrom(ctx context.Context) (string, bool) {
 // the status of their kind: 401 for a bad, stale or replayed signature,
 // 403 when Admit refuses, 413 for a body over MaxBody, 503 with
 // Retry-After when the replay cache is full.
-func (v *Verifier) Middleware(next http.Handler) http.Handler {
+func (v *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, err := v.Authenticate(w, r)
 		if err != nil {
@@ -186,7 +186,7 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 // the context (SignerFrom). Errors wrap fractal.ErrUnauthorized (and one of
 // this package's reasons), ErrForbidden, ErrTooLarge or ErrOverloaded, for
 // a caller that maps errors to responses itself.
-func (v *Verifier) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
+func (v *Authenticator) Authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, error) {
 	signer, body, err := v.verifyRequest(w, r)
 	if err != nil {
 		return r, err
@@ -198,7 +198,7 @@ func (v *Verifier) Authenticate(w http.ResponseWriter, r *http.Request) (*http.R
 	return r, nil
 }
 
-func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
+func (v *Authenticator) verifyRequest(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
 	p, err := parseHeaders(r.Header, v.now(), v.cfg.Window, v.receiverOK)
 	if err != nil {
 		return "", nil, err
@@ -219,7 +219,7 @@ func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (string
 	return p.signer, body, nil
 }
 
-func (v *Verifier) admit(ctx context.Context, signer string) error {
+func (v *Authenticator) admit(ctx context.Context, signer string) error {
 	if v.Admit == nil {
 		return nil
 	}
@@ -233,7 +233,7 @@ func (v *Verifier) admit(ctx context.Context, signer string) error {
 	return nil
 }
 
-func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (v *Authenticator) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > v.cfg.MaxBody {
 		return nil, fmt.Errorf("epistula: body of %d bytes is over the limit of %d: %w", r.ContentLength, v.cfg.MaxBody, fractal.ErrTooLarge)
 	}
@@ -265,7 +265,7 @@ func statusOf(err error) int {
 	return http.StatusBadRequest
 }
 
-func (v *Verifier) refuse(w http.ResponseWriter, r *http.Request, err error) {
+func (v *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	w.Header().Set("Content-Type", "application/json")
 	switch status {
