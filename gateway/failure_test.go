@@ -18,31 +18,9 @@ import (
 
 // TestMinerFailuresAreShared: a job that fails on one miner and completes
 // on another shares exactly one failure, the failing miner's, through the
-// store. The healthy miner is withheld from routing until the failing one
-// has been tried, so the job meets both whatever the router draws.
+// store.
 func TestMinerFailuresAreShared(t *testing.T) {
-	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
-	var release atomic.Bool
-	var gwp atomic.Pointer[gateway.Gateway]
-	bad := reporting{failing{refengine.New()}, func() {
-		release.Store(true)
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if v, ok := gwp.Load().Grid().View(healthy); ok && v.Eligible {
-				return
-			}
-		}
-	}}
-	e := startHook(t, func(gw *gateway.Gateway) {
-		gwp.Store(gw)
-		all := gw.Standings
-		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
-			out, err := all.Standings(ctx)
-			if !release.Load() {
-				delete(out, healthy)
-			}
-			return out, err
-		})
-	}, bad, refengine.New())
+	e := startFirstOn(t, failing{refengine.New()})
 	v := e.create(t, fmt.Sprintf(`{"prompt": "a grey owl at dusk", %s}`, small))
 	if done := e.wait(t, v.ID); done.Status != "completed" {
 		t.Fatalf("job: %+v, want completed", done)
@@ -74,6 +52,65 @@ func TestMinerFailuresAreShared(t *testing.T) {
 	if f, err := log.NextFailure(wctx, "validator"); err == nil {
 		t.Errorf("shared a second failure, of %s (request %s), want one", f.Miner.Hotkey, f.RequestID)
 	}
+}
+
+// TestRefusalForLoadIsNotShared: a miner that refuses a job for load (its
+// engine out of capacity, as an honest busy miner says) is tried, the job
+// completes on the other miner, and no failure is shared.
+func TestRefusalForLoadIsNotShared(t *testing.T) {
+	e := startFirstOn(t, busy{refengine.New()})
+	v := e.create(t, fmt.Sprintf(`{"prompt": "a yellow tram in the rain", %s}`, small))
+	if done := e.wait(t, v.ID); done.Status != "completed" {
+		t.Fatalf("job: %+v, want completed", done)
+	}
+	job, err := e.gw.Jobs.Get(context.Background(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(job); got != "miner_fault completed" {
+		t.Fatalf("outcomes %q, want the refusal then completed", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if f, err := e.gw.Queue.(fractal.FailureLog).NextFailure(ctx, "validator"); err == nil {
+		t.Errorf("shared a failure of %s (%s: %s), want none for a refusal for load", f.Miner.Hotkey, f.Reason, f.Detail)
+	}
+}
+
+// busy is an engine that refuses every generation for load.
+type busy struct{ fractal.Engine }
+
+func (busy) Generate(context.Context, fractal.Spec, fractal.GenerateOptions) (*fractal.Result, error) {
+	return nil, fmt.Errorf("no free GPU memory: %w", fractal.ErrOverloaded)
+}
+
+// startFirstOn runs a gateway over a miner of first and a healthy one,
+// withholding the healthy one from routing until first was tried, so a
+// job meets both whatever the router draws.
+func startFirstOn(t *testing.T, first fractal.Engine) *env {
+	t.Helper()
+	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
+	var release atomic.Bool
+	var gwp atomic.Pointer[gateway.Gateway]
+	tried := reporting{first, func() {
+		release.Store(true)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if v, ok := gwp.Load().Grid().View(healthy); ok && v.Eligible {
+				return
+			}
+		}
+	}}
+	return startHook(t, func(gw *gateway.Gateway) {
+		gwp.Store(gw)
+		all := gw.Standings
+		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
+			out, err := all.Standings(ctx)
+			if !release.Load() {
+				delete(out, healthy)
+			}
+			return out, err
+		})
+	}, tried, refengine.New())
 }
 
 // TestInProcessValidatorTakesFailures: a gateway whose validator runs in
