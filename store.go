@@ -146,20 +146,20 @@ type Entry struct {
 	Deleted  bool      `json:"deleted,omitempty"`
 }
 
-// Log is an append-only audit stream (verifications, dispatches), kept
+// AuditLog is an append-only audit stream (verifications, dispatches), kept
 // within the limits set when it is created.
-type Log interface {
+type AuditLog interface {
 	// Append stores record as JSON under subject (dot-separated tokens of
 	// the KV key alphabet) and returns its sequence number.
 	Append(ctx context.Context, subject string, record any) (uint64, error)
 	// Read returns up to limit records with sequence ≥ from, oldest first,
 	// whose subject matches filter ("" for all; "*" and ">" wildcards as in
 	// NATS subjects).
-	Read(ctx context.Context, filter string, from uint64, limit int) ([]LogRecord, error)
+	Read(ctx context.Context, filter string, from uint64, limit int) ([]AuditRecord, error)
 }
 
-// LogRecord is one record read from a Log.
-type LogRecord struct {
+// AuditRecord is one record read from an AuditLog.
+type AuditRecord struct {
 	Seq     uint64          `json:"seq"`
 	Subject string          `json:"subject"`
 	Time    time.Time       `json:"time"`

@@ -137,7 +137,7 @@ func openStore(t *testing.T, url string, ackWait time.Duration) *jetstream.Store
 	return st
 }
 
-func newValidator(t *testing.T, dev *gridtest.Grid, kv fractal.KV, audit fractal.Log, perRound int) *validator.Validator {
+func newValidator(t *testing.T, dev *gridtest.Grid, kv fractal.KV, audit fractal.AuditLog, perRound int) *validator.Validator {
 	t.Helper()
 	v := validator.New()
 	v.Config.NetUID, v.Config.AllowPrivateAxons = gridtest.NetUID, true

@@ -174,7 +174,7 @@ func TestClusterContract(t *testing.T) {
 		storetest.KV(t, func(t *testing.T) fractal.KV { return mustKV(t, c.open(t), "test", 0) })
 	})
 	t.Run("Log", func(t *testing.T) {
-		storetest.Log(t, func(t *testing.T) fractal.Log { return c.open(t).Audit() })
+		storetest.AuditLog(t, func(t *testing.T) fractal.AuditLog { return c.open(t).Audit() })
 	})
 }
 

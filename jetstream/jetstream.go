@@ -59,7 +59,7 @@ type Store struct {
 	jobs  *JobStore
 	queue *Queue
 	blobs *BlobStore
-	audit *Log
+	audit *AuditLog
 }
 
 // Open starts the embedded server (or connects to cfg.URL) and creates the
@@ -200,7 +200,7 @@ func (s *Store) Queue() *Queue { return s.queue }
 func (s *Store) Blobs() *BlobStore { return s.blobs }
 
 // Audit returns the audit log.
-func (s *Store) Audit() *Log { return s.audit }
+func (s *Store) Audit() *AuditLog { return s.audit }
 
 // do runs one JetStream call with a CallTimeout deadline, retrying calls
 // that timed out or found the service unavailable, with backoff.

@@ -74,7 +74,7 @@ func TestContract(t *testing.T) {
 				storetest.KV(t, func(t *testing.T) fractal.KV { return mustKV(t, d.open(t), "test", 0) })
 			})
 			t.Run("Log", func(t *testing.T) {
-				storetest.Log(t, func(t *testing.T) fractal.Log { return d.open(t).Audit() })
+				storetest.AuditLog(t, func(t *testing.T) fractal.AuditLog { return d.open(t).Audit() })
 			})
 		})
 	}

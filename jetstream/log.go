@@ -11,15 +11,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Log is the audit log: a limits stream under "fractal.audit.>".
-type Log struct {
+// AuditLog is the audit log: a limits stream under "fractal.audit.>".
+type AuditLog struct {
 	s      *Store
 	stream jetstream.Stream
 }
 
-var _ fractal.Log = (*Log)(nil)
+var _ fractal.AuditLog = (*AuditLog)(nil)
 
-func openLog(ctx context.Context, s *Store) (*Log, error) {
+func openLog(ctx context.Context, s *Store) (*AuditLog, error) {
 	var st jetstream.Stream
 	err := s.do(ctx, "create audit stream", func(ctx context.Context) error {
 		var err error
@@ -34,11 +34,11 @@ func openLog(ctx context.Context, s *Store) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Log{s: s, stream: st}, nil
+	return &AuditLog{s: s, stream: st}, nil
 }
 
 // Append stores record as JSON under subject and returns its sequence.
-func (l *Log) Append(ctx context.Context, subject string, record any) (uint64, error) {
+func (l *AuditLog) Append(ctx context.Context, subject string, record any) (uint64, error) {
 	if err := fractal.ValidateKey(subject); err != nil {
 		return 0, fmt.Errorf("audit append: %w", err)
 	}
@@ -60,7 +60,7 @@ func (l *Log) Append(ctx context.Context, subject string, record any) (uint64, e
 
 // Read returns up to limit records from sequence from on whose subject
 // matches filter ("" for all).
-func (l *Log) Read(ctx context.Context, filter string, from uint64, limit int) ([]fractal.LogRecord, error) {
+func (l *AuditLog) Read(ctx context.Context, filter string, from uint64, limit int) ([]fractal.AuditRecord, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("audit read: %w", fractal.Errorf("limit", "must be positive, got %d", limit))
 	}
@@ -70,7 +70,7 @@ func (l *Log) Read(ctx context.Context, filter string, from uint64, limit int) (
 	if err := validateFilter(filter); err != nil {
 		return nil, fmt.Errorf("audit read: %w", err)
 	}
-	var out []fractal.LogRecord
+	var out []fractal.AuditRecord
 	seq := max(from, 1)
 	for len(out) < limit {
 		var msg *jetstream.RawStreamMsg
@@ -85,7 +85,7 @@ func (l *Log) Read(ctx context.Context, filter string, from uint64, limit int) (
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fractal.LogRecord{
+		out = append(out, fractal.AuditRecord{
 			Seq: msg.Sequence, Subject: strings.TrimPrefix(msg.Subject, auditSubjects),
 			Time: msg.Time, Data: json.RawMessage(msg.Data),
 		})

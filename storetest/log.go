@@ -9,9 +9,9 @@ import (
 	"github.com/fractal-grid/fractal"
 )
 
-// Log runs the fractal.Log contract. newLog returns an empty log for each
+// AuditLog runs the fractal.AuditLog contract. newLog returns an empty log for each
 // subtest.
-func Log(t *testing.T, newLog func(t *testing.T) fractal.Log) {
+func AuditLog(t *testing.T, newLog func(t *testing.T) fractal.AuditLog) {
 	type verification struct {
 		Miner   int    `json:"miner"`
 		Outcome string `json:"outcome"`

@@ -30,8 +30,8 @@ type Validator struct {
 	Engines []fractal.Engine
 	Hotkey  fractal.Signer
 	Chain   fractal.Chain
-	KV      fractal.KV  // scores survive restarts here
-	Audit   fractal.Log // every verification is appended here
+	KV      fractal.KV       // scores survive restarts here
+	Audit   fractal.AuditLog // every verification is appended here
 	Words   map[string][]string
 	// Samples and Blobs, when both set, bring users' finished jobs from
 	// every gateway replica (the store's sample log, and the blob store

@@ -436,7 +436,7 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 
 // tally reads the audit log and folds each miner's verdicts, in order, into
 // its strategy's report.
-func tally(ctx context.Context, rep *Report, audit *jetstream.Log, miners []fielded, cfg Config) error {
+func tally(ctx context.Context, rep *Report, audit *jetstream.AuditLog, miners []fielded, cfg Config) error {
 	byHotkey := map[string][]validator.Record{}
 	for from := uint64(1); ; {
 		recs, err := audit.Read(ctx, "", from, 256)
