@@ -54,7 +54,7 @@ func TestLateSecondRunKeepsFirstFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		com := res.Commit()
-		return &minerapi.Outcome{Result: &minerapi.Result{Receipt: fractal.Receipt{Commitment: com}}, Frames: res.Frames, FramesFile: file.Bytes()}
+		return &minerapi.Outcome{Result: &minerapi.ResultEvent{Receipt: fractal.Receipt{Commitment: com}}, Frames: res.Frames, FramesFile: file.Bytes()}
 	}
 	first, second := claim("req-first"), claim("req-second")
 	a, b := outcome(job.Spec.Seed), outcome(job.Spec.Seed+1)

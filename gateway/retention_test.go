@@ -47,7 +47,7 @@ func completeOffline(t *testing.T, e *env, prompt string, now func() time.Time) 
 	if err := framesfile.Marshal(&file, res.Frames); err != nil {
 		t.Fatal(err)
 	}
-	out := &minerapi.Outcome{Result: &minerapi.Result{Receipt: fractal.Receipt{Commitment: res.Commit()}}, Frames: res.Frames, FramesFile: file.Bytes()}
+	out := &minerapi.Outcome{Result: &minerapi.ResultEvent{Receipt: fractal.Receipt{Commitment: res.Commit()}}, Frames: res.Frames, FramesFile: file.Bytes()}
 	if err := e.gw.Complete(ctx, job, "req-"+v.ID, out); err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestDeleteRemovesBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &minerapi.Outcome{Result: &minerapi.Result{Receipt: fractal.Receipt{Commitment: res.Commit()}}, Frames: res.Frames}
+	out := &minerapi.Outcome{Result: &minerapi.ResultEvent{Receipt: fractal.Receipt{Commitment: res.Commit()}}, Frames: res.Frames}
 	if err := e.gw.Complete(ctx, job, "req-late", out); !errors.Is(err, gateway.ErrJobOver) {
 		t.Errorf("result after delete: got %v, want the job over", err)
 	}

@@ -158,7 +158,7 @@ func (m *Miner) finish(key string, req minerapi.GenerateRequest, res *fractal.Re
 		return err
 	}
 	m.retention.keep(key, res, eng)
-	err := out.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{
+	err := out.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.ResultEvent{
 		Profile:        res.Profile,
 		Receipt:        receipt,
 		QueueMillis:    queued.Milliseconds(),

@@ -34,7 +34,7 @@ type Client struct {
 
 // Outcome is a finished generation as the caller saw it.
 type Outcome struct {
-	Result *Result
+	Result *ResultEvent
 	Frames *fractal.Frames
 	// FramesFile is the canonical frames file as received (checked against
 	// the receipt), so a caller can store it without compressing again.
@@ -140,7 +140,7 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 // decodeFrames reads a frames payload, checking its shape against the spec
 // and its digest against the receipt: the header must name the committed
 // digest, and UnmarshalFrames checks that the pixels hash to it.
-func decodeFrames(spec fractal.Spec, res *Result, payload []byte, limit int64) (*fractal.Frames, error) {
+func decodeFrames(spec fractal.Spec, res *ResultEvent, payload []byte, limit int64) (*fractal.Frames, error) {
 	h, err := framesfile.ReadHeader(bytes.NewReader(payload), limit)
 	if err != nil {
 		return nil, fmt.Errorf("frames: %w: %w", ErrStream, err)

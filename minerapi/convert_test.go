@@ -54,7 +54,7 @@ func TestOutcomeClaim(t *testing.T) {
 	spec := fractal.Spec{Profile: "fractal-ref@4", Prompt: "a kite", Seed: 3, Frames: 2, Width: 64, Height: 64, FPS: 8, Steps: 4}
 	req := minerapi.GenerateRequest{RequestID: "job-1", Spec: spec}
 	frames := fractal.NewFrames(2, 64, 64, 8)
-	res := &minerapi.Result{Profile: fractal.Profile{ID: "fractal-ref", Version: "4"}, Receipt: fractal.Receipt{RequestID: "job-1", Profile: "fractal-ref@4"}}
+	res := &minerapi.ResultEvent{Profile: fractal.Profile{ID: "fractal-ref", Version: "4"}, Receipt: fractal.Receipt{RequestID: "job-1", Profile: "fractal-ref@4"}}
 	out := &minerapi.Outcome{Result: res, Frames: frames, Accepted: time.Millisecond, FirstProgress: 2 * time.Millisecond, Total: 3 * time.Millisecond}
 	want := fractal.Claim{
 		RequestID: "job-1", Miner: "5Miner", Spec: spec, Profile: res.Profile, Receipt: res.Receipt, Frames: frames,

@@ -69,13 +69,14 @@ type Event struct {
 	ETAMillis     int64        `json:"eta_ms,omitempty"`
 	Step          int          `json:"step,omitempty"`
 	Steps         int          `json:"steps,omitempty"`
-	Result        *Result      `json:"result,omitempty"`
+	Result        *ResultEvent `json:"result,omitempty"`
 	Bytes         int64        `json:"bytes,omitempty"`
 	Error         *apierr.Body `json:"error,omitempty"`
 }
 
-// Result is what a miner commits to for a job.
-type Result struct {
+// ResultEvent is the body of a result event: what a miner commits to for a
+// job.
+type ResultEvent struct {
 	Profile fractal.Profile `json:"profile"`
 	Receipt fractal.Receipt `json:"receipt"`
 	// QueueMillis and GenerateMillis are the miner's own account; verifiers

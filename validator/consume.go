@@ -70,7 +70,7 @@ func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
 	}
 	req := minerapi.GenerateRequest{RequestID: s.Claim.RequestID, Spec: s.Claim.Spec}
 	out := &minerapi.Outcome{
-		Result:   &minerapi.Result{Profile: s.Claim.Profile, Receipt: s.Claim.Receipt},
+		Result:   &minerapi.ResultEvent{Profile: s.Claim.Profile, Receipt: s.Claim.Receipt},
 		Accepted: s.Claim.Accepted, FirstProgress: s.Claim.FirstProgress, Total: s.Claim.Total, QueuePosition: s.Load,
 	}
 	rate, ok := v.sampled(s.Miner, req.Spec, out)

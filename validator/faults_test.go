@@ -91,7 +91,7 @@ func wrongShape(hot *sr25519.Keypair) http.Handler {
 		if err := rec.Sign(hot); err != nil {
 			return
 		}
-		sw.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{Profile: refengine.New().Profile(), Receipt: rec}})
+		sw.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.ResultEvent{Profile: refengine.New().Profile(), Receipt: rec}})
 		var payload bytes.Buffer
 		if err := framesfile.Marshal(&payload, frames); err != nil {
 			return
@@ -195,7 +195,7 @@ func TestFaultyMinersFailWithReasons(t *testing.T) {
 		}, validator.ReasonStream, false},
 		"huge-frames": {func(*sr25519.Keypair) http.Handler {
 			return stream(func(w http.ResponseWriter, sw *minerapi.StreamWriter, req minerapi.GenerateRequest) {
-				sw.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.Result{Profile: refengine.New().Profile()}})
+				sw.Event(minerapi.Event{Type: minerapi.EventResult, Result: &minerapi.ResultEvent{Profile: refengine.New().Profile()}})
 				sw.Event(minerapi.Event{Type: minerapi.EventFrames, Bytes: 1 << 40})
 			})
 		}, validator.ReasonStream, false},

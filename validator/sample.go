@@ -15,7 +15,7 @@ var _ fractal.Sampler = (*Validator)(nil)
 func (v *Validator) Sample(ctx context.Context, miner fractal.Neuron, claim fractal.Claim) {
 	req := minerapi.GenerateRequest{RequestID: claim.RequestID, Spec: claim.Spec}
 	out := &minerapi.Outcome{
-		Result: &minerapi.Result{Profile: claim.Profile, Receipt: claim.Receipt}, Frames: claim.Frames,
+		Result: &minerapi.ResultEvent{Profile: claim.Profile, Receipt: claim.Receipt}, Frames: claim.Frames,
 		Accepted: claim.Accepted, FirstProgress: claim.FirstProgress, Total: claim.Total,
 	}
 	v.Organic(ctx, miner, req, out)
