@@ -27,7 +27,7 @@ var smallSpec = fractal.Spec{Prompt: "a red ball bouncing over the ocean at nigh
 
 // testLogger sends logs to t.Log.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testenv.LogWriter(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return testenv.Logger(t, slog.LevelDebug)
 }
 
 func serve(t *testing.T, e fractal.Engine, cfg engineapi.Config) *httptest.Server {
