@@ -90,8 +90,17 @@ func (v *Validator) report(op, path string, err error, attrs ...any) {
 			result = "error"
 		}
 	}
+	if err != nil && errors.Is(err, context.Canceled) {
+		// Shutting down while waiting for the call's block: it may still be
+		// included, so it is neither a failure nor a success.
+		result = "cancelled"
+	}
 	v.commitState().ops.WithLabelValues(op, path, result).Inc()
 	attrs = append(attrs, slog.String(logKeyPath, path))
+	if result == "cancelled" {
+		v.logger.Info("weights "+op+" cut short before its block; its outcome is on the chain", append(attrs, slog.Any(logKeyError, err))...)
+		return
+	}
 	if err != nil {
 		v.logger.Warn("weights "+op+" failed", append(attrs, slog.String(logKeyChainError, result), slog.Any(logKeyError, err))...)
 		return

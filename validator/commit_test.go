@@ -198,6 +198,7 @@ func TestHashCommitRevealAcrossRestart(t *testing.T) {
 		_, _, e, ok, _ := v2.PendingCommit(ctx)
 		return !ok || e > revealEpoch
 	})
+	waitFor(t, "the reveal counted", 5*time.Second, func() bool { return opCount(t, reg2, "reveal", fractal.WeightsPathHash, "ok") == 1 })
 	if n := opCount(t, reg2, "reveal", fractal.WeightsPathHash, "ok"); n != 1 {
 		t.Errorf("reveals counted: got %v, want 1", n)
 	}
