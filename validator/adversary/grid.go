@@ -2,60 +2,42 @@ package adversary
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"time"
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/devchain"
+	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
 // netUID is the suite's subnet.
-const netUID = 1
+const netUID = localgrid.DevNetUID
 
 // grid is an in-process devchain subnet with a staked validator key and
 // real miners on loopback; public, each operator's miners announce a
 // public address of the operator's own instead.
 type grid struct {
+	subnet    *localgrid.Subnet
 	chain     *devchain.Chain
-	sudo      *sr25519.Keypair
 	validator *sr25519.Keypair
-	miners    []*miner.Miner
-	logger    *slog.Logger
 	public    bool
 }
 
 func newGrid(ctx context.Context, logger *slog.Logger, public bool) (*grid, error) {
-	cfg := devchain.DefaultConfig()
-	cfg.BlockTime = 0
-	cfg.Subnet.WeightsRateLimit = 0
-	cfg.Subnet.Tempo = 10
-	chain := devchain.New(cfg)
-	chain.Logger = logger
-	if err := chain.Open(ctx); err != nil {
+	validator, err := sr25519.FromURI("//Alice//adversary-validator")
+	if err != nil {
 		return nil, err
 	}
-	g := &grid{chain: chain, logger: logger, public: public}
-	var err error
-	if g.sudo, err = sr25519.FromURI("//Alice"); err != nil {
-		return nil, errors.Join(err, g.close())
+	subnet, chain, err := localgrid.OpenDevSubnet(ctx, validator, logger)
+	if err != nil {
+		return nil, err
 	}
-	if g.validator, err = sr25519.FromURI("//Alice//adversary-validator"); err != nil {
-		return nil, errors.Join(err, g.close())
-	}
-	if err := chain.BurnedRegister(ctx, g.sudo, netUID, g.validator.SS58()); err != nil {
-		return nil, errors.Join(err, g.close())
-	}
-	if err := chain.AddStake(ctx, g.sudo, netUID, g.validator.SS58(), 10_000*fractal.RaoPerTAO); err != nil {
-		return nil, errors.Join(err, g.close())
-	}
-	return g, nil
+	return &grid{subnet: subnet, chain: chain, validator: validator, public: public}, nil
 }
 
 // addMiner registers a fresh hotkey under the operator's coldkey and serves
@@ -63,7 +45,7 @@ func newGrid(ctx context.Context, logger *slog.Logger, public bool) (*grid, erro
 // do; a Sybil's hotkeys share one. The miner keeps every state
 // (Checkpoint 1), so a cheat opens exactly the states it committed to.
 func (g *grid) addMiner(ctx context.Context, eng fractal.Engine, operator int) (*miner.Miner, error) {
-	hot, err := sr25519.FromURI(fmt.Sprintf("//Alice//adversary-miner%d", len(g.miners)))
+	hot, err := sr25519.FromURI(fmt.Sprintf("//Alice//adversary-miner%d", len(g.subnet.Miners())))
 	if err != nil {
 		return nil, err
 	}
@@ -71,20 +53,16 @@ func (g *grid) addMiner(ctx context.Context, eng fractal.Engine, operator int) (
 	if err != nil {
 		return nil, err
 	}
-	if err := g.chain.BurnedRegister(ctx, cold, netUID, hot.SS58()); err != nil {
+	if err := g.subnet.Register(ctx, cold, hot); err != nil {
 		return nil, err
 	}
-	m := miner.New()
-	m.Config.NetUID = netUID
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.DrainTimeout = 2 * time.Second
-	m.Config.Checkpoint = 1
-	m.Config.QueueLimit = 32
-	m.Engine, m.Hotkey, m.Chain, m.Logger = eng, hot, g.chain, g.logger
-	if err := m.Open(ctx); err != nil {
+	m, err := g.subnet.AddMiner(ctx, hot, eng, func(c *miner.Config) {
+		c.Checkpoint = 1
+		c.QueueLimit = 32
+	})
+	if err != nil {
 		return nil, err
 	}
-	g.miners = append(g.miners, m)
 	if g.public {
 		if err := g.announce(ctx, m, hot, operator); err != nil {
 			return nil, err
@@ -129,11 +107,4 @@ func loopback() http.RoundTripper {
 	}
 }
 
-func (g *grid) close() error {
-	var errs []error
-	for _, m := range g.miners {
-		errs = append(errs, m.Close())
-	}
-	errs = append(errs, g.chain.Close())
-	return errors.Join(errs...)
-}
+func (g *grid) close() error { return g.subnet.Close() }
