@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal/refengine"
-	"github.com/fractal-grid/fractal/validator/adversary"
+	"github.com/fractal-grid/fractal/internal/adversary"
 	"github.com/fractal-grid/fractal/verify"
 )
 

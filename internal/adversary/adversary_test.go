@@ -8,7 +8,7 @@ import (
 
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/validator"
-	"github.com/fractal-grid/fractal/validator/adversary"
+	"github.com/fractal-grid/fractal/internal/adversary"
 	"github.com/fractal-grid/fractal/verify"
 )
 
