@@ -15,8 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/internal/adversary"
+	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/verify"
 )
 

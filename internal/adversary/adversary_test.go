@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal/internal/adversary"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/validator"
-	"github.com/fractal-grid/fractal/internal/adversary"
 	"github.com/fractal-grid/fractal/verify"
 )
 
