@@ -20,18 +20,8 @@ import (
 // on another shares exactly one failure, the failing miner's, through the
 // store.
 func TestMinerFailuresAreShared(t *testing.T) {
-	e := startFirstOn(t, failing{refengine.New()})
-	v := e.create(t, fmt.Sprintf(`{"prompt": "a grey owl at dusk", %s}`, small))
-	if done := e.wait(t, v.ID); done.Status != "completed" {
-		t.Fatalf("job: %+v, want completed", done)
-	}
-	job, err := e.gw.Jobs.Get(context.Background(), v.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := outcomes(job); got != "miner_fault completed" {
-		t.Fatalf("outcomes %q, want a miner fault then completed", got)
-	}
+	e := startFirstOn(t, failing{refengine.New()}, nil)
+	job := completedAfterAFault(t, e, "a grey owl at dusk")
 	log, ok := e.gw.Queue.(fractal.FailureLog)
 	if !ok {
 		t.Fatal("the store's queue carries no failures")
@@ -58,18 +48,8 @@ func TestMinerFailuresAreShared(t *testing.T) {
 // engine out of capacity, as an honest busy miner says) is tried, the job
 // completes on the other miner, and no failure is shared.
 func TestRefusalForLoadIsNotShared(t *testing.T) {
-	e := startFirstOn(t, busy{refengine.New()})
-	v := e.create(t, fmt.Sprintf(`{"prompt": "a yellow tram in the rain", %s}`, small))
-	if done := e.wait(t, v.ID); done.Status != "completed" {
-		t.Fatalf("job: %+v, want completed", done)
-	}
-	job, err := e.gw.Jobs.Get(context.Background(), v.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := outcomes(job); got != "miner_fault completed" {
-		t.Fatalf("outcomes %q, want the refusal then completed", got)
-	}
+	e := startFirstOn(t, busy{refengine.New()}, nil)
+	completedAfterAFault(t, e, "a yellow tram in the rain")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if f, err := e.gw.Queue.(fractal.FailureLog).NextFailure(ctx, "validator"); err == nil {
@@ -84,10 +64,30 @@ func (busy) Generate(context.Context, fractal.Spec, fractal.GenerateOptions) (*f
 	return nil, fmt.Errorf("no free GPU memory: %w", fractal.ErrOverloaded)
 }
 
+// completedAfterAFault creates a job with prompt and returns it once it
+// completed, failing unless its first attempt ended as the miner's fault
+// and its second completed.
+func completedAfterAFault(t *testing.T, e *env, prompt string) *fractal.Job {
+	t.Helper()
+	v := e.create(t, fmt.Sprintf(`{"prompt": %q, %s}`, prompt, small))
+	if done := e.wait(t, v.ID); done.Status != "completed" {
+		t.Fatalf("job: %+v, want completed", done)
+	}
+	job, err := e.gw.Jobs.Get(context.Background(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomes(job); got != "miner_fault completed" {
+		t.Fatalf("outcomes %q, want a miner fault then completed", got)
+	}
+	return job
+}
+
 // startFirstOn runs a gateway over a miner of first and a healthy one,
 // withholding the healthy one from routing until first was tried, so a
-// job meets both whatever the router draws.
-func startFirstOn(t *testing.T, first fractal.Engine) *env {
+// job meets both whatever the router draws. hook, when set, changes the
+// gateway before it serves.
+func startFirstOn(t *testing.T, first fractal.Engine, hook func(*gateway.Gateway)) *env {
 	t.Helper()
 	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
 	var release atomic.Bool
@@ -102,6 +102,9 @@ func startFirstOn(t *testing.T, first fractal.Engine) *env {
 	}}
 	return startHook(t, func(gw *gateway.Gateway) {
 		gwp.Store(gw)
+		if hook != nil {
+			hook(gw)
+		}
 		all := gw.Standings
 		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
 			out, err := all.Standings(ctx)

@@ -75,31 +75,10 @@ func TestAttemptHistory(t *testing.T) {
 	organic := fractal.SamplerFunc(func(ctx context.Context, n fractal.Neuron, c fractal.Claim) {
 		handed <- c
 	})
-	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
-	var release atomic.Bool
-	var gwp atomic.Pointer[gateway.Gateway]
 	// The failing miner lets the healthy one into routing and fails only
 	// once the gateway may route to it, so the retry finds it.
-	bad := reporting{failing{refengine.New()}, func() {
-		release.Store(true)
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if v, ok := gwp.Load().Grid().View(healthy); ok && v.Eligible {
-				return
-			}
-		}
-	}}
-	e := startHook(t, func(gw *gateway.Gateway) {
-		gwp.Store(gw)
-		gw.Sampler = organic
-		all := gw.Standings
-		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
-			out, err := all.Standings(ctx)
-			if !release.Load() {
-				delete(out, healthy)
-			}
-			return out, err
-		})
-	}, bad, refengine.New())
+	e := startFirstOn(t, failing{refengine.New()}, func(gw *gateway.Gateway) { gw.Sampler = organic })
+	healthy := testenv.Key(t, "//Alice//miner1").SS58() // the second miner started
 	v := e.create(t, fmt.Sprintf(`{"prompt": "a brown horse running", %s}`, small))
 	if done := e.wait(t, v.ID); done.Status != "completed" {
 		t.Fatalf("job: %+v, want completed", done)
