@@ -1,9 +1,7 @@
 package storetest
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -14,37 +12,12 @@ import (
 // FailureLog runs the fractal.FailureLog contract. newLog returns an empty
 // failure log for each subtest.
 func FailureLog(t *testing.T, newLog func(t *testing.T) fractal.FailureLog) {
-	t.Run("RoundTrip", func(t *testing.T) {
-		l, ctx := newLog(t), Context(t, 30*time.Second)
-		want := testFailure("r1")
-		must(t, l.PublishFailure(ctx, want))
-		got, err := l.NextFailure(ctx, "v1")
-		must(t, err)
-		if a, b := jsonOf(t, got), jsonOf(t, want); a != b {
-			t.Errorf("got %s, want %s", a, b)
-		}
-	})
-	t.Run("EachConsumerTakesEveryFailureOnce", func(t *testing.T) {
-		l, ctx := newLog(t), Context(t, 30*time.Second)
-		for i := range 3 {
-			must(t, l.PublishFailure(ctx, testFailure(fmt.Sprint("r", i))))
-		}
-		must(t, l.PublishFailure(ctx, testFailure("r0"))) // a publish retried: stored once
-		for _, consumer := range []string{"validator-a", "validator-b"} {
-			for i := range 3 {
-				f, err := l.NextFailure(ctx, consumer)
-				must(t, err)
-				if want := fmt.Sprint("r", i); f.RequestID != want {
-					t.Errorf("%s took %s, want %s", consumer, f.RequestID, want)
-				}
-			}
-			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			f, err := l.NextFailure(wctx, consumer)
-			cancel()
-			if err == nil {
-				t.Errorf("%s took %s again, want nothing more", consumer, f.RequestID)
-			}
-		}
+	runStream(t, func(t *testing.T) stream[*fractal.AttemptFailure] {
+		l := newLog(t)
+		return stream[*fractal.AttemptFailure]{l.PublishFailure, l.NextFailure}
+	}, streamRecords[*fractal.AttemptFailure]{
+		noun: "Failure", make: testFailure, retried: true,
+		id: func(f *fractal.AttemptFailure) string { return f.RequestID },
 	})
 	t.Run("Invalid", func(t *testing.T) {
 		l, ctx := newLog(t), Context(t, 30*time.Second)
@@ -63,17 +36,6 @@ func FailureLog(t *testing.T, newLog func(t *testing.T) fractal.FailureLog) {
 			if err := l.PublishFailure(ctx, f); !errors.Is(err, fractal.ErrInvalid) {
 				t.Errorf("%s: got %v, want ErrInvalid", name, err)
 			}
-		}
-		if _, err := l.NextFailure(ctx, "bad name."); !errors.Is(err, fractal.ErrInvalid) {
-			t.Errorf("consumer name with a dot: got %v, want ErrInvalid", err)
-		}
-	})
-	t.Run("CancelledWait", func(t *testing.T) {
-		l := newLog(t)
-		ctx, cancel := context.WithCancel(Context(t, 30*time.Second))
-		cancel()
-		if _, err := l.NextFailure(ctx, "v1"); !errors.Is(err, context.Canceled) {
-			t.Errorf("got %v, want context.Canceled", err)
 		}
 	})
 }

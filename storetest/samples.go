@@ -1,9 +1,7 @@
 package storetest
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -14,36 +12,12 @@ import (
 // SampleLog runs the fractal.SampleLog contract. newLog returns an empty
 // sample log for each subtest.
 func SampleLog(t *testing.T, newLog func(t *testing.T) fractal.SampleLog) {
-	t.Run("RoundTrip", func(t *testing.T) {
-		l, ctx := newLog(t), Context(t, 30*time.Second)
-		want := testSample("r1")
-		must(t, l.PublishSample(ctx, want))
-		got, err := l.NextSample(ctx, "v1")
-		must(t, err)
-		if a, b := jsonOf(t, got), jsonOf(t, want); a != b {
-			t.Errorf("got %s, want %s", a, b)
-		}
-	})
-	t.Run("EachConsumerTakesEverySampleOnce", func(t *testing.T) {
-		l, ctx := newLog(t), Context(t, 30*time.Second)
-		for i := range 3 {
-			must(t, l.PublishSample(ctx, testSample(fmt.Sprint("r", i))))
-		}
-		for _, consumer := range []string{"validator-a", "validator-b"} {
-			for i := range 3 {
-				s, err := l.NextSample(ctx, consumer)
-				must(t, err)
-				if want := fmt.Sprint("r", i); s.Claim.RequestID != want {
-					t.Errorf("%s took %s, want %s", consumer, s.Claim.RequestID, want)
-				}
-			}
-			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			s, err := l.NextSample(wctx, consumer)
-			cancel()
-			if err == nil {
-				t.Errorf("%s took %s again, want nothing more", consumer, s.Claim.RequestID)
-			}
-		}
+	runStream(t, func(t *testing.T) stream[*fractal.Sample] {
+		l := newLog(t)
+		return stream[*fractal.Sample]{l.PublishSample, l.NextSample}
+	}, streamRecords[*fractal.Sample]{
+		noun: "Sample", make: testSample,
+		id: func(s *fractal.Sample) string { return s.Claim.RequestID },
 	})
 	t.Run("LaterSamplesReachAWaitingConsumer", func(t *testing.T) {
 		l, ctx := newLog(t), Context(t, 30*time.Second)
@@ -72,17 +46,6 @@ func SampleLog(t *testing.T, newLog func(t *testing.T) fractal.SampleLog) {
 			if err := l.PublishSample(ctx, s); !errors.Is(err, fractal.ErrInvalid) {
 				t.Errorf("%s: got %v, want ErrInvalid", name, err)
 			}
-		}
-		if _, err := l.NextSample(ctx, "bad name."); !errors.Is(err, fractal.ErrInvalid) {
-			t.Errorf("consumer name with a dot: got %v, want ErrInvalid", err)
-		}
-	})
-	t.Run("CancelledWait", func(t *testing.T) {
-		l := newLog(t)
-		ctx, cancel := context.WithCancel(Context(t, 30*time.Second))
-		cancel()
-		if _, err := l.NextSample(ctx, "v1"); !errors.Is(err, context.Canceled) {
-			t.Errorf("got %v, want context.Canceled", err)
 		}
 	})
 }
