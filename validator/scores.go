@@ -349,23 +349,10 @@ func organicFactor(cfg ScoreConfig, served, ref float64) float64 {
 // and are not in cooldown, of the work served (each operator's median
 // hotkey): 0 when nobody has.
 func organicReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
-	byOperator := map[string][]float64{}
-	for i, s := range miners {
+	return median(operatorMedians(miners, func(s *Stats) (float64, bool) {
 		served := s.organicServed(cfg, now)
-		if served <= 0 || now.Before(s.CooldownUntil) {
-			continue
-		}
-		op := s.Operator
-		if op == "" {
-			op = fmt.Sprintf("hotkey:%d:%s", i, s.Hotkey)
-		}
-		byOperator[op] = append(byOperator[op], served)
-	}
-	medians := make([]float64, 0, len(byOperator))
-	for _, xs := range byOperator {
-		medians = append(medians, median(xs))
-	}
-	return median(medians)
+		return served, served > 0 && !now.Before(s.CooldownUntil)
+	}))
 }
 
 // speedReference is the grid's median seconds per cost over operators, not
@@ -377,23 +364,33 @@ func organicReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
 // operators each timed at about n generations on one GPU, weighs about
 // one GPU, however large n is.
 func speedReference(cfg ScoreConfig, now time.Time, miners []*Stats) float64 {
+	return throughputMedian(operatorMedians(miners, func(s *Stats) (float64, bool) {
+		secs := s.typicalSecsPerCost(cfg)
+		return secs, s.Passed > 0 && secs > 0 && !now.Before(s.CooldownUntil)
+	}))
+}
+
+// operatorMedians groups the miners that value takes by operator (a miner
+// with no known operator stands alone) and returns each operator's median
+// value, so that an operator counts once however many hotkeys it runs.
+func operatorMedians(miners []*Stats, value func(*Stats) (float64, bool)) []float64 {
 	byOperator := map[string][]float64{}
 	for i, s := range miners {
-		secs := s.typicalSecsPerCost(cfg)
-		if s.Passed == 0 || secs <= 0 || now.Before(s.CooldownUntil) {
+		x, ok := value(s)
+		if !ok {
 			continue
 		}
 		op := s.Operator
 		if op == "" {
 			op = fmt.Sprintf("hotkey:%d:%s", i, s.Hotkey)
 		}
-		byOperator[op] = append(byOperator[op], secs)
+		byOperator[op] = append(byOperator[op], x)
 	}
-	speeds := make([]float64, 0, len(byOperator))
+	out := make([]float64, 0, len(byOperator))
 	for _, xs := range byOperator {
-		speeds = append(speeds, median(xs))
+		out = append(out, median(xs))
 	}
-	return throughputMedian(speeds)
+	return out
 }
 
 // throughputMedian is the weighted median of secs, each weighing 1/secs:
