@@ -34,6 +34,16 @@ const (
 	MaxJobAttempts         = 64 // dispatches recorded on one job
 )
 
+// ChallengeOwner owns the jobs a validator submits as challenges (Job.Pinned).
+// API key ids are lower-case base32, so no key is this owner: the API never
+// shows these jobs, and nobody can submit, cancel or be billed for one.
+const ChallengeOwner = "_challenge"
+
+// ChallengeQueueLimit bounds a challenge's time in the queue: a gateway
+// that takes one created longer ago fails it without trying its miner, as
+// its validator stopped waiting for it (or restarted meanwhile).
+const ChallengeQueueLimit = time.Minute
+
 // Valid reports whether s is one of the five statuses.
 func (s JobStatus) Valid() bool {
 	switch s {
@@ -106,6 +116,19 @@ type Job struct {
 	Finished       time.Time   `json:"finished,omitzero"`
 	Commitment     *Commitment `json:"commitment,omitempty"`
 	Timings        Timings     `json:"timings"`
+	// Pinned is the one miner a validator's challenge runs on: a gateway
+	// dispatches it there whatever the router would choose, and a miner
+	// fault fails it instead of trying another miner. Only ChallengeOwner's
+	// jobs are pinned.
+	Pinned *MinerRef `json:"pinned,omitempty"`
+}
+
+// NewChallenge returns a queued job pinned to miner, owned by
+// ChallengeOwner, created at now.
+func NewChallenge(id string, miner MinerRef, spec Spec, now time.Time) *Job {
+	j := NewJob(id, ChallengeOwner, spec, now)
+	j.Pinned = &miner
+	return j
 }
 
 // NewJob returns a queued job created at now.
@@ -150,8 +173,29 @@ func (j *Job) Validate() error {
 	case j.Updated.Before(j.Created):
 		return Errorf("updated", "must not be before created")
 	}
+	return j.validatePin()
+}
+
+// validatePin checks that a job is pinned exactly when ChallengeOwner owns
+// it, and that a challenge carries nothing a user's job sends elsewhere.
+func (j *Job) validatePin() error {
+	switch {
+	case j.Pinned == nil && j.Owner == ChallengeOwner:
+		return Errorf("pinned", "a job of owner %s must be pinned to a miner", ChallengeOwner)
+	case j.Pinned == nil:
+		return nil
+	case j.Owner != ChallengeOwner:
+		return Errorf("pinned", "only owner %s's jobs are pinned, not %q's", ChallengeOwner, j.Owner)
+	case j.Pinned.Hotkey == "":
+		return Errorf("pinned", "names no miner")
+	case j.WebhookURL != "" || j.IdempotencyKey != "" || j.RemixedFrom != "":
+		return Errorf("pinned", "a challenge has no webhook, idempotency key or source video")
+	}
 	return nil
 }
+
+// IsChallenge reports whether j is a validator's challenge.
+func (j *Job) IsChallenge() bool { return j.Pinned != nil }
 
 // ValidateChange checks that j is a valid successor of prev: the identity,
 // owner, spec, idempotency key and creation time are unchanged, the status
@@ -168,6 +212,8 @@ func (j *Job) ValidateChange(prev *Job) error {
 		return fmt.Errorf("job %s: idempotency key changed: %w", prev.ID, ErrConflict)
 	case j.RemixedFrom != prev.RemixedFrom:
 		return fmt.Errorf("job %s: remixed_from changed: %w", prev.ID, ErrConflict)
+	case (j.Pinned == nil) != (prev.Pinned == nil) || j.Pinned != nil && *j.Pinned != *prev.Pinned:
+		return fmt.Errorf("job %s: pinned miner changed: %w", prev.ID, ErrConflict)
 	case !j.Created.Equal(prev.Created):
 		return fmt.Errorf("job %s: created time changed: %w", prev.ID, ErrConflict)
 	case len(j.Attempts) < len(prev.Attempts):

@@ -97,6 +97,13 @@ func TestJobValidate(t *testing.T) {
 		{"error", func(j *Job) { j.Error = strings.Repeat("e", MaxJobErrorBytes+1) }, "error"},
 		{"no created", func(j *Job) { j.Created = time.Time{} }, "created"},
 		{"updated before created", func(j *Job) { j.Updated = t0.Add(-time.Second) }, "updated"},
+		{"challenge", func(j *Job) { j.Owner, j.Pinned = ChallengeOwner, &MinerRef{UID: 3, Hotkey: "5Miner"} }, ""},
+		{"challenge owner unpinned", func(j *Job) { j.Owner = ChallengeOwner }, "pinned"},
+		{"user's job pinned", func(j *Job) { j.Pinned = &MinerRef{Hotkey: "5Miner"} }, "pinned"},
+		{"pinned to nobody", func(j *Job) { j.Owner, j.Pinned = ChallengeOwner, &MinerRef{UID: 3} }, "pinned"},
+		{"challenge with a webhook", func(j *Job) {
+			j.Owner, j.Pinned, j.WebhookURL = ChallengeOwner, &MinerRef{Hotkey: "5Miner"}, "https://example.com/hook"
+		}, "pinned"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +137,7 @@ func TestJobValidateChange(t *testing.T) {
 		{"attempts down", func(j *Job) { j.Attempts = nil }, ErrConflict},
 		{"queued to completed", func(j *Job) { j.Status = JobCompleted; j.Progress = 100 }, ErrConflict},
 		{"invalid result", func(j *Job) { j.Progress = 200 }, ErrInvalid},
+		{"pinned", func(j *Job) { j.Owner, j.Pinned = ChallengeOwner, &MinerRef{Hotkey: "5Miner"} }, ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,5 +183,31 @@ func TestValidateKey(t *testing.T) {
 		if err := ValidateKeyPrefix(prefix); (err == nil) != valid {
 			t.Errorf("prefix %q: got %v, want valid=%v", prefix, err, valid)
 		}
+	}
+}
+
+// TestChallengePinChange: a challenge keeps its miner for good.
+func TestChallengePinChange(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	prev := NewChallenge("challenge-1", MinerRef{UID: 3, Hotkey: "5Miner"}, DefaultSpec("a red ball", 1), t0)
+	if err := prev.Validate(); err != nil || !prev.IsChallenge() {
+		t.Fatalf("a new challenge: %v (challenge %v), want valid", err, prev.IsChallenge())
+	}
+	for _, c := range []struct {
+		name string
+		pin  *MinerRef
+		want error
+	}{
+		{"same", &MinerRef{UID: 3, Hotkey: "5Miner"}, nil},
+		{"other miner", &MinerRef{UID: 4, Hotkey: "5Other"}, ErrConflict},
+		{"unpinned", nil, ErrConflict},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			next := *prev
+			next.Pinned = c.pin
+			if err := next.ValidateChange(prev); !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
 	}
 }

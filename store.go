@@ -211,6 +211,13 @@ type Sample struct {
 	FramesKey string    `json:"frames_key"`
 	Load      int       `json:"load"` // the miner's queue position when it accepted the job
 	Finished  time.Time `json:"finished"`
+	// Challenge marks a validator's challenge (a pinned job): shared
+	// always, never drawn as a user's job. Job names it, and Dispatched is
+	// when the gateway sent it to the miner, so that a validator compares
+	// hotkeys of one burst dispatched at slightly different instants.
+	Challenge  bool      `json:"challenge,omitempty"`
+	Job        string    `json:"job,omitempty"`
+	Dispatched time.Time `json:"dispatched,omitzero"`
 }
 
 // SampleMaxAge is how long samples are kept: after it the miner need no
@@ -226,6 +233,8 @@ func (s *Sample) Validate() error {
 		return Errorf("sample", "names miner %q, its claim %q", s.Miner.Hotkey, s.Claim.Miner)
 	case s.Claim.Frames != nil:
 		return Errorf("sample", "carries frames; they belong in the blob store")
+	case s.Challenge && ValidateToken("job", s.Job) != nil:
+		return ValidateToken("job", s.Job)
 	}
 	return ValidateKey(s.FramesKey)
 }
@@ -252,6 +261,12 @@ type AttemptFailure struct {
 	Detail    string        `json:"detail,omitempty"` // the error, at most MaxJobErrorBytes
 	Cost      float64       `json:"cost"`             // of the job's spec
 	Failed    time.Time     `json:"failed"`
+	// Challenge marks the failure of a validator's challenge (a pinned
+	// job, Job): it is shared whatever the reason, a refusal for load
+	// included, and never counted as a user's job.
+	Challenge  bool      `json:"challenge,omitempty"`
+	Job        string    `json:"job,omitempty"`
+	Dispatched time.Time `json:"dispatched,omitzero"`
 }
 
 // FailureReason is why an attempt failed by the miner's doing.
@@ -264,12 +279,17 @@ const (
 	FailureStream      FailureReason = "stream"      // a broken stream, or frames unlike the receipt
 	FailureJobFailed   FailureReason = "job_failed"  // the miner reported an error
 	FailureRefused     FailureReason = "refused"     // the miner refused the job, not for load
+	// Only a challenge's failure has these: a user's job that a miner
+	// refuses for load goes elsewhere, and its frames unlike the receipt
+	// are a broken stream.
+	FailureOverloaded FailureReason = "overloaded" // the miner refused the job for load
+	FailureFrames     FailureReason = "frames"     // frames unlike the miner's receipt: a cheat
 )
 
 // Valid reports whether r is one of the reasons.
 func (r FailureReason) Valid() bool {
 	switch r {
-	case FailureTimeout, FailureUnavailable, FailureStream, FailureJobFailed, FailureRefused:
+	case FailureTimeout, FailureUnavailable, FailureStream, FailureJobFailed, FailureRefused, FailureOverloaded, FailureFrames:
 		return true
 	}
 	return false
@@ -288,6 +308,8 @@ func (f *AttemptFailure) Validate() error {
 		return Errorf("failure", "cost must be a finite number ≥ 0, got %g", f.Cost)
 	case f.Failed.IsZero():
 		return Errorf("failure", "has no time")
+	case f.Challenge && ValidateToken("job", f.Job) != nil:
+		return ValidateToken("job", f.Job)
 	}
 	return ValidateToken("request_id", f.RequestID)
 }

@@ -83,6 +83,9 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 	case job.Status.Terminal():
 		d.Ack(ctx)
 		return
+	case job.Pinned != nil:
+		g.dispatchPinned(ctx, d, job)
+		return
 	}
 	var gone []string // miners that left the metagraph since the map was synced
 	for ctx.Err() == nil && len(job.Attempts) < fractal.MaxJobAttempts {
@@ -105,7 +108,7 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 			break
 		}
 		g.metrics.routing.WithLabelValues("picked").Inc()
-		v, next, err := g.attempt(ctx, d, job, lease)
+		v, next, err := g.attempt(ctx, d, job, leased(lease))
 		switch v {
 		case jobEnded:
 			d.Ack(ctx)
@@ -146,10 +149,10 @@ func (g *Gateway) failAll(ctx context.Context, d fractal.Delivery, job *fractal.
 	d.Ack(ctx)
 }
 
-// attempt runs the job on the lease's miner and ends the lease. It returns
-// the job as stored after a miner fault (nil when the miner was not even
-// tried), and the cause of anything but a completed job.
-func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease *router.Lease) (verdict, *fractal.Job, error) {
+// attempt runs the job on the booked miner and ends the booking. It
+// returns the job as stored after a miner fault (nil when the miner was not
+// even tried), and the cause of anything but a completed job.
+func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease booking) (verdict, *fractal.Job, error) {
 	n, ok := g.neuron(lease.Miner)
 	if !ok {
 		lease.Done(gridmap.Outcome{Result: gridmap.Released})
@@ -175,6 +178,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	req := minerapi.GenerateRequest{RequestID: reqID, Spec: job.Spec}
 	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
 	progress, stopProgress := g.progressWriter(actx, job.ID)
+	sent := g.now()
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
 		if e.Type == minerapi.EventProgress {
 			progress(e.Step * 100 / max(e.Steps, 1))
@@ -194,13 +198,20 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	case ctx.Err() != nil:
 		lease.Done(gridmap.Outcome{Result: gridmap.Released})
 		return shuttingDown, nil, ctx.Err()
+	case err != nil && job.Pinned != nil:
+		g.shareChallengeFailure(ctx, n, job, reqID, sent, err)
+		return g.minerFailed(ctx, d, claimed, lease, reqID, err)
 	case err != nil:
 		g.shareFailure(ctx, n, job.Spec, reqID, err)
 		return g.minerFailed(ctx, d, claimed, lease, reqID, err)
 	}
 	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted})
 	v, err := g.complete(ctx, d, claimed, reqID, out, file)
-	if v == jobEnded && err == nil {
+	switch {
+	case v != jobEnded || err != nil:
+	case job.Pinned != nil:
+		g.shareChallenge(ctx, n, claimed, req, out, sent)
+	default:
 		g.sample(ctx, n, req, out)
 		g.shareSample(ctx, n, claimed, req, out)
 	}
@@ -221,7 +232,7 @@ func framesFile(out *minerapi.Outcome) ([]byte, error) {
 
 // minerFailed ends the lease as the miner's failure (or refusal), records
 // the attempt and puts the job back to queued for the next miner.
-func (g *Gateway) minerFailed(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease *router.Lease, reqID string, cause error) (verdict, *fractal.Job, error) {
+func (g *Gateway) minerFailed(ctx context.Context, d fractal.Delivery, job *fractal.Job, lease booking, reqID string, cause error) (verdict, *fractal.Job, error) {
 	o := gridmap.Outcome{Result: gridmap.Failed}
 	if errors.Is(cause, fractal.ErrOverloaded) {
 		o.Result = gridmap.Rejected

@@ -100,6 +100,33 @@ func byOperator(serving []fractal.Neuron, sameIP bool, links map[string]string) 
 	return out, groups
 }
 
+// burstMakespan is how long a burst's passing answers took, from the
+// instant the last of them was sent to the last answer. Challenges the
+// validator sent itself went at one instant; queued ones went when a
+// gateway replica took each (attempt.sent), and measuring from the last
+// of those never charges an operator for the queue's skew, while hotkeys
+// that share a GPU still show the turns they took at it.
+func burstMakespan(tries []attempt) time.Duration {
+	var last time.Time
+	for _, a := range tries {
+		if a.rec.OK && a.out != nil && a.sent.After(last) {
+			last = a.sent
+		}
+	}
+	var makespan time.Duration
+	for _, a := range tries {
+		if !a.rec.OK || a.out == nil {
+			continue
+		}
+		end := a.out.Total
+		if !a.sent.IsZero() {
+			end += a.sent.Sub(last)
+		}
+		makespan = max(makespan, end)
+	}
+	return makespan
+}
+
 // job is one challenge of a round.
 type job struct {
 	miner fractal.Neuron
@@ -156,12 +183,7 @@ func (v *Validator) challengeGroup(ctx context.Context, g []job, swept bool) []a
 		}()
 	}
 	wg.Wait()
-	var makespan time.Duration
-	for _, a := range tries {
-		if a.rec.OK && a.out != nil {
-			makespan = max(makespan, a.out.Total)
-		}
-	}
+	makespan := burstMakespan(tries)
 	for _, a := range tries {
 		if a.scored {
 			a.swept = swept

@@ -46,7 +46,22 @@ type Config struct {
 	// Pins are the models the subnet serves over time (blocks); empty pins
 	// the validator's engines for good. Each pinned profile needs an engine.
 	Pins fractal.Pins
+	// ChallengePath is how challenges reach miners: ChallengeDirect (""
+	// too), the validator sends each itself; or ChallengeQueue, each is a
+	// job pinned to its miner in the gateways' queue, dispatched by
+	// whichever gateway replica takes it, like a user's job (queue.go).
+	ChallengePath string
+	// QueueWait bounds how long a queued challenge waits for a replica to
+	// dispatch it (30 s, at most fractal.ChallengeQueueLimit); past it, it
+	// is cancelled with no verdict.
+	QueueWait time.Duration
 }
+
+// Challenge paths.
+const (
+	ChallengeDirect = "direct"
+	ChallengeQueue  = "queue"
+)
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
@@ -67,6 +82,8 @@ func DefaultConfig() Config {
 		OpenRetryDelay:   30 * time.Second,
 		SweepsPerTempo:   0,
 		CommitReveal:     fractal.WeightsPathTimelock,
+		ChallengePath:    ChallengeDirect,
+		QueueWait:        30 * time.Second,
 	}
 }
 
@@ -93,6 +110,10 @@ func (c Config) Validate() error {
 		return fractal.Errorf("open-retries", "must be 0–8 with a delay not negative, got %d and %s", c.OpenRetries, c.OpenRetryDelay)
 	case retriesSpan(c.OpenRetryDelay, c.OpenRetries) > MinerRetention:
 		return fractal.Errorf("open-retries", "%d retries from %s take %s, past the miners' %s retention", c.OpenRetries, c.OpenRetryDelay, retriesSpan(c.OpenRetryDelay, c.OpenRetries), MinerRetention)
+	case c.ChallengePath != "" && c.ChallengePath != ChallengeDirect && c.ChallengePath != ChallengeQueue:
+		return fractal.Errorf("challenge-path", "must be %s or %s, got %q", ChallengeDirect, ChallengeQueue, c.ChallengePath)
+	case c.ChallengePath == ChallengeQueue && (c.QueueWait <= 0 || c.QueueWait > fractal.ChallengeQueueLimit):
+		return fractal.Errorf("queue-wait", "must be positive and at most %s, got %s", fractal.ChallengeQueueLimit, c.QueueWait)
 	case c.SweepsPerTempo < 0:
 		return fractal.Errorf("sweeps", "must not be negative, got %g", c.SweepsPerTempo)
 	case c.OrganicSample < 0 || c.OrganicSample > 1:

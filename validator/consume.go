@@ -43,6 +43,10 @@ func (v *Validator) ConsumeSamples(ctx context.Context) {
 			}
 			return
 		}
+		if s.Challenge {
+			v.takeChallengeEnd(s.Job, challengeEnd{sample: s})
+			continue
+		}
 		if age := v.now().Sub(s.Finished); age > MinerRetention {
 			continue // the miner need no longer hold its states
 		}
@@ -67,6 +71,9 @@ func (v *Validator) ConsumeSamples(ctx context.Context) {
 func (v *Validator) takeSample(ctx context.Context, s *fractal.Sample) error {
 	if err := s.Validate(); err != nil {
 		return err
+	}
+	if s.Challenge {
+		return fmt.Errorf("sample %s is a challenge's, not a user's job", s.Claim.RequestID)
 	}
 	req := minerapi.GenerateRequest{RequestID: s.Claim.RequestID, Spec: s.Claim.Spec}
 	out := &minerapi.Outcome{

@@ -17,6 +17,7 @@ var (
 	errFailureStale     = errors.New("older than the samples' retention")
 	errFailureUnknown   = errors.New("names a miner not in the metagraph")
 	errFailureDuplicate = errors.New("already counted")
+	errFailureChallenge = errors.New("is a challenge's, not a user's job's")
 )
 
 // SampleFailure takes an attempt of a user's job that failed by the
@@ -47,6 +48,10 @@ func (v *Validator) ConsumeFailures(ctx context.Context, log fractal.FailureLog)
 			}
 			continue
 		}
+		if f.Challenge {
+			v.takeChallengeEnd(f.Job, challengeEnd{failure: f})
+			continue
+		}
 		if err := v.takeFailure(ctx, f); err != nil {
 			v.logger.Debug("users' job failure not counted", slog.String(logKeyMiner, f.Miner.Hotkey), slog.Any(logKeyError, err))
 		}
@@ -61,6 +66,9 @@ func (v *Validator) ConsumeFailures(ctx context.Context, log fractal.FailureLog)
 func (v *Validator) takeFailure(ctx context.Context, f *fractal.AttemptFailure) error {
 	if err := f.Validate(); err != nil {
 		return err
+	}
+	if f.Challenge {
+		return fmt.Errorf("failure %s: %w", f.RequestID, errFailureChallenge)
 	}
 	now := v.now()
 	if now.Sub(f.Failed) > fractal.SampleMaxAge {

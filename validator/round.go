@@ -212,13 +212,25 @@ type attempt struct {
 	block  uint64  // when the challenge was sent: its profile must be pinned then
 	reopen *reopen // a late opening, to be asked again once recorded
 	swept  bool    // challenged in a sweep: its time sets the miner's speed
-	drawn  float64 // a user's job: the chance it was drawn for verification
+	// sent is when a gateway replica sent a queued challenge to the miner;
+	// zero for one the validator sent itself, at its burst's instant.
+	sent  time.Time
+	drawn float64 // a user's job: the chance it was drawn for verification
 }
 
-// attempt sends req to miner and verifies the answer.
+// attempt sends req to miner, itself or through the gateways' queue
+// (Config.ChallengePath), and verifies the answer.
 func (v *Validator) attempt(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) attempt {
-	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	v.metrics.challenges.Inc()
+	if v.queued() {
+		return v.attemptQueued(ctx, miner, req)
+	}
+	return v.attemptDirect(ctx, miner, req)
+}
+
+// attemptDirect sends req to miner itself and verifies the answer.
+func (v *Validator) attemptDirect(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) attempt {
+	target := minerapi.Target{URL: "http://" + miner.Axon.AddrPort().String(), Hotkey: miner.Hotkey}
 	deadline := v.Config.ChallengeTimeout + time.Duration(v.costOf(req.Spec)*float64(v.Config.SecsPerCost))
 	cctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()

@@ -43,7 +43,7 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 	v.challenger.rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var ts []timing
+	var passed []attempt
 	for _, g := range order {
 		wg.Add(1)
 		go func() {
@@ -51,7 +51,7 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 			for _, a := range v.challengeGroup(ctx, groups[g], true) {
 				if a.rec.OK && a.out != nil {
 					mu.Lock()
-					ts = append(ts, timing{hotkey: a.miner.Hotkey, firstProgress: a.out.FirstProgress, total: a.out.Total, steps: a.req.Spec.Steps})
+					passed = append(passed, a)
 					mu.Unlock()
 				}
 			}
@@ -59,8 +59,31 @@ func (v *Validator) sweep(ctx context.Context, jobs []job) {
 	}
 	wg.Wait()
 	if ctx.Err() == nil {
-		v.linker.observe(ts)
+		v.linker.observe(sweepTimings(passed))
 	}
+}
+
+// sweepTimings times each passing answer of a sweep from the sweep's
+// start. Challenges the validator sent itself went at one instant; a
+// queued one went when a gateway replica took it (attempt.sent), so its
+// times are moved by how much later than the first it was sent, and the
+// linker compares every hotkey on one clock.
+func sweepTimings(passed []attempt) []timing {
+	var first time.Time
+	for _, a := range passed {
+		if !a.sent.IsZero() && (first.IsZero() || a.sent.Before(first)) {
+			first = a.sent
+		}
+	}
+	ts := make([]timing, 0, len(passed))
+	for _, a := range passed {
+		var late time.Duration
+		if !a.sent.IsZero() {
+			late = a.sent.Sub(first)
+		}
+		ts = append(ts, timing{hotkey: a.miner.Hotkey, firstProgress: late + a.out.FirstProgress, total: late + a.out.Total, steps: a.req.Spec.Steps})
+	}
+	return ts
 }
 
 // SweepCost is the share of a miner's GPU time that sweeps take: sweeps

@@ -39,8 +39,13 @@ type Validator struct {
 	// of users' jobs when Samples carries them (fractal.FailureLog).
 	Samples fractal.SampleLog
 	Blobs   fractal.BlobStore
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Jobs and Queue are the gateways' job store and queue, which carry
+	// challenges on the queue path (Config.ChallengePath): Samples must
+	// then carry failures too (fractal.FailureLog), and Blobs be set.
+	Jobs   fractal.JobStore
+	Queue  fractal.JobQueue
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Transport carries signed requests to miners; nil: the default.
 	Transport http.RoundTripper
 	// Registry receives the validator's metrics; nil: a registry of its own.
@@ -53,6 +58,7 @@ type Validator struct {
 	challenger *challenger
 	reopens    *reopener  // late openings asked again
 	linker     *linker    // hotkeys whose sweep latencies move together
+	challenges *inflight  // queued challenges waiting for their end
 	randMu     sync.Mutex // guards rand
 	rand       *rand.Rand // seeds each check's own generator
 
@@ -69,8 +75,9 @@ type Validator struct {
 	failures       map[string]time.Time
 	failuresPruned time.Time
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel  context.CancelFunc
+	consume context.CancelFunc // ends the consumer Open started on the queue path
+	wg      sync.WaitGroup
 }
 
 // New returns a validator with the default configuration.
@@ -90,6 +97,9 @@ func (v *Validator) Open(ctx context.Context) error {
 		return fmt.Errorf("validator: Engine, Hotkey, Chain, KV, Audit and Words must be set: %w", fractal.ErrInvalid)
 	}
 	if err := v.checkPins(); err != nil {
+		return err
+	}
+	if err := v.checkQueuePath(); err != nil {
 		return err
 	}
 	v.logger = v.Logger
@@ -112,6 +122,28 @@ func (v *Validator) Open(ctx context.Context) error {
 	if err := v.load(ctx); err != nil {
 		return err
 	}
+	if v.queued() {
+		v.challenges = newInflight()
+		cctx, cancel := context.WithCancel(context.Background())
+		v.consume = cancel
+		v.wg.Add(1)
+		go func() { defer v.wg.Done(); v.ConsumeSamples(cctx) }()
+	}
+	return nil
+}
+
+// queued reports whether challenges go through the gateways' queue.
+func (v *Validator) queued() bool { return v.Config.ChallengePath == ChallengeQueue }
+
+// checkQueuePath refuses the queue path without what it needs: with no
+// store to carry them, challenges could not reach a replica or come back.
+func (v *Validator) checkQueuePath() error {
+	if !v.queued() {
+		return nil
+	}
+	if _, ok := v.Samples.(fractal.FailureLog); !ok || v.Jobs == nil || v.Queue == nil || v.Blobs == nil {
+		return fmt.Errorf("validator: the %s challenge path needs Jobs, Queue, Blobs and Samples carrying failures: %w", ChallengeQueue, fractal.ErrInvalid)
+	}
 	return nil
 }
 
@@ -130,7 +162,7 @@ func (v *Validator) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	v.wg.Add(3)
-	if v.Samples != nil && v.Blobs != nil {
+	if v.Samples != nil && v.Blobs != nil && !v.queued() { // queued: Open started it
 		v.wg.Add(1)
 		go func() { defer v.wg.Done(); v.ConsumeSamples(ctx) }()
 	}
@@ -155,6 +187,9 @@ func (v *Validator) Start() {
 func (v *Validator) Close() error {
 	if v.cancel != nil {
 		v.cancel()
+	}
+	if v.consume != nil {
+		v.consume()
 	}
 	v.wg.Wait()
 	if v.reopens != nil {

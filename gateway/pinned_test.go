@@ -1,0 +1,150 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/testenv"
+	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/refengine"
+)
+
+// startPinned runs a gateway over miners of engines in which the router
+// may choose only miners[routable]: every other miner is kept out of
+// routing by its standing.
+func startPinned(t *testing.T, routable int, engines ...fractal.Engine) *env {
+	t.Helper()
+	keep := testenv.Key(t, fmt.Sprintf("//Alice//miner%d", routable)).SS58() // as gridtest names its miners
+	return startHook(t, func(gw *gateway.Gateway) {
+		all := gw.Standings
+		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
+			out, err := all.Standings(ctx)
+			for hotkey := range out {
+				if hotkey != keep {
+					delete(out, hotkey)
+				}
+			}
+			return out, err
+		})
+	}, engines...)
+}
+
+// challenge queues a challenge pinned to hotkey and returns its id.
+func (e *env) challenge(t *testing.T, hotkey, prompt string) string {
+	t.Helper()
+	ctx := context.Background()
+	id := "challenge-" + minerapi.NewRequestID()
+	spec := fractal.Spec{Prompt: prompt, Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6, Seed: 3, Profile: refengine.New().Profile().String()}
+	if err := e.gw.Jobs.Create(ctx, fractal.NewChallenge(id, fractal.MinerRef{Hotkey: hotkey}, spec, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.gw.Queue.Enqueue(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// ended waits for job id to reach a terminal status and returns it.
+func (e *env) ended(t *testing.T, id string) *fractal.Job {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		j, err := e.gw.Jobs.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status.Terminal() {
+			return j
+		}
+	}
+	t.Fatalf("job %s did not end", id)
+	return nil
+}
+
+// TestPinnedGoesToItsMiner: a challenge pinned to a miner the router would
+// never choose runs there, once, and comes back to the validators as a
+// challenge's sample: its job, the instant it was sent, and the claim of
+// the request the miner saw. The API does not show it.
+func TestPinnedGoesToItsMiner(t *testing.T) {
+	e := startPinned(t, 1, refengine.New(), refengine.New())
+	pinned := e.grid.Miners[0].Hotkey.SS58()
+	before := time.Now()
+	id := e.challenge(t, pinned, "a lighthouse in fog")
+	job := e.ended(t, id)
+	if job.Status != fractal.JobCompleted || len(job.Attempts) != 1 || job.Attempts[0].Miner.Hotkey != pinned {
+		t.Fatalf("challenge %s with attempts %+v; want completed by the pinned miner %s alone", job.Status, job.Attempts, pinned)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := e.gw.Queue.(fractal.SampleLog).NextSample(ctx, "validator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := job.Attempts[0]
+	switch {
+	case !s.Challenge || s.Job != id:
+		t.Errorf("sample of job %q (challenge %v), want challenge %s", s.Job, s.Challenge, id)
+	case s.Miner.Hotkey != pinned || s.Claim.RequestID != a.RequestID:
+		t.Errorf("sample of %s, request %s; want %s's request %s", s.Miner.Hotkey, s.Claim.RequestID, pinned, a.RequestID)
+	case s.Dispatched.Before(before) || s.Dispatched.Before(a.Started) || s.Dispatched.After(s.Finished):
+		t.Errorf("sent at %s; want between the attempt's start %s and the end %s", s.Dispatched, a.Started, s.Finished)
+	case len(s.Claim.RequestID) != len(minerapi.NewRequestID()):
+		t.Errorf("request id %q, want one of the form users' jobs get", s.Claim.RequestID)
+	}
+	if _, err := e.gw.Blobs.Get(ctx, s.FramesKey); err != nil {
+		t.Errorf("frames %s: %v", s.FramesKey, err)
+	}
+	if resp, body := e.do(t, "GET", "/v1/videos/"+id, "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the API shows the challenge: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestPinnedFaultFailsIt: a challenge whose miner fails is not tried on the
+// healthy miner the router would choose; its attempt is recorded as the
+// miner's fault and the failure shared as a challenge's, with its reason,
+// a refusal for load included.
+func TestPinnedFaultFailsIt(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		engine fractal.Engine
+		want   fractal.FailureReason
+	}{
+		{"job failed", failing{refengine.New()}, fractal.FailureJobFailed},
+		{"refused for load", busy{refengine.New()}, fractal.FailureOverloaded},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := startPinned(t, 1, c.engine, refengine.New())
+			pinned := e.grid.Miners[0].Hotkey.SS58()
+			id := e.challenge(t, pinned, "a red canoe")
+			job := e.ended(t, id)
+			if job.Status != fractal.JobFailed || outcomes(job) != "miner_fault" || job.Attempts[0].Miner.Hotkey != pinned {
+				t.Fatalf("challenge %s with attempts %q on %+v; want failed after one miner fault of %s", job.Status, outcomes(job), job.Attempts, pinned)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			f, err := e.gw.Queue.(fractal.FailureLog).NextFailure(ctx, "validator")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.Challenge || f.Job != id || f.Reason != c.want || f.RequestID != job.Attempts[0].RequestID || f.Dispatched.IsZero() {
+				t.Errorf("shared %+v; want challenge %s's %s failure of request %s with its dispatch time", f, id, c.want, job.Attempts[0].RequestID)
+			}
+		})
+	}
+}
+
+// TestPinnedToNobodyIsNoAttempt: a challenge pinned to a hotkey that
+// serves nothing fails before any miner is tried, so that no miner is
+// blamed for it.
+func TestPinnedToNobodyIsNoAttempt(t *testing.T) {
+	e := startPinned(t, 0, refengine.New())
+	id := e.challenge(t, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "a tin robot") // //Alice, registered as no miner
+	job := e.ended(t, id)
+	if job.Status != fractal.JobFailed || len(job.Attempts) != 0 {
+		t.Fatalf("challenge %s with %d attempts (%s); want failed with none", job.Status, len(job.Attempts), job.Error)
+	}
+}
