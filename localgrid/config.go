@@ -51,6 +51,11 @@ type Config struct {
 	// other. EngineWait bounds the wait for it to load its weights.
 	Engine     string
 	EngineWait time.Duration
+	// ChallengePath is how the validator's challenges reach the miners:
+	// validator.ChallengeQueue (the default), as jobs pinned to their
+	// miners in the gateway's queue, sent by its dispatchers like users'
+	// jobs; or validator.ChallengeDirect, sent by the validator itself.
+	ChallengePath string
 }
 
 // DefaultConfig returns the settings of 'fractal up'.
@@ -69,6 +74,7 @@ func DefaultConfig() Config {
 		MinerConcurrency: 1,
 		ServeKey:         true,
 		EngineWait:       10 * time.Minute,
+		ChallengePath:    validator.ChallengeQueue,
 	}
 }
 
@@ -94,6 +100,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("concurrency", "must be at least 1, got %d", c.MinerConcurrency)
 	case len(c.Shapes) == 0:
 		return fractal.Errorf("shapes", "need at least one challenge shape")
+	case c.ChallengePath != validator.ChallengeQueue && c.ChallengePath != validator.ChallengeDirect:
+		return fractal.Errorf("challenge-path", "must be %s or %s, got %q", validator.ChallengeQueue, validator.ChallengeDirect, c.ChallengePath)
 	}
 	if c.Upgrade != nil {
 		if err := c.Upgrade.Validate(c.Miners); err != nil {

@@ -90,12 +90,13 @@ func (g *Grid) Open(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if err := g.startValidator(ctx); err != nil {
+	if err := g.openValidator(ctx); err != nil {
 		return err
 	}
 	if err := g.startGateway(ctx); err != nil {
 		return err
 	}
+	g.startRounds(ctx)
 	if g.apiKey, err = g.demoKey(ctx); err != nil {
 		return err
 	}
@@ -141,9 +142,9 @@ func (g *Grid) startMiner(ctx context.Context, i int) error {
 	return nil
 }
 
-// startValidator opens the validator, challenges every miner once so the
-// gateway can route to verified miners from the start, then starts rounds.
-func (g *Grid) startValidator(ctx context.Context) error {
+// openValidator opens the validator; startRounds starts its rounds once
+// the gateway that dispatches its challenges is open.
+func (g *Grid) openValidator(ctx context.Context) error {
 	kv, err := g.store.KV(ctx, jetstream.SharedKV, 0)
 	if err != nil {
 		return err
@@ -165,16 +166,25 @@ func (g *Grid) startValidator(ctx context.Context) error {
 	v.Logger = g.logger.With(slog.String(logKeyPart, "validator"))
 	g.registry = prometheus.NewRegistry()
 	v.Registry = g.registry // served with the gateway's at /metrics
+	if g.Config.ChallengePath == validator.ChallengeQueue {
+		QueueChallenges(v, g.store)
+	}
 	if err := v.Open(ctx); err != nil {
 		return fmt.Errorf("validator: %w", err)
 	}
+	g.validator = v
+	g.closers = append(g.closers, v.Close)
+	return nil
+}
+
+// startRounds challenges every miner once, so the gateway can route to
+// verified miners from the start, then starts the validator's rounds.
+func (g *Grid) startRounds(ctx context.Context) {
+	v := g.validator
 	v.Config.PerRound = len(g.miners)
 	v.Round(ctx)
 	v.Config.PerRound = 0
 	v.Start()
-	g.validator = v
-	g.closers = append(g.closers, v.Close)
-	return nil
 }
 
 // startGateway opens the gateway inside the validator: it signs with the

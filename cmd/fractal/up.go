@@ -40,6 +40,7 @@ func (c *UpCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.MinerConcurrency, "concurrency", cfg.MinerConcurrency, "generations each miner runs at once")
 	fs.StringVar(&cfg.Engine, "engine", "", "http://`HOST:PORT` of an engine-protocol server (a GPU engine) that the miners and the validator share, instead of the built-in reference engine; the grid serves its model, with one miner unless --miners says otherwise")
 	fs.BoolVar(&cfg.NoCommitReveal, "no-commit-reveal", cfg.NoCommitReveal, "turn the subnet's commit-reveal off: the validator then uses set_weights (on by default, as on a new Bittensor subnet)")
+	fs.StringVar(&cfg.ChallengePath, "challenge-path", cfg.ChallengePath, "how the validator's challenges reach the miners: `queue` (as jobs pinned to their miners, sent by the gateway's dispatchers like users' jobs) or direct (sent by the validator itself)")
 	fs.BoolVar(&c.Verbose, "v", false, "log every part's activity to stderr (default: warnings only)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fractal up [--miners N] [--addr HOST:PORT] [--data DIR] [--chain dev|URL] [--block-time D] [--uneven] [--engine URL]\n\n"+

@@ -83,6 +83,8 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key (0: the subnet's WeightsVersionKey)")
 	fs.StringVar(&cfg.CommitReveal, "commit-reveal", cfg.CommitReveal, "how weights reach a subnet with commit-reveal on: `timelock` (a drand-timelocked commit the chain reveals) or hash (commit, then reveal in the reveal epoch; the salt is kept in the store)")
 	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge and route to miners on private, loopback or link-local addresses (local grids)")
+	fs.StringVar(&cfg.ChallengePath, "challenge-path", cfg.ChallengePath, "how challenges reach miners: `direct` (sent by the validator itself) or queue (as jobs pinned to their miners in the gateways' queue, sent by whichever gateway replica takes them, like users' jobs; needs a gateway: --api-addr or replicas on the same NATS)")
+	fs.DurationVar(&cfg.QueueWait, "queue-wait", cfg.QueueWait, "with --challenge-path queue, how long a challenge waits for a gateway replica to send it before it is cancelled with no verdict")
 	fs.StringVar(&c.APIAddr, "api-addr", "", "`HOST:PORT` to serve the video API on (the gateway, in this process); empty: no API")
 	addGatewayFlags(fs, &c.Gateway.Config)
 	fs.Usage = func() {
@@ -163,6 +165,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 	v.Engine, v.Engines = engines[0], engines[1:]
 	v.Hotkey, v.Chain, v.KV, v.Audit, v.Words = hot, c.chain, kv, c.store.Audit(), refengine.Words()
 	v.Samples, v.Blobs = c.store.Queue(), c.store.Blobs() // users' jobs shared by gateway replicas
+	v.Jobs, v.Queue = c.store.Jobs(), c.store.Queue()     // challenges on the queue path
 	// The validator's metrics are served with the gateway's at --api-addr/metrics.
 	reg := prometheus.NewRegistry()
 	v.Registry, c.Gateway.Registry = reg, reg
@@ -170,8 +173,11 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		c.Close()
 		return err
 	}
-	v.Start()
+	if v.Config.ChallengePath == validator.ChallengeQueue && c.APIAddr == "" {
+		c.Logger.Warn("challenges go through the gateways' queue and this process runs no gateway: only replicas on the same NATS send them", slog.String("nats", c.NATS))
+	}
 	if c.APIAddr == "" {
+		v.Start()
 		return nil
 	}
 	// The gateway in this process routes by the validator's standings and
@@ -195,6 +201,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		c.Close()
 		return err
 	}
+	v.Start() // after the gateway: its dispatchers send the first round's queued challenges
 	return nil
 }
 
