@@ -121,13 +121,18 @@ type Job struct {
 	// fault fails it instead of trying another miner. Only ChallengeOwner's
 	// jobs are pinned.
 	Pinned *MinerRef `json:"pinned,omitempty"`
+	// Deadline is how long a challenge's miner has to answer once sent,
+	// the validator's deadline, which the gateway holds the attempt to;
+	// zero: the gateway's own attempt timeout.
+	Deadline time.Duration `json:"deadline_ns,omitempty"`
 }
 
 // NewChallenge returns a queued job pinned to miner, owned by
-// ChallengeOwner, created at now.
-func NewChallenge(id string, miner MinerRef, spec Spec, now time.Time) *Job {
+// ChallengeOwner, created at now, whose miner has deadline to answer once
+// sent (zero: the gateway's attempt timeout).
+func NewChallenge(id string, miner MinerRef, spec Spec, deadline time.Duration, now time.Time) *Job {
 	j := NewJob(id, ChallengeOwner, spec, now)
-	j.Pinned = &miner
+	j.Pinned, j.Deadline = &miner, deadline
 	return j
 }
 
@@ -182,8 +187,12 @@ func (j *Job) validatePin() error {
 	switch {
 	case j.Pinned == nil && j.Owner == ChallengeOwner:
 		return Errorf("pinned", "a job of owner %s must be pinned to a miner", ChallengeOwner)
+	case j.Pinned == nil && j.Deadline != 0:
+		return Errorf("deadline", "only a challenge has a deadline of its own")
 	case j.Pinned == nil:
 		return nil
+	case j.Deadline < 0:
+		return Errorf("deadline", "must not be negative, got %s", j.Deadline)
 	case j.Owner != ChallengeOwner:
 		return Errorf("pinned", "only owner %s's jobs are pinned, not %q's", ChallengeOwner, j.Owner)
 	case j.Pinned.Hotkey == "":
@@ -212,8 +221,8 @@ func (j *Job) ValidateChange(prev *Job) error {
 		return fmt.Errorf("job %s: idempotency key changed: %w", prev.ID, ErrConflict)
 	case j.RemixedFrom != prev.RemixedFrom:
 		return fmt.Errorf("job %s: remixed_from changed: %w", prev.ID, ErrConflict)
-	case (j.Pinned == nil) != (prev.Pinned == nil) || j.Pinned != nil && *j.Pinned != *prev.Pinned:
-		return fmt.Errorf("job %s: pinned miner changed: %w", prev.ID, ErrConflict)
+	case (j.Pinned == nil) != (prev.Pinned == nil) || j.Pinned != nil && *j.Pinned != *prev.Pinned || j.Deadline != prev.Deadline:
+		return fmt.Errorf("job %s: pinned miner or deadline changed: %w", prev.ID, ErrConflict)
 	case !j.Created.Equal(prev.Created):
 		return fmt.Errorf("job %s: created time changed: %w", prev.ID, ErrConflict)
 	case len(j.Attempts) < len(prev.Attempts):

@@ -101,6 +101,10 @@ func TestJobValidate(t *testing.T) {
 		{"challenge owner unpinned", func(j *Job) { j.Owner = ChallengeOwner }, "pinned"},
 		{"user's job pinned", func(j *Job) { j.Pinned = &MinerRef{Hotkey: "5Miner"} }, "pinned"},
 		{"pinned to nobody", func(j *Job) { j.Owner, j.Pinned = ChallengeOwner, &MinerRef{UID: 3} }, "pinned"},
+		{"user's job with a deadline", func(j *Job) { j.Deadline = time.Second }, "deadline"},
+		{"negative deadline", func(j *Job) {
+			j.Owner, j.Pinned, j.Deadline = ChallengeOwner, &MinerRef{Hotkey: "5Miner"}, -time.Second
+		}, "deadline"},
 		{"challenge with a webhook", func(j *Job) {
 			j.Owner, j.Pinned, j.WebhookURL = ChallengeOwner, &MinerRef{Hotkey: "5Miner"}, "https://example.com/hook"
 		}, "pinned"},
@@ -189,7 +193,7 @@ func TestValidateKey(t *testing.T) {
 // TestChallengePinChange: a challenge keeps its miner for good.
 func TestChallengePinChange(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	prev := NewChallenge("challenge-1", MinerRef{UID: 3, Hotkey: "5Miner"}, DefaultSpec("a red ball", 1), t0)
+	prev := NewChallenge("challenge-1", MinerRef{UID: 3, Hotkey: "5Miner"}, DefaultSpec("a red ball", 1), 20*time.Second, t0)
 	if err := prev.Validate(); err != nil || !prev.IsChallenge() {
 		t.Fatalf("a new challenge: %v (challenge %v), want valid", err, prev.IsChallenge())
 	}
@@ -209,5 +213,36 @@ func TestChallengePinChange(t *testing.T) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestChallengeEndsNameTheirJob: a challenge's sample or failure must name
+// the job its validator waits on.
+func TestChallengeEndsNameTheirJob(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	miner := Neuron{Hotkey: "5Miner"}
+	sample := func(job string) *Sample {
+		return &Sample{Miner: miner, Claim: Claim{RequestID: "r1", Miner: "5Miner"}, FramesKey: "frames.c1.1", Challenge: true, Job: job, Dispatched: now}
+	}
+	failure := func(job string) *AttemptFailure {
+		return &AttemptFailure{Miner: miner, RequestID: "r1", Reason: FailureOverloaded, Failed: now, Challenge: true, Job: job, Dispatched: now}
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"sample", sample("challenge-1").Validate(), true},
+		{"sample without its job", sample("").Validate(), false},
+		{"failure", failure("challenge-1").Validate(), true},
+		{"failure without its job", failure("").Validate(), false},
+		{"failure naming a bad job", failure("a.b").Validate(), false},
+	} {
+		if (c.err == nil) != c.ok {
+			t.Errorf("%s: got %v, want valid %v", c.name, c.err, c.ok)
+		}
+	}
+	if !FailureFrames.Valid() || !FailureOverloaded.Valid() {
+		t.Error("a challenge's failure reasons are not valid")
 	}
 }

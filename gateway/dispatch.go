@@ -171,7 +171,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 		lease.Done(gridmap.Outcome{Result: gridmap.Released})
 		return verdictOf(ctx, err), nil, err
 	}
-	actx, cancel := context.WithTimeout(ctx, g.Config.AttemptTimeout+time.Duration(g.costOf(job.Spec)*float64(g.Config.SecsPerCost)))
+	actx, cancel := context.WithTimeout(ctx, g.attemptTimeout(job))
 	defer cancel()
 	var cancelled atomic.Bool
 	stop := g.watchJob(actx, d, job.ID, func() { cancelled.Store(true); cancel() })
@@ -261,7 +261,11 @@ func (g *Gateway) minerFailed(ctx context.Context, d fractal.Delivery, job *frac
 	if err != nil {
 		return verdictOf(ctx, err), nil, err
 	}
-	g.logger.Info("attempt failed; trying another miner", slog.String(logKeyJob, job.ID), slog.String(logKeyRequest, reqID),
+	msg := "attempt failed; trying another miner"
+	if job.Pinned != nil {
+		msg = "challenge failed on its miner"
+	}
+	g.logger.Info(msg, slog.String(logKeyJob, job.ID), slog.String(logKeyRequest, reqID),
 		slog.String(logKeyMiner, lease.Miner), slog.Any(logKeyError, cause))
 	return minerFault, next, cause
 }
@@ -301,7 +305,9 @@ func (g *Gateway) complete(ctx context.Context, d fractal.Delivery, job *fractal
 		return verdictOf(ctx, err), err
 	}
 	g.metrics.attempts.WithLabelValues(string(fractal.AttemptCompleted)).Inc()
-	g.metrics.latency.Observe(done.Timings.Total.Seconds())
+	if done.Pinned == nil {
+		g.metrics.latency.Observe(done.Timings.Total.Seconds())
+	}
 	return jobEnded, nil
 }
 

@@ -32,7 +32,11 @@ func (g *Gateway) end(ctx context.Context, id string, status fractal.JobStatus, 
 		return nil, err
 	}
 	g.feed.publish(j)
-	g.metrics.jobs.WithLabelValues(string(status)).Inc()
+	if j.Pinned != nil {
+		g.metrics.challenges.WithLabelValues(string(status)).Inc()
+	} else {
+		g.metrics.jobs.WithLabelValues(string(status)).Inc()
+	}
 	attrs := []any{slog.String(logKeyJob, id), slog.String("status", string(status))}
 	if reason != "" {
 		attrs = append(attrs, slog.String("reason", reason))

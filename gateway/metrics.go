@@ -9,14 +9,17 @@ import (
 
 // metrics are the gateway's Prometheus series, on a registry passed in.
 type metrics struct {
-	reg      *prometheus.Registry
-	jobs     *prometheus.CounterVec
-	attempts *prometheus.CounterVec
-	routing  *prometheus.CounterVec
-	webhooks *prometheus.CounterVec
-	store    *prometheus.CounterVec
-	latency  prometheus.Histogram
-	swept    prometheus.Counter
+	reg  *prometheus.Registry
+	jobs *prometheus.CounterVec
+	// challenges are validators' challenges (pinned jobs), kept out of
+	// jobs and latency, which are users'.
+	challenges *prometheus.CounterVec
+	attempts   *prometheus.CounterVec
+	routing    *prometheus.CounterVec
+	webhooks   *prometheus.CounterVec
+	store      *prometheus.CounterVec
+	latency    prometheus.Histogram
+	swept      prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -24,8 +27,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		reg = prometheus.NewRegistry()
 	}
 	m := &metrics{
-		reg:      reg,
-		jobs:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_jobs_total", Help: "Jobs by status reached."}, []string{"status"}),
+		reg:  reg,
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_jobs_total", Help: "Jobs by status reached."}, []string{"status"}),
+		challenges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_challenges_total",
+			Help: "Validators' challenges sent as jobs, by status reached; not counted in jobs_total."}, []string{"status"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_attempts_total", Help: "Dispatch attempts by outcome."}, []string{"outcome"}),
 		routing:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_routing_decisions_total", Help: "Routing decisions by result."}, []string{"result"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fractal_gateway_webhooks_total", Help: "Webhook deliveries by result."}, []string{"result"}),
@@ -36,7 +41,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		swept: prometheus.NewCounter(prometheus.CounterOpts{Name: "fractal_gateway_swept_blobs_total",
 			Help: "Blobs of expired, deleted or forgotten videos removed by the sweep."}),
 	}
-	reg.MustRegister(m.jobs, m.attempts, m.routing, m.webhooks, m.store, m.latency, m.swept)
+	reg.MustRegister(m.jobs, m.challenges, m.attempts, m.routing, m.webhooks, m.store, m.latency, m.swept)
 	return m
 }
 

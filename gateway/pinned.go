@@ -83,6 +83,16 @@ func (g *Gateway) dispatchPinned(ctx context.Context, d fractal.Delivery, job *f
 	}
 }
 
+// attemptTimeout is how long a miner has for an attempt at job: a
+// challenge's own deadline, when it has one, else the gateway's for the
+// job's cost.
+func (g *Gateway) attemptTimeout(job *fractal.Job) time.Duration {
+	if job.Pinned != nil && job.Deadline > 0 {
+		return job.Deadline
+	}
+	return g.Config.AttemptTimeout + time.Duration(g.costOf(job.Spec)*float64(g.Config.SecsPerCost))
+}
+
 // failPinned ends a challenge as failed with reason.
 func (g *Gateway) failPinned(ctx context.Context, d fractal.Delivery, job *fractal.Job, reason string) {
 	err := g.persist(ctx, d, "fail challenge", func(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,10 +38,16 @@ func startPinned(t *testing.T, routable int, engines ...fractal.Engine) *env {
 // challenge queues a challenge pinned to hotkey and returns its id.
 func (e *env) challenge(t *testing.T, hotkey, prompt string) string {
 	t.Helper()
+	return e.challengeAt(t, hotkey, prompt, time.Now())
+}
+
+// challengeAt is challenge created at created.
+func (e *env) challengeAt(t *testing.T, hotkey, prompt string, created time.Time) string {
+	t.Helper()
 	ctx := context.Background()
 	id := "challenge-" + minerapi.NewRequestID()
 	spec := fractal.Spec{Prompt: prompt, Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6, Seed: 3, Profile: refengine.New().Profile().String()}
-	if err := e.gw.Jobs.Create(ctx, fractal.NewChallenge(id, fractal.MinerRef{Hotkey: hotkey}, spec, time.Now())); err != nil {
+	if err := e.gw.Jobs.Create(ctx, fractal.NewChallenge(id, fractal.MinerRef{Hotkey: hotkey}, spec, 0, created)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.gw.Queue.Enqueue(ctx, id); err != nil {
@@ -101,6 +108,10 @@ func TestPinnedGoesToItsMiner(t *testing.T) {
 	if resp, body := e.do(t, "GET", "/v1/videos/"+id, "", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the API shows the challenge: %d %s", resp.StatusCode, body)
 	}
+	_, page := e.do(t, "GET", "/metrics", "", nil)
+	if !strings.Contains(string(page), `fractal_gateway_challenges_total{status="completed"} 1`) || strings.Contains(string(page), `fractal_gateway_jobs_total{status="completed"}`) {
+		t.Errorf("metrics count the challenge as a user's job, or not at all:\n%s", page)
+	}
 }
 
 // TestPinnedFaultFailsIt: a challenge whose miner fails is not tried on the
@@ -143,6 +154,18 @@ func TestPinnedFaultFailsIt(t *testing.T) {
 func TestPinnedToNobodyIsNoAttempt(t *testing.T) {
 	e := startPinned(t, 0, refengine.New())
 	id := e.challenge(t, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "a tin robot") // //Alice, registered as no miner
+	job := e.ended(t, id)
+	if job.Status != fractal.JobFailed || len(job.Attempts) != 0 {
+		t.Fatalf("challenge %s with %d attempts (%s); want failed with none", job.Status, len(job.Attempts), job.Error)
+	}
+}
+
+// TestStaleChallengeIsNotSent: a challenge queued longer ago than
+// fractal.ChallengeQueueLimit (its validator stopped waiting) fails
+// unsent, with no attempt on its miner.
+func TestStaleChallengeIsNotSent(t *testing.T) {
+	e := startPinned(t, 0, refengine.New())
+	id := e.challengeAt(t, e.grid.Miners[0].Hotkey.SS58(), "a paper crane", time.Now().Add(-fractal.ChallengeQueueLimit-time.Second))
 	job := e.ended(t, id)
 	if job.Status != fractal.JobFailed || len(job.Attempts) != 0 {
 		t.Fatalf("challenge %s with %d attempts (%s); want failed with none", job.Status, len(job.Attempts), job.Error)

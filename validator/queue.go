@@ -107,7 +107,8 @@ func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req
 	id := "challenge-" + req.RequestID
 	ends, forget := v.challenges.wait(id)
 	defer forget()
-	job := fractal.NewChallenge(id, fractal.MinerRef{UID: miner.UID, Hotkey: miner.Hotkey}, req.Spec, v.now())
+	deadline := v.Config.ChallengeTimeout + time.Duration(v.costOf(req.Spec)*float64(v.Config.SecsPerCost))
+	job := fractal.NewChallenge(id, fractal.MinerRef{UID: miner.UID, Hotkey: miner.Hotkey}, req.Spec, deadline, v.now())
 	if err := v.Jobs.Create(ctx, job); err != nil {
 		v.noVerdict(ctx, a, fmt.Errorf("create its job: %w", err))
 		return a
@@ -117,16 +118,11 @@ func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req
 		v.noVerdict(ctx, a, fmt.Errorf("enqueue its job: %w", err))
 		return a
 	}
-	deadline := v.Config.ChallengeTimeout + time.Duration(v.costOf(req.Spec)*float64(v.Config.SecsPerCost))
 	e, err := v.awaitChallenge(ctx, id, ends, deadline)
 	switch {
 	case ctx.Err() != nil:
 		v.cancelChallenge(ctx, id)
 		return a // shutting down: no verdict
-	case errors.Is(err, context.DeadlineExceeded):
-		v.cancelChallenge(ctx, id)
-		a.rec.Reason, a.rec.Detail, a.scored = ReasonTimeout, err.Error(), true
-		return a
 	case err != nil:
 		v.cancelChallenge(ctx, id)
 		v.noVerdict(ctx, a, err)
@@ -138,10 +134,11 @@ func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req
 }
 
 // awaitChallenge waits for challenge id's end. It reads the job every
-// pollEvery: once dispatched, the miner has deadline (and the store
-// shareGrace more) to answer, else context.DeadlineExceeded; a job that
-// ended with no miner fault recorded, or that nobody dispatched within
-// QueueWait, ends the wait with no verdict.
+// pollEvery: once dispatched, the gateway holds the miner to deadline (the
+// job's) and shares a timeout as the miner's failure, so an end that has
+// not come shareGrace after that was lost by the store, not the miner. A
+// job that ended with no miner tried, or that nobody dispatched within
+// QueueWait, ends the wait too: none of these is a verdict.
 func (v *Validator) awaitChallenge(ctx context.Context, id string, ends <-chan challengeEnd, deadline time.Duration) (challengeEnd, error) {
 	queued := v.now()
 	t := time.NewTicker(pollEvery)
@@ -172,7 +169,7 @@ func (v *Validator) awaitChallenge(ctx context.Context, id string, ends <-chan c
 			return challengeEnd{}, errNotDispatched
 		case len(job.Attempts) > 0 && !job.Status.Terminal():
 			if sent := job.Attempts[len(job.Attempts)-1].Started; now.Sub(sent) > deadline+shareGrace {
-				return challengeEnd{}, fmt.Errorf("no answer within %s of its dispatch: %w", deadline, context.DeadlineExceeded)
+				return challengeEnd{}, fmt.Errorf("%w: sent %s ago with a deadline of %s", errEndLost, now.Sub(sent).Round(time.Millisecond), deadline)
 			}
 		}
 	}

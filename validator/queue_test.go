@@ -2,6 +2,7 @@ package validator_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -192,5 +193,88 @@ func TestQueuePathNeedsTheStore(t *testing.T) {
 	v.Samples, v.Blobs = st.Queue(), st.Blobs()
 	if err := v.Open(context.Background()); !errors.Is(err, fractal.ErrInvalid) {
 		t.Errorf("opened with no job store or queue: %v, want %v", err, fractal.ErrInvalid)
+	}
+}
+
+// slow is an engine that starts each generation after d, or gives up when
+// its caller does.
+type slow struct {
+	fractal.Engine
+	d time.Duration
+}
+
+func (s slow) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Engine.Generate(ctx, spec, opts)
+}
+
+// TestQueuedChallengeKeepsItsDeadline: the replica holds the miner to the
+// validator's deadline, not its own longer one, and the miner that misses
+// it is scored a timeout, as on the direct path.
+func TestQueuedChallengeKeepsItsDeadline(t *testing.T) {
+	g := gridtest.New(t)
+	late := g.AddMiner(t, slow{refengine.New(), 3 * time.Second}, nil)
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	openDispatcher(t, g, st, nil)
+	v := queuedValidator(t, g, st, func(c *validator.Config) { c.ChallengeTimeout, c.SecsPerCost = 300*time.Millisecond, 0 })
+	if n := v.Round(context.Background()); n != 1 {
+		t.Fatalf("round sent %d challenges, want 1", n)
+	}
+	if s := statsByHotkey(v)[late.Hotkey.SS58()]; s.Failed != 1 || s.LastReason != validator.ReasonTimeout || s.Cheats != 0 {
+		t.Errorf("slow miner: %+v, want one %q and no cheat", s, validator.ReasonTimeout)
+	}
+}
+
+// TestStrayChallengeEndIsNotAUsersJob: the failure of a challenge nobody
+// waits for (sent before a restart) is dropped, not counted as a user's
+// job's: a user's failure shared after it is the only one counted.
+func TestStrayChallengeEndIsNotAUsersJob(t *testing.T) {
+	g := gridtest.New(t)
+	m := g.AddMiner(t, refengine.New(), nil)
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	openDispatcher(t, g, st, nil)
+	v := queuedValidator(t, g, st, nil)
+	ctx := context.Background()
+	v.Round(ctx) // loads the metagraph; the challenge passes
+	mg, err := g.Chain.Metagraph(ctx, gridtest.NetUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := mg.ByHotkey(m.Hotkey.SS58())
+	stray := &fractal.AttemptFailure{Miner: n, RequestID: "stray", Reason: fractal.FailureJobFailed, Cost: 1, Failed: time.Now(),
+		Challenge: true, Job: "challenge-from-before-a-restart", Dispatched: time.Now()}
+	user := &fractal.AttemptFailure{Miner: n, RequestID: "users", Reason: fractal.FailureJobFailed, Cost: 1, Failed: time.Now()}
+	for _, f := range []*fractal.AttemptFailure{stray, user} {
+		if err := st.Queue().PublishFailure(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The failures are taken in order: once the user's is in the audit
+	// log, the stray one was taken before it.
+	audited := map[string]bool{}
+	for deadline := time.Now().Add(30 * time.Second); !audited["users"] && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		recs, err := st.Audit().Read(ctx, "", 1, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			var rec validator.Record
+			if err := json.Unmarshal(r.Data, &rec); err != nil {
+				t.Fatal(err)
+			}
+			audited[rec.RequestID] = true
+		}
+	}
+	if !audited["users"] || audited["stray"] {
+		t.Errorf("audited requests %v: want the user's failure and not the stray challenge's", audited)
+	}
+	if s := statsByHotkey(v)[n.Hotkey]; s.Failed != 1 || s.Passed != 1 {
+		t.Errorf("miner: %+v, want its challenge passed and only the user's failure counted", s)
 	}
 }
