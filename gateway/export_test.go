@@ -10,9 +10,10 @@ import (
 
 // Exported for tests in package gateway_test.
 var (
-	FramesKey     = framesKey
-	ErrJobOver    = errJobOver
-	FailureReason = failureReason
+	FramesKey        = framesKey
+	ErrJobOver       = errJobOver
+	FailureReason    = failureReason
+	ChallengeFailure = challengeFailure
 )
 
 // Complete stores the outcome of the job's attempt that sent requestID as

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/apierr"
 	"github.com/fractal-grid/fractal/gateway"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/minerapi"
@@ -169,5 +171,30 @@ func TestStaleChallengeIsNotSent(t *testing.T) {
 	job := e.ended(t, id)
 	if job.Status != fractal.JobFailed || len(job.Attempts) != 0 {
 		t.Fatalf("challenge %s with %d attempts (%s); want failed with none", job.Status, len(job.Attempts), job.Error)
+	}
+}
+
+// TestChallengeFailureReasons: a challenge's failure is named as the
+// validator names one it sent itself: a refusal for load counts, and
+// frames unlike the receipt are a cheat, not a broken stream.
+func TestChallengeFailureReasons(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		cause error
+		want  fractal.FailureReason
+	}{
+		{"queue full", &apierr.RetryAfterError{Err: fmt.Errorf("queue full: %w", fractal.ErrOverloaded), After: time.Second}, fractal.FailureOverloaded},
+		{"deadline", fmt.Errorf("miner http://x: %w", context.DeadlineExceeded), fractal.FailureTimeout},
+		{"frames unlike the receipt", fmt.Errorf("frames: %w", fractal.ErrMismatch), fractal.FailureFrames},
+		{"truncated stream", fmt.Errorf("miner http://x: %w: stream ended", minerapi.ErrStream), fractal.FailureStream},
+		{"unreachable", fmt.Errorf("miner http://x: %w", fractal.ErrUnavailable), fractal.FailureUnavailable},
+		{"refused the caller", fmt.Errorf("miner http://x: %w", fractal.ErrUnauthorized), fractal.FailureRefused},
+		{"job failed", errors.New("out of GPU memory"), fractal.FailureJobFailed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := gateway.ChallengeFailure(c.cause); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
 	}
 }
