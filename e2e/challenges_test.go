@@ -20,6 +20,7 @@ import (
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/sr25519"
 	"github.com/fractal-grid/fractal/validator"
 )
 
@@ -32,56 +33,18 @@ import (
 func TestChallengesTravelTheUsersPath(t *testing.T) {
 	ctx := context.Background()
 	requests := &requestLog{}
-	logger := slog.New(requests)
-	vkey := testenv.Key(t, "//Alice//validator")
-	sub, chain, err := localgrid.OpenDevSubnet(ctx, vkey, logger)
+	e := openEnv(t, slog.New(requests))
+	honest, err := e.sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner0"), refengine.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sub.Close() })
-	honest, err := sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner0"), refengine.New(), nil)
+	cheat, err := e.sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner1"), lazy{refengine.New()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cheat, err := sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner1"), lazy{refengine.New()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kv, err := st.KV(ctx, jetstream.SharedKV, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// The replica: its own process in production, on the validator's
-	// wallet, routing users' jobs by the standings the validator publishes.
-	gw := gateway.New()
-	gw.Config.Replica, gw.Config.AllowPrivateAxons, gw.Config.ProbeInterval = "replica", true, 100*time.Millisecond
-	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = st.Jobs(), st.Queue(), st.Blobs(), kv
-	gw.Chain, gw.Hotkey, gw.Logger = chain, vkey, testenv.Logger(t, slog.LevelWarn)
-	if err := gw.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	if err := gw.Serve("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-
-	v := validator.New()
-	v.Config.NetUID, v.Config.AllowPrivateAxons, v.Config.PerRound, v.Config.SharedProb = localgrid.DevNetUID, true, 2, 0
-	v.Config.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
-	v.Config.ChallengeTimeout = 10 * time.Second
-	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), vkey, chain, kv, st.Audit()
-	v.Words, v.Logger = refengine.Words(), testenv.Logger(t, slog.LevelWarn)
-	localgrid.QueueChallenges(v, st)
-	if err := v.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
+	gw := e.replica(t)
+	v := e.validator(t, validator.ChallengeQueue)
+	st, vkey := e.st, e.vkey
 	const rounds = 2
 	for range rounds {
 		if n := v.Round(ctx); n != 2 {
@@ -133,6 +96,76 @@ func TestChallengesTravelTheUsersPath(t *testing.T) {
 	if len(seen) != len(sent) {
 		t.Errorf("the miners saw %d requests, want the %d the replica sent: %v", len(seen), len(sent), seen)
 	}
+}
+
+// env is a dev subnet and one embedded store that the roles share.
+type env struct {
+	sub   *localgrid.Subnet
+	chain localgrid.DevChain
+	st    *jetstream.Store
+	kv    fractal.KV
+	vkey  *sr25519.Keypair
+}
+
+// openEnv opens a dev subnet whose miners log to minerLog, and a store.
+func openEnv(tb testing.TB, minerLog *slog.Logger) *env {
+	tb.Helper()
+	ctx := context.Background()
+	vkey := testenv.Key(tb, "//Alice//validator")
+	sub, chain, err := localgrid.OpenDevSubnet(ctx, vkey, minerLog)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { sub.Close() })
+	st, err := jetstream.Open(ctx, jetstream.DefaultConfig(tb.TempDir()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	kv, err := st.KV(ctx, jetstream.SharedKV, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &env{sub: sub, chain: chain, st: st, kv: kv, vkey: vkey}
+}
+
+// replica opens a gateway replica over the store: its own process in
+// production, on the validator's wallet, routing users' jobs by the
+// standings the validator publishes.
+func (e *env) replica(tb testing.TB) *gateway.Gateway {
+	tb.Helper()
+	gw := gateway.New()
+	gw.Config.Replica, gw.Config.AllowPrivateAxons, gw.Config.ProbeInterval = "replica", true, 100*time.Millisecond
+	gw.Jobs, gw.Queue, gw.Blobs, gw.KV = e.st.Jobs(), e.st.Queue(), e.st.Blobs(), e.kv
+	gw.Chain, gw.Hotkey, gw.Logger = e.chain, e.vkey, testenv.Logger(tb, slog.LevelWarn)
+	if err := gw.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { gw.Close() })
+	if err := gw.Serve("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	return gw
+}
+
+// validator opens a validator that challenges every miner each round,
+// over path.
+func (e *env) validator(tb testing.TB, path string) *validator.Validator {
+	tb.Helper()
+	v := validator.New()
+	v.Config.NetUID, v.Config.AllowPrivateAxons, v.Config.PerRound, v.Config.SharedProb = localgrid.DevNetUID, true, len(e.sub.Miners()), 0
+	v.Config.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 6}}
+	v.Config.ChallengeTimeout = 10 * time.Second
+	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), e.vkey, e.chain, e.kv, e.st.Audit()
+	v.Words, v.Logger = refengine.Words(), testenv.Logger(tb, slog.LevelWarn)
+	if path == validator.ChallengeQueue {
+		localgrid.QueueChallenges(v, e.st)
+	}
+	if err := v.Open(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { v.Close() })
+	return v
 }
 
 // requestIDForm is the form of every request id a gateway sends.
