@@ -102,6 +102,9 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 		return usageErrorf("validator: --open-retries must be between 0 and %d (retries from %s, each waiting twice as long as the last, must end within the miners' %s retention of states), got %d",
 			most, cfg.OpenRetryDelay, validator.MinerRetention, cfg.OpenRetries)
 	}
+	if cfg.ChallengePath == validator.ChallengeQueue && c.APIAddr == "" && c.NATS == "" {
+		return usageErrorf("validator: --challenge-path queue needs a gateway to send the challenges: --api-addr (in this process), or --nats shared with gateway replicas")
+	}
 	pins, err := loadPins(c.PinsFile)
 	if err != nil {
 		return err
@@ -174,7 +177,7 @@ func (c *ValidatorCommand) Open(ctx context.Context) error {
 		return err
 	}
 	if v.Config.ChallengePath == validator.ChallengeQueue && c.APIAddr == "" {
-		c.Logger.Warn("challenges go through the gateways' queue and this process runs no gateway: only replicas on the same NATS send them", slog.String("nats", c.NATS))
+		c.Logger.Warn("challenges go through the gateways' queue and this process runs no gateway: only replicas on the same NATS send them")
 	}
 	if c.APIAddr == "" {
 		v.Start()
