@@ -104,7 +104,9 @@ func (v *Validator) takeChallengeEnd(job string, e challengeEnd) {
 func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req minerapi.GenerateRequest) attempt {
 	a := attempt{miner: miner, req: req, block: v.block()}
 	a.rec = Record{RequestID: req.RequestID, Miner: miner.Hotkey, UID: miner.UID, Profile: req.Spec.Profile, Prompt: req.Spec.Prompt, Seed: req.Spec.Seed, Steps: req.Spec.Steps}
-	id := "challenge-" + req.RequestID
+	// A job of its own for each miner: a cross-check sends one request to
+	// two miners.
+	id := "challenge-" + minerapi.NewRequestID()
 	ends, forget := v.challenges.wait(id)
 	defer forget()
 	deadline := v.Config.ChallengeTimeout + time.Duration(v.costOf(req.Spec)*float64(v.Config.SecsPerCost))

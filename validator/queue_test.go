@@ -91,7 +91,7 @@ func TestQueuedChallengesAreScored(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	openDispatcher(t, g, st, nil)
-	v := queuedValidator(t, g, st, nil)
+	v := queuedValidator(t, g, st, func(c *validator.Config) { c.SharedProb = 1 }) // cross-checks: one request, two miners
 	ctx := context.Background()
 	const rounds = 2
 	for range rounds {
