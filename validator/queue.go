@@ -31,7 +31,7 @@ const logKeyJob = "job"
 
 // shareGrace is how long after a challenge's deadline the validator still
 // waits for its end to come through the store.
-const shareGrace = 5 * time.Second
+const shareGrace = 15 * time.Second
 
 // pollEvery is how often a waiting challenge reads its job, to learn when
 // it was dispatched and whether it ended with no miner tried.
