@@ -286,10 +286,11 @@ const (
 	FailureFrames     FailureReason = "frames"     // frames unlike the miner's receipt: a cheat
 )
 
-// Valid reports whether r is one of the reasons.
+// Valid reports whether r is one of the reasons of a user's job's failure; a
+// challenge's may also be FailureOverloaded or FailureFrames.
 func (r FailureReason) Valid() bool {
 	switch r {
-	case FailureTimeout, FailureUnavailable, FailureStream, FailureJobFailed, FailureRefused, FailureOverloaded, FailureFrames:
+	case FailureTimeout, FailureUnavailable, FailureStream, FailureJobFailed, FailureRefused:
 		return true
 	}
 	return false
@@ -300,7 +301,7 @@ func (f *AttemptFailure) Validate() error {
 	switch {
 	case f.Miner.Hotkey == "":
 		return Errorf("failure", "names no miner")
-	case !f.Reason.Valid():
+	case !f.Reason.Valid() && !(f.Challenge && (f.Reason == FailureOverloaded || f.Reason == FailureFrames)):
 		return Errorf("failure", "has unknown reason %q", f.Reason)
 	case len(f.Detail) > MaxJobErrorBytes:
 		return Errorf("failure", "detail must be at most %d bytes", MaxJobErrorBytes)
