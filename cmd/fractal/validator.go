@@ -83,7 +83,7 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	fs.Uint64Var(&cfg.WeightsVersionKey, "version-key", cfg.WeightsVersionKey, "weights version key (0: the subnet's WeightsVersionKey)")
 	fs.StringVar(&cfg.CommitReveal, "commit-reveal", cfg.CommitReveal, "how weights reach a subnet with commit-reveal on: `timelock` (a drand-timelocked commit the chain reveals) or hash (commit, then reveal in the reveal epoch; the salt is kept in the store)")
 	fs.BoolVar(&cfg.AllowPrivateAxons, "allow-private-axons", cfg.AllowPrivateAxons, "challenge and route to miners on private, loopback or link-local addresses (local grids)")
-	fs.StringVar(&cfg.ChallengePath, "challenge-path", cfg.ChallengePath, "how challenges reach miners: `direct` (sent by the validator itself) or queue (as jobs pinned to their miners in the gateways' queue, sent by whichever gateway replica takes them, like users' jobs; needs a gateway: --api-addr or replicas on the same NATS)")
+	path := fs.String("challenge-path", "", "how challenges reach miners: `queue` (as jobs pinned to their miners in the gateways' queue, sent by whichever gateway replica takes them, like users' jobs; needs a gateway: --api-addr or replicas on the same NATS) or direct (sent by the validator itself); default: queue with --api-addr, else direct")
 	fs.DurationVar(&cfg.QueueWait, "queue-wait", cfg.QueueWait, "with --challenge-path queue, how long a challenge waits for a gateway replica to send it before it is cancelled with no verdict")
 	fs.StringVar(&c.APIAddr, "api-addr", "", "`HOST:PORT` to serve the video API on (the gateway, in this process); empty: no API")
 	addGatewayFlags(fs, &c.Gateway.Config)
@@ -101,6 +101,14 @@ func (c *ValidatorCommand) ParseFlags(args []string, stderr io.Writer) error {
 	if most := maxOpenRetries(cfg.OpenRetryDelay); cfg.OpenRetries < 0 || cfg.OpenRetries > most {
 		return usageErrorf("validator: --open-retries must be between 0 and %d (retries from %s, each waiting twice as long as the last, must end within the miners' %s retention of states), got %d",
 			most, cfg.OpenRetryDelay, validator.MinerRetention, cfg.OpenRetries)
+	}
+	switch {
+	case *path != "":
+		cfg.ChallengePath = *path
+	case c.APIAddr != "":
+		cfg.ChallengePath = validator.ChallengeQueue // this process's gateway sends them, so a miner cannot tell them from users' jobs
+	default:
+		cfg.ChallengePath = validator.ChallengeDirect
 	}
 	if cfg.ChallengePath == validator.ChallengeQueue && c.APIAddr == "" && c.NATS == "" {
 		return usageErrorf("validator: --challenge-path queue needs a gateway to send the challenges: --api-addr (in this process), or --nats shared with gateway replicas")

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/fractal-grid/fractal/validator"
 )
 
 // TestValidatorOpenRetries: --open-retries sets how often a late opening is
@@ -40,6 +42,45 @@ func TestValidatorOpenRetries(t *testing.T) {
 			}
 			if got := v.Validator.Config.OpenRetries; got != tc.want {
 				t.Errorf("got %d retries, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestValidatorChallengePath: challenges go through the gateways' queue by
+// default when this process runs a gateway (--api-addr), directly
+// otherwise; queue without any gateway that could send them, and an unknown
+// path, are refused naming the flag.
+func TestValidatorChallengePath(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"no gateway", nil, validator.ChallengeDirect, ""},
+		{"own gateway", []string{"--api-addr", "127.0.0.1:0"}, validator.ChallengeQueue, ""},
+		{"own gateway, direct asked", []string{"--api-addr", "127.0.0.1:0", "--challenge-path", "direct"}, validator.ChallengeDirect, ""},
+		{"replicas on nats", []string{"--nats", "nats://127.0.0.1:4222", "--challenge-path", "queue"}, validator.ChallengeQueue, ""},
+		{"queue with no gateway", []string{"--challenge-path", "queue"}, "", "--challenge-path queue needs a gateway"},
+		{"unknown", []string{"--challenge-path", "sideways"}, "", "challenge-path"},
+		{"queue wait past the limit", []string{"--api-addr", "127.0.0.1:0", "--queue-wait", "2m"}, "", "queue-wait"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := NewValidatorCommand(logger)
+			err := v.ParseFlags(tc.args, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Validator.Config.ChallengePath; got != tc.want {
+				t.Errorf("challenge path %q, want %q", got, tc.want)
 			}
 		})
 	}
