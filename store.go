@@ -57,6 +57,16 @@ type JobQueue interface {
 	Dequeue(ctx context.Context) (Delivery, error)
 }
 
+// ChallengeQueues is a JobQueue capability: a second queue, beside the
+// users' jobs, for validators' challenges (jobs pinned to their miners,
+// Job.Pinned). Every gateway replica drains it apart from its dispatchers
+// and sends each challenge as soon as it takes it, so a sweep's challenges,
+// every serving miner's at once, go out together however many users' jobs
+// hold the dispatchers or wait for them.
+type ChallengeQueues interface {
+	Challenges() JobQueue
+}
+
 // EnqueueDedupe is how long a queue remembers an enqueued id, so that
 // enqueueing it again stores nothing.
 const EnqueueDedupe = 2 * time.Minute

@@ -61,13 +61,45 @@ func (g *Gateway) dispatchLoop(ctx context.Context) {
 	}
 }
 
+// challengeLoop takes validators' challenges off their own queue until ctx
+// ends, each sent at once off this loop (dispatchChallenge), at most
+// maxChallengesInFlight at a time.
+func (g *Gateway) challengeLoop(ctx context.Context, q fractal.JobQueue) {
+	for ctx.Err() == nil {
+		select {
+		case g.challengeSlots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		d, err := q.Dequeue(ctx)
+		if err != nil {
+			<-g.challengeSlots
+			if ctx.Err() == nil {
+				g.logger.Warn("dequeue of challenges failed", slog.Any(logKeyError, err))
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		g.wg.Add(1) // while this loop's own count holds Close's wait open
+		go func() {
+			defer g.wg.Done()
+			defer func() { <-g.challengeSlots }()
+			g.dispatchJob(ctx, d, true)
+		}()
+	}
+}
+
 // dispatch runs one delivery: it tries miners until one delivers and the
 // result is stored, or until MaxAttempts attempts failed by the miners'
 // doing. A store outage is waited out and never fails the job; when it
 // lasts too long the delivery is returned for later. A delivery is
 // acknowledged only once the job reached a terminal status, so a crash of
 // this replica hands the job to another.
-func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
+func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) { g.dispatchJob(ctx, d, false) }
+
+// dispatchJob is dispatch; inline runs a challenge on this goroutine,
+// which holds a challenge's slot already.
+func (g *Gateway) dispatchJob(ctx context.Context, d fractal.Delivery, inline bool) {
 	var job *fractal.Job
 	err := g.persist(ctx, d, "read job", func(ctx context.Context) (err error) {
 		job, err = g.Jobs.Get(ctx, d.JobID())
@@ -83,8 +115,11 @@ func (g *Gateway) dispatch(ctx context.Context, d fractal.Delivery) {
 	case job.Status.Terminal():
 		d.Ack(ctx)
 		return
-	case job.Pinned != nil:
+	case job.Pinned != nil && inline:
 		g.dispatchPinned(ctx, d, job)
+		return
+	case job.Pinned != nil:
+		g.dispatchChallenge(ctx, d, job)
 		return
 	}
 	var gone []string // miners that left the metagraph since the map was synced

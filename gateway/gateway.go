@@ -70,6 +70,8 @@ type Gateway struct {
 	wg     sync.WaitGroup
 	server *http.Server
 	ln     net.Listener
+
+	challengeSlots chan struct{} // one per challenge being sent off the dispatchers
 }
 
 // New returns a gateway with the default configuration.
@@ -118,6 +120,11 @@ func (g *Gateway) Open(ctx context.Context) error {
 	g.bg, g.cancel = bg, cancel
 	g.syncGrid(ctx)
 	g.shareAttempts(bg, &g.wg) // before the first dispatch, and before Open returns
+	g.challengeSlots = make(chan struct{}, maxChallengesInFlight)
+	if q, ok := g.Queue.(fractal.ChallengeQueues); ok {
+		g.wg.Add(1)
+		go func() { defer g.wg.Done(); g.challengeLoop(bg, q.Challenges()) }()
+	}
 	for range g.Config.Dispatchers {
 		g.wg.Add(1)
 		go func() { defer g.wg.Done(); g.dispatchLoop(bg) }()

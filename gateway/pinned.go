@@ -51,6 +51,30 @@ func (g *Gateway) bookPinned(miner string, cost float64) booking {
 	}}
 }
 
+// maxChallengesInFlight bounds the challenges a replica sends at once
+// beside its dispatchers' jobs.
+const maxChallengesInFlight = 1024
+
+// dispatchChallenge sends a challenge that came through the users' queue
+// (from a validator without fractal.ChallengeQueues) off the dispatcher
+// that took it, so that a sweep's challenges go out together: hotkeys that
+// share a GPU must be asked at the same time to queue for it. Past
+// maxChallengesInFlight the dispatcher sends it itself.
+func (g *Gateway) dispatchChallenge(ctx context.Context, d fractal.Delivery, job *fractal.Job) {
+	select {
+	case g.challengeSlots <- struct{}{}:
+	default:
+		g.dispatchPinned(ctx, d, job)
+		return
+	}
+	g.wg.Add(1) // while this dispatcher's own count holds Close's wait open
+	go func() {
+		defer g.wg.Done()
+		defer func() { <-g.challengeSlots }()
+		g.dispatchPinned(ctx, d, job)
+	}()
+}
+
 // dispatchPinned runs one delivery of a challenge: one attempt on its
 // miner. A delivery again after a replica died mid-attempt tries the same
 // miner again, as for a user's job.

@@ -22,8 +22,16 @@ import (
 // routing by its standing.
 func startPinned(t *testing.T, routable int, engines ...fractal.Engine) *env {
 	t.Helper()
+	return startPinnedHook(t, routable, func(*gateway.Gateway) {}, engines...)
+}
+
+// startPinnedHook is startPinned with a change to the gateway before it
+// opens.
+func startPinnedHook(t *testing.T, routable int, hook func(*gateway.Gateway), engines ...fractal.Engine) *env {
+	t.Helper()
 	keep := testenv.Key(t, fmt.Sprintf("//Alice//miner%d", routable)).SS58() // as gridtest names its miners
 	return startHook(t, func(gw *gateway.Gateway) {
+		hook(gw)
 		all := gw.Standings
 		gw.Standings = fractal.StandingFunc(func(ctx context.Context) (map[string]fractal.Standing, error) {
 			out, err := all.Standings(ctx)
@@ -43,8 +51,15 @@ func (e *env) challenge(t *testing.T, hotkey, prompt string) string {
 	return e.challengeAt(t, hotkey, prompt, time.Now())
 }
 
-// challengeAt is challenge created at created.
+// challengeAt is challenge created at created, queued as a validator
+// queues it: in the challenges' own queue.
 func (e *env) challengeAt(t *testing.T, hotkey, prompt string, created time.Time) string {
+	t.Helper()
+	return e.challengeIn(t, e.gw.Queue.(fractal.ChallengeQueues).Challenges(), hotkey, prompt, created)
+}
+
+// challengeIn is challenge created at created and queued in q.
+func (e *env) challengeIn(t *testing.T, q fractal.JobQueue, hotkey, prompt string, created time.Time) string {
 	t.Helper()
 	ctx := context.Background()
 	id := "challenge-" + minerapi.NewRequestID()
@@ -52,7 +67,7 @@ func (e *env) challengeAt(t *testing.T, hotkey, prompt string, created time.Time
 	if err := e.gw.Jobs.Create(ctx, fractal.NewChallenge(id, fractal.MinerRef{Hotkey: hotkey}, spec, 0, created)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.gw.Queue.Enqueue(ctx, id); err != nil {
+	if err := q.Enqueue(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -196,5 +211,41 @@ func TestChallengeFailureReasons(t *testing.T) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestChallengeHoldsNoDispatcher: with the replica's one dispatcher held by
+// a user's job still generating, a challenge queued behind it is sent and
+// completed at once: a sweep's challenges go out together however busy the
+// dispatchers are.
+func TestChallengeHoldsNoDispatcher(t *testing.T) {
+	held := &gated{Engine: refengine.New(), started: make(chan struct{}, 4), release: make(chan struct{})}
+	e := startPinnedHook(t, 0, func(gw *gateway.Gateway) { gw.Config.Dispatchers = 1 }, held, refengine.New())
+	v := e.create(t, `{"prompt": "a slow river", `+small+`}`)
+	select {
+	case <-held.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the user's job never reached its miner")
+	}
+	id := e.challenge(t, e.grid.Miners[1].Hotkey.SS58(), "a kite over dunes")
+	job := e.ended(t, id)
+	close(held.release)
+	if job.Status != fractal.JobCompleted {
+		t.Fatalf("challenge %s (%s); want completed while the dispatcher was held", job.Status, job.Error)
+	}
+	if got := e.wait(t, v.ID); got.Status != "completed" {
+		t.Errorf("the user's job ended %s (%+v), want completed once released", got.Status, got.Error)
+	}
+}
+
+// TestPinnedInUsersQueue: a challenge queued with users' jobs, as a
+// validator whose store has no queue of challenges queues it, still runs
+// on its pinned miner alone.
+func TestPinnedInUsersQueue(t *testing.T) {
+	e := startPinned(t, 1, refengine.New(), refengine.New())
+	pinned := e.grid.Miners[0].Hotkey.SS58()
+	job := e.ended(t, e.challengeIn(t, e.gw.Queue, pinned, "a glass harbour", time.Now()))
+	if job.Status != fractal.JobCompleted || len(job.Attempts) != 1 || job.Attempts[0].Miner.Hotkey != pinned {
+		t.Fatalf("challenge %s with attempts %+v; want completed by the pinned miner %s alone", job.Status, job.Attempts, pinned)
 	}
 }

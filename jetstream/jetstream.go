@@ -33,6 +33,11 @@ const (
 	auditStream    = "FRACTAL_AUDIT"
 	auditSubjects  = "fractal.audit."
 	kvBucketPrefix = "fractal_kv_"
+
+	// Validators' challenges wait in a queue of their own, which every
+	// replica drains beside its dispatchers (fractal.ChallengeQueues).
+	challengeStream  = "FRACTAL_CHALLENGES"
+	challengeSubject = "fractal.queue.challenges"
 )
 
 // Log keys.

@@ -1,6 +1,7 @@
 package jetstream_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func TestContract(t *testing.T) {
 			t.Run("JobQueue", func(t *testing.T) {
 				storetest.JobQueue(t, testAckWait, func(t *testing.T) fractal.JobQueue { return d.open(t).Queue() })
 			})
+			t.Run("ChallengeQueue", func(t *testing.T) {
+				storetest.JobQueue(t, testAckWait, func(t *testing.T) fractal.JobQueue { return d.open(t).Queue().Challenges() })
+			})
 			t.Run("BlobStore", func(t *testing.T) {
 				storetest.BlobStore(t, func(t *testing.T) fractal.BlobStore { return d.open(t).Blobs() })
 			})
@@ -93,5 +97,38 @@ func mustDo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestChallengesApart: the challenges' queue and the users' are two: an id
+// queued in one is dequeued from that one only.
+func TestChallengesApart(t *testing.T) {
+	st := openEmbedded(t)
+	users, challenges := st.Queue(), st.Queue().Challenges()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := users.Enqueue(ctx, "job-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := challenges.Enqueue(ctx, "challenge-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    fractal.JobQueue
+		want string
+	}{{challenges, "challenge-1"}, {users, "job-1"}} {
+		d, err := c.q.Dequeue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.JobID() != c.want {
+			t.Errorf("dequeued %s, want %s", d.JobID(), c.want)
+		}
+		if err := d.Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := challenges.(fractal.ChallengeQueues).Challenges(); got != challenges {
+		t.Errorf("the challenges' queue names another as its challenges' queue")
 	}
 }

@@ -17,20 +17,49 @@ const pollWait = 5 * time.Second
 // Queue is the job queue: a work-queue stream whose entries are job IDs,
 // consumed through one durable pull consumer shared by every dispatcher.
 type Queue struct {
-	s        *Store
-	cons     jetstream.Consumer
-	samples  samples // users' finished jobs for validators (samples.go)
-	failures samples // users' jobs failed by miners, for validators (samples.go)
+	s          *Store
+	subject    string
+	stream     string
+	cons       jetstream.Consumer
+	samples    samples // users' finished jobs for validators (samples.go)
+	failures   samples // users' jobs failed by miners, for validators (samples.go)
+	challenges *Queue  // validators' challenges, apart from users' jobs
 }
 
-var _ fractal.JobQueue = (*Queue)(nil)
+var (
+	_ fractal.JobQueue        = (*Queue)(nil)
+	_ fractal.ChallengeQueues = (*Queue)(nil)
+)
 
+// openQueue opens the users' job queue and the challenges' beside it.
 func openQueue(ctx context.Context, s *Store) (*Queue, error) {
+	q, err := openWorkQueue(ctx, s, queueStream, queueSubject, "fractal jobs waiting for a dispatcher")
+	if err != nil {
+		return nil, err
+	}
+	if q.challenges, err = openWorkQueue(ctx, s, challengeStream, challengeSubject, "fractal validators' challenges waiting for a gateway replica"); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// Challenges returns the queue of validators' challenges: jobs pinned to
+// their miners, which replicas send as soon as they take them.
+func (q *Queue) Challenges() fractal.JobQueue {
+	if q.challenges == nil {
+		return q // the challenges' queue itself
+	}
+	return q.challenges
+}
+
+// openWorkQueue opens one work-queue stream of job ids and its
+// dispatchers' durable consumer.
+func openWorkQueue(ctx context.Context, s *Store, stream, subject, description string) (*Queue, error) {
 	var cons jetstream.Consumer
-	err := s.do(ctx, "create queue stream", func(ctx context.Context) error {
+	err := s.do(ctx, "create queue stream "+stream, func(ctx context.Context) error {
 		_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name: queueStream, Description: "fractal jobs waiting for a dispatcher",
-			Subjects: []string{queueSubject}, Retention: jetstream.WorkQueuePolicy,
+			Name: stream, Description: description,
+			Subjects: []string{subject}, Retention: jetstream.WorkQueuePolicy,
 			Storage: s.storage(), Replicas: s.cfg.Replicas, Duplicates: fractal.EnqueueDedupe,
 		})
 		return err
@@ -38,9 +67,9 @@ func openQueue(ctx context.Context, s *Store) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.do(ctx, "create queue consumer", func(ctx context.Context) error {
+	err = s.do(ctx, "create queue consumer "+stream, func(ctx context.Context) error {
 		var err error
-		cons, err = s.js.CreateOrUpdateConsumer(ctx, queueStream, jetstream.ConsumerConfig{
+		cons, err = s.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
 			Durable: queueConsumer, Description: "gateway dispatchers",
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: s.cfg.AckWait,
 			MaxDeliver: s.cfg.MaxDeliver, MaxAckPending: -1, Replicas: s.cfg.Replicas,
@@ -50,7 +79,7 @@ func openQueue(ctx context.Context, s *Store) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Queue{s: s, cons: cons}, nil
+	return &Queue{s: s, subject: subject, stream: stream, cons: cons}, nil
 }
 
 // Enqueue stores id in the queue before returning. The message id is the
@@ -62,7 +91,7 @@ func (q *Queue) Enqueue(ctx context.Context, id string) error {
 	}
 	msgID := "job." + id
 	return q.s.do(ctx, "enqueue job "+id, func(ctx context.Context) error {
-		_, err := q.s.js.Publish(ctx, queueSubject, []byte(id), jetstream.WithMsgID(msgID), jetstream.WithExpectStream(queueStream))
+		_, err := q.s.js.Publish(ctx, q.subject, []byte(id), jetstream.WithMsgID(msgID), jetstream.WithExpectStream(q.stream))
 		return err
 	})
 }

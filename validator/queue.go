@@ -115,7 +115,7 @@ func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req
 		v.noVerdict(ctx, a, fmt.Errorf("create its job: %w", err))
 		return a
 	}
-	if err := v.Queue.Enqueue(ctx, id); err != nil {
+	if err := v.challengeQueue().Enqueue(ctx, id); err != nil {
 		v.cancelChallenge(ctx, id)
 		v.noVerdict(ctx, a, fmt.Errorf("enqueue its job: %w", err))
 		return a
@@ -133,6 +133,16 @@ func (v *Validator) attemptQueued(ctx context.Context, miner fractal.Neuron, req
 		return v.challengeFailed(a, e.failure)
 	}
 	return v.challengeDone(ctx, a, e.sample, deadline)
+}
+
+// challengeQueue is the queue challenges go into: the challenges' own,
+// which replicas drain beside their dispatchers (fractal.ChallengeQueues),
+// where the store has one, else the users' queue.
+func (v *Validator) challengeQueue() fractal.JobQueue {
+	if q, ok := v.Queue.(fractal.ChallengeQueues); ok {
+		return q.Challenges()
+	}
+	return v.Queue
 }
 
 // awaitChallenge waits for challenge id's end. It reads the job every
