@@ -28,7 +28,50 @@ func shortConfig(t *testing.T) adversary.Config {
 	cfg.CorpusSize = 40
 	cfg.UsersLoad = 0 // TestUsersLoad runs users' jobs
 	cfg.Logger = gridtest.Logger(t)
+	// The cheats that hide need users' jobs: TestHidingCheatsLive.
+	cfg.Strategies = slices.DeleteFunc(adversary.AllCheats(), func(s string) bool { return slices.Contains(adversary.HiddenCheats(), s) })
 	return cfg
+}
+
+// TestHidingCheatsLive: the plain hiding cheats as live miners among users'
+// jobs, every job verified and every step opened. The refuse-openings
+// cheat fakes steps on every job and ends every verification refused; no
+// hiding cheat is caught on more jobs than it cheated on, and the honest
+// miners never fail.
+func TestHidingCheatsLive(t *testing.T) {
+	cfg := adversary.DefaultConfig(t.TempDir())
+	cfg.Challenges, cfg.Honest = 4, 2
+	cfg.Strategies = []string{adversary.NameRefuseOpenings, adversary.NameOrganicOnly, adversary.NameUnderLoad}
+	cfg.UsersLoad, cfg.OrganicSample = 0.5, 1
+	cfg.Policy = verify.Policy{OpenSteps: 8, DecodeProb: 1}
+	cfg.CorpusSize = 40
+	cfg.Logger = gridtest.Logger(t)
+	rep := run(t, cfg)
+	honest := mustStrategy(t, rep, adversary.NameHonest)
+	if honest.Detected != 0 || honest.OrganicFailed != 0 {
+		t.Errorf("honest miners: %d challenges and %d users' jobs failed, want none", honest.Detected, honest.OrganicFailed)
+	}
+	if len(rep.Hidden) != len(cfg.Strategies) {
+		t.Fatalf("got %d hiding cheats' reports, want %d", len(rep.Hidden), len(cfg.Strategies))
+	}
+	for _, h := range rep.Hidden {
+		t.Logf("%-16s jobs %d cheated %d verified %d (%d challenges, %d users') detected %d %v saving %.2f within 20 %.3f",
+			h.Name, h.Jobs, h.Cheated, h.Verified, h.Challenges, h.Organic, h.Detected, h.Reasons, h.Saving, h.Within20)
+		if h.Verified < cfg.Challenges || h.Detected > h.Cheated {
+			t.Errorf("%s: verified %d, detected %d of %d cheated; want at least %d verified and no detection beyond its cheats",
+				h.Name, h.Verified, h.Detected, h.Cheated, cfg.Challenges)
+		}
+	}
+	refuse := rep.Hidden[0]
+	if refuse.Cheated != refuse.Jobs || refuse.Detected == 0 || refuse.Reasons[verify.ReasonOpenRefused] != refuse.Detected {
+		t.Errorf("refuse-openings: cheated %d of %d jobs, detected %d %v; want every job cheated and every detection open_refused",
+			refuse.Cheated, refuse.Jobs, refuse.Detected, refuse.Reasons)
+	}
+	if s := rep.Sweeps; s == nil || s.Sweeps != cfg.Challenges || s.ChallengeGPUSecs <= 0 || s.UsersGPUSecs <= 0 {
+		t.Errorf("sweeps: %+v, want %d sweeps and device time on challenges and users' jobs", s, cfg.Challenges)
+	} else {
+		t.Logf("sweeps: %+v", *s)
+	}
 }
 
 // TestUsersLoad: users' jobs submitted in turn to the validator's own
