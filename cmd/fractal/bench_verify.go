@@ -363,9 +363,9 @@ func printHidden(w io.Writer, title string, list []adversary.HiddenReport) error
 	}
 	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tjobs\tcheated\tsaving\tverified\tdetected\tper job\twithin 20\treasons\t")
+	fmt.Fprintln(tw, "strategy\tjobs\tcheated\tsaving\tverified\tunanswered\tdetected\tper job\twithin 20\treasons\t")
 	for _, h := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%d\t%d\t%.3f\t%.4f\t%s\t\n", h.Name, h.Jobs, h.Cheated, 100*h.Saving, h.Verified, h.Detected, h.PerJob, h.Within20, reasonList(h.Reasons))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%d\t%d\t%d\t%.3f\t%.4f\t%s\t\n", h.Name, h.Jobs, h.Cheated, 100*h.Saving, h.Verified, h.Unanswered, h.Detected, h.PerJob, h.Within20, reasonList(h.Reasons))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

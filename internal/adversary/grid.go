@@ -138,10 +138,11 @@ func (g *grid) front(ctx context.Context, m *miner.Miner, h *Hiding, operator in
 	return g.chain.ServeAxon(ctx, m.Hotkey, netUID, axon)
 }
 
+// close stops the fronts, then the miners and the chain.
 func (g *grid) close() error {
-	errs := []error{g.subnet.Close()}
+	var errs []error
 	for _, f := range g.fronts {
 		errs = append(errs, f.close())
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, g.subnet.Close())...)
 }

@@ -45,9 +45,12 @@ type HiddenReport struct {
 	Jobs     int    `json:"jobs"`
 	Cheated  int    `json:"cheated"`  // jobs it faked steps on
 	Verified int    `json:"verified"` // jobs the validator checked
-	// Of the verified, the challenges and the users' jobs (live).
+	// Of the verified, the challenges and the users' jobs (live);
+	// Unanswered counts the requests that failed before their
+	// verification (a challenge that timed out, say).
 	Challenges int            `json:"challenges,omitempty"`
 	Organic    int            `json:"organic,omitempty"`
+	Unanswered int            `json:"unanswered,omitempty"`
 	Detected   int            `json:"detected"`
 	Reasons    map[string]int `json:"reasons,omitempty"`
 	Saving     float64        `json:"saving"` // share of an honest miner's work it skipped
@@ -189,7 +192,8 @@ func (o refusing) Open(ctx context.Context, steps []int) (*fractal.Openings, err
 // liveHidden reports a hiding cheat of the live suite from its miners'
 // counts and the validator's records: each request verified counts once
 // (a late opening asked again is recorded twice, the second record its
-// outcome), as detected when it failed a check.
+// outcome), as detected when it failed a check; a request that failed
+// before its verification is unanswered, not verified.
 func liveHidden(name string, saving float64, miners []fielded, byHotkey map[string][]validator.Record) HiddenReport {
 	rep := HiddenReport{Name: name, Reasons: map[string]int{}, Saving: saving}
 	for _, m := range miners {
@@ -200,6 +204,10 @@ func liveHidden(name string, saving float64, miners []fielded, byHotkey map[stri
 		rep.Jobs += jobs
 		rep.Cheated += cheated
 		for _, rec := range outcomes(byHotkey[m.hotkey]) {
+			if !rec.OK && !verify.IsCheck(rec.Reason) && rec.Reason != verify.ReasonOpenLate {
+				rep.Unanswered++ // failed before its verification: a timeout, say
+				continue
+			}
 			rep.Verified++
 			if rec.Organic {
 				rep.Organic++

@@ -24,7 +24,9 @@ const (
 )
 
 // HardName names the hard variant of a hiding cheat.
-func HardName(name string) string { return name + "-hard" }
+func HardName(name string) string { return name + hardSuffix }
+
+const hardSuffix = "-hard"
 
 // HiddenCheats lists the hiding cheats in report order, the hard variants
 // after the plain ones.
@@ -64,7 +66,7 @@ type loadProbe interface{ loaded(spec fractal.Spec) bool }
 // the users' prompts and as many prompts from the public prompt writer,
 // drawn with a seed of its own (the validator's draws are its secret).
 func NewHiding(name string, stepShare float64, words map[string][]string) (*Hiding, error) {
-	base := strings.TrimSuffix(name, "-hard")
+	base := strings.TrimSuffix(name, hardSuffix)
 	if !isHiding(name) {
 		return nil, fractal.Errorf("strategy", "%q is not a hiding cheat", name)
 	}
@@ -103,7 +105,7 @@ func trainOrganicClassifier(words map[string][]string) (*Classifier, error) {
 }
 
 // hides returns the plain name of the cheat: where it hides.
-func (h *Hiding) hides() string { return strings.TrimSuffix(h.Label, "-hard") }
+func (h *Hiding) hides() string { return strings.TrimSuffix(h.Label, hardSuffix) }
 
 func (h *Hiding) Name() string { return h.Label }
 
