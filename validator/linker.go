@@ -14,13 +14,15 @@ import (
 // (its first event reports the first step done; the time per step is the
 // rest of its answer over the remaining steps, which the decode makes an
 // overestimate), so a model with few, long steps does not seem to start a
-// step late. The linker counts, per pair, the sweeps in which one hotkey
-// started late (after lateShare of its total) and the other, of the
-// hotkeys done before its first progress, finished closest to its
-// estimated start and within linkSlack of a generation of it, and links a pair seen so in linkMin sweeps
-// and in at least half the sweeps both were in. Linked hotkeys are grouped
-// like hotkeys that share a coldkey: challenged in one burst and timed by
-// its makespan.
+// step late. In a sweep, a hotkey that started late (after lateShare of
+// its total) waited for the hotkey that, of those done before its first
+// progress, finished closest to its estimated start, if within linkSlack
+// of a generation of it; the line of waits runs on through the one that
+// hotkey waited for, and so on. The linker counts, per pair, the sweeps in
+// which one was up the other's line of waits, and links a pair seen so in
+// linkMin sweeps and in at least half the sweeps both were in. Linked
+// hotkeys are grouped like hotkeys that share a coldkey: challenged in one
+// burst and timed by its makespan.
 const (
 	lateShare = 0.4
 	linkSlack = 0.1 // of the late hotkey's own generation (total − start)
@@ -63,10 +65,11 @@ func pairOf(a, b string) [2]string {
 	return [2]string{a, b}
 }
 
-// observe folds one sweep's answers in: each hotkey that started late is
-// chained to the one hotkey, of those done before its first progress,
+// observe folds one sweep's answers in: each hotkey that started late
+// waited for the one hotkey, of those done before its first progress,
 // whose answer finished closest to its estimated start, if that was within
-// linkSlack of its generation.
+// linkSlack of its generation; it is chained to that one and to every
+// hotkey up that one's line of waits.
 func (l *linker) observe(ts []timing) {
 	if l == nil {
 		return
@@ -78,8 +81,21 @@ func (l *linker) observe(ts []timing) {
 			l.swept[pairOf(a.hotkey, b.hotkey)]++
 		}
 	}
+	waited := map[string]string{}
 	for _, b := range ts {
 		if a, ok := waitedFor(b, ts); ok {
+			waited[b.hotkey] = a
+		}
+	}
+	// On a GPU of n hotkeys served in turn, the third waited for the
+	// second, which waited for the first: all three are one GPU's, though
+	// in a random order a given pair is served back to back in only 2
+	// sweeps of n (a quarter of them with eight hotkeys, too few to pass
+	// for more than chance).
+	for _, b := range ts {
+		seen := map[string]bool{b.hotkey: true}
+		for a, ok := waited[b.hotkey]; ok && !seen[a]; a, ok = waited[a] {
+			seen[a] = true
 			l.chains[pairOf(a, b.hotkey)]++
 		}
 	}

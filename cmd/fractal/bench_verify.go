@@ -17,6 +17,7 @@ import (
 
 	"github.com/fractal-grid/fractal/internal/adversary"
 	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/validator"
 	"github.com/fractal-grid/fractal/verify"
 )
 
@@ -53,8 +54,14 @@ type benchVerifyReport struct {
 	// slow miner.
 	CheatShare float64 `json:"cheat_weight_share"`
 	// Hidden are the cheats that fake steps only where they hope not to be
-	// looked at (refused openings, users' jobs, under load), run in process.
-	Hidden []adversary.HiddenReport `json:"hidden_strategies"`
+	// looked at (refused openings, users' jobs, under load), plain and
+	// hard, run in process; HiddenLive the same as live miners of the
+	// suite, their figures from the live counts.
+	Hidden     []adversary.HiddenReport `json:"hidden_strategies"`
+	HiddenLive []adversary.HiddenReport `json:"hidden_live"`
+	// SweepCost is what the sweeps cost the miners' GPUs, measured in the
+	// live suite and scaled to mainnet, and estimated by validator.SweepCost.
+	SweepCost *benchSweepCost `json:"sweep_cost,omitempty"`
 	// ClassifierAUC is how well a bag-of-words classifier tells challenge
 	// prompts from users' (0.5: not at all), the mean of five draws.
 	ClassifierAUC float64                 `json:"classifier_auc"`
@@ -74,11 +81,13 @@ type benchVerifyReport struct {
 	Seconds               float64                  `json:"wall_s"`
 }
 
-// benchGoalMark is one goal of the validator's design and whether the run met it.
+// benchGoalMark is one goal of the validator's design and whether the run
+// met it; Worst names what gave Got where it is the worst of several.
 type benchGoalMark struct {
-	Want string  `json:"want"`
-	Got  float64 `json:"got"`
-	Met  bool    `json:"met"`
+	Want  string  `json:"want"`
+	Got   float64 `json:"got"`
+	Met   bool    `json:"met"`
+	Worst string  `json:"worst,omitempty"`
 }
 
 func runBenchVerify(ctx context.Context, rio IO, args []string) error {
@@ -92,6 +101,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	costChecks := fs.Int("cost-checks", adversary.DefaultCostConfig().Checks, "checks of each default video when measuring the cost ratio")
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
 	usersLoad := fs.Float64("users-load", 0.5, "users' load beside the live suites' challenges, a share of the grid's capacity, through the validator's gateway and a replica (0: none)")
+	sweeps := fs.Float64("sweeps", 2, "the validator's sweeps per tempo, to scale the live suite's sweep cost to mainnet (tempo 360 × 12 s)")
 	sybils := fs.Bool("sybils", true, "also run a suite of the honest miners against unlinkable Sybils of 2, 3 and 8 hotkeys (and the linked one)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
 	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
@@ -103,6 +113,9 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	if *challenges < 1 || *honest < 1 || *perOperator < 1 || *trials < 0 || *hiddenJobs < 0 || *verifications < 1 || *costChecks < 1 {
 		return usageErrorf("bench verify: --challenges, --honest, --honest-per-operator, --verifications and --cost-checks must be positive, --trials not negative")
+	}
+	if *sweeps < 0 {
+		return usageErrorf("bench verify: --sweeps must not be negative, got %g", *sweeps)
 	}
 	if *usersLoad < 0 || *usersLoad >= 1 {
 		return usageErrorf("bench verify: --users-load must be in [0, 1), got %g", *usersLoad)
@@ -147,6 +160,8 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	rep.Strategies = pool(rep.Suite, offline)
 	rep.HonestShare = rep.Suite.HonestShare
+	rep.HiddenLive = rep.Suite.Hidden
+	rep.SweepCost = newBenchSweepCost(rep.Suite.Sweeps, *sweeps)
 	rep.UnlinkedByHotkeys = map[string]float64{}
 	for _, s := range rep.Suite.Strategies {
 		switch {
@@ -156,7 +171,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 			ratio := vsOneHonest(rep.Suite, s)
 			rep.UnlinkedByHotkeys[fmt.Sprint(s.Hotkeys)] = ratio
 			rep.UnlinkedVsHonest = max(rep.UnlinkedVsHonest, ratio)
-		case s.Name == adversary.NameSlow || slices.Contains(adversary.VerificationCheats(), s.Name):
+		case s.Name == adversary.NameSlow || slices.Contains(adversary.VerificationCheats(), s.Name) || slices.Contains(adversary.HiddenCheats(), s.Name):
 			rep.CheatShare += s.WeightShare
 		}
 	}
@@ -249,27 +264,42 @@ func pool(s *adversary.Report, offline map[string]adversary.OfflineDetection) []
 }
 
 // goals marks the design goals: cost ratio ≤ 0.05; every cheat saving ≥ 20%
-// detected with ≥ 99% within 20 challenges; no false positive in ≥ 10,000
-// honest verifications; honest miners ≥ 95% of the weight.
+// detected with ≥ 99% within 20 challenges (a hiding cheat: within 20 of
+// its jobs, live and in process); no false positive in ≥ 10,000 honest
+// verifications; honest miners ≥ 95% of the weight; the sweeps ≤ 10% of
+// the grid's capacity on mainnet.
 func goals(rep benchVerifyReport) map[string]benchGoalMark {
-	worst := 1.0
+	detect := benchGoalMark{Want: ">= 0.99 for every cheat saving >= 20%", Got: 1}
+	worse := func(name string, saving, within20 float64) {
+		if saving >= 0.2 && within20 < detect.Got {
+			detect.Got, detect.Worst = within20, name
+		}
+	}
 	for _, list := range [][]benchVerifyStrategy{rep.Strategies, rep.Tolerant} {
 		for _, s := range list {
-			if s.Name != adversary.NameHonest && s.Saving >= 0.2 {
-				worst = min(worst, s.Within20)
+			if s.Name != adversary.NameHonest && !slices.Contains(adversary.HiddenCheats(), s.Name) {
+				worse(s.Name, s.Saving, s.Within20)
 			}
 		}
 	}
-	for _, h := range rep.Hidden {
-		if h.Saving >= 0.2 {
-			worst = min(worst, h.Within20)
-		}
+	for _, h := range rep.HiddenLive {
+		worse(h.Name+" (live)", h.Saving, h.Within20)
 	}
+	for _, h := range rep.Hidden {
+		worse(h.Name+" (in process)", h.Saving, h.Within20)
+	}
+	detect.Met = detect.Got >= 0.99
+	sweep := benchGoalMark{Want: "<= 0.10 of the grid's capacity"}
+	if c := rep.SweepCost; c != nil {
+		sweep.Got, sweep.Worst = c.Worst, c.WorstOf
+	}
+	sweep.Met = rep.SweepCost != nil && sweep.Got <= 0.1
 	return map[string]benchGoalMark{
 		"classifier_auc":      {Want: "<= 0.6", Got: rep.ClassifierAUC, Met: rep.ClassifierAUC <= 0.6},
 		"sybil_unlinked":      {Want: "<= 1.05 of one honest GPU", Got: rep.UnlinkedVsHonest, Met: rep.UnlinkedVsHonest <= 1.05},
 		"cost_ratio":          {Want: "<= 0.05", Got: rep.CostRatio, Met: rep.CostRatio <= 0.05},
-		"detect_within_20":    {Want: ">= 0.99 for every cheat saving >= 20%", Got: worst, Met: worst >= 0.99},
+		"detect_within_20":    detect,
+		"sweep_cost":          sweep,
 		"false_positives":     {Want: "0 in >= 10000", Got: float64(rep.FalsePositives), Met: rep.FalsePositives == 0 && rep.Verifications >= 10_000},
 		"honest_weight_share": {Want: ">= 0.95", Got: rep.HonestShare, Met: rep.HonestShare >= 0.95},
 	}
@@ -303,31 +333,39 @@ func printBenchVerify(w io.Writer, rep benchVerifyReport) error {
 	if rep.SybilSuite != nil {
 		fmt.Fprintf(w, "Sybil suite (honest miners against Sybils alone): honest miners %.4f of the weight\n\n", rep.SybilSuiteHonestShare)
 	}
-	if err := printHidden(w, rep.Hidden); err != nil {
+	if err := printHidden(w, "hiding cheats, live (the suite's miners among users' jobs, verified as the validator does)", rep.HiddenLive); err != nil {
 		return err
 	}
+	if err := printHidden(w, "hiding cheats, in process (half challenges, half users' jobs at 50% load, sampled and retried as the validator does)", rep.Hidden); err != nil {
+		return err
+	}
+	printSweepCost(w, rep.SweepCost)
 	fmt.Fprintf(w, "challenge vs users' prompt classifier: AUC %.3f (mean of five draws)\n\ngoals:\n", rep.ClassifierAUC)
-	for _, k := range []string{"classifier_auc", "sybil_unlinked", "cost_ratio", "detect_within_20", "false_positives", "honest_weight_share"} {
+	for _, k := range []string{"classifier_auc", "sybil_unlinked", "cost_ratio", "detect_within_20", "false_positives", "honest_weight_share", "sweep_cost"} {
 		g := rep.Goals[k]
 		mark := "met"
 		if !g.Met {
 			mark = "MISSED"
 		}
-		fmt.Fprintf(w, "  %-20s want %s, got %.4g: %s\n", k, g.Want, g.Got, mark)
+		worst := ""
+		if g.Worst != "" {
+			worst = " (" + g.Worst + ")"
+		}
+		fmt.Fprintf(w, "  %-20s want %s, got %.4g%s: %s\n", k, g.Want, g.Got, worst, mark)
 	}
 	_, err := fmt.Fprintf(w, "(%.1fs)\n", rep.Seconds)
 	return err
 }
 
-func printHidden(w io.Writer, list []adversary.HiddenReport) error {
+func printHidden(w io.Writer, title string, list []adversary.HiddenReport) error {
 	if len(list) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, "hiding cheats (in process: half challenges, half users' jobs at 50% load, sampled and retried as the validator does)")
+	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tjobs\tcheated\tsaving\tverified\tdetected\tper job\twithin 20\ttop reason\t")
+	fmt.Fprintln(tw, "strategy\tjobs\tcheated\tsaving\tverified\tunanswered\tdetected\tper job\twithin 20\treasons\t")
 	for _, h := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%d\t%d\t%.3f\t%.4f\t%s\t\n", h.Name, h.Jobs, h.Cheated, 100*h.Saving, h.Verified, h.Detected, h.PerJob, h.Within20, topReason(h.Reasons))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f%%\t%d\t%d\t%d\t%.3f\t%.4f\t%s\t\n", h.Name, h.Jobs, h.Cheated, 100*h.Saving, h.Verified, h.Unanswered, h.Detected, h.PerJob, h.Within20, reasonList(h.Reasons))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -370,6 +408,20 @@ func unlinkedFigures(by map[string]float64) string {
 	return strings.Join(parts, ", ")
 }
 
+// reasonList lists reasons with their counts, most frequent first.
+func reasonList(reasons map[string]int) string {
+	if len(reasons) == 0 {
+		return "-"
+	}
+	keys := slices.Sorted(maps.Keys(reasons))
+	slices.SortStableFunc(keys, func(a, b string) int { return reasons[b] - reasons[a] })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, reasons[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func topReason(reasons map[string]int) string {
 	best, n := "-", 0
 	for r, c := range reasons {
@@ -378,4 +430,86 @@ func topReason(reasons map[string]int) string {
 		}
 	}
 	return best
+}
+
+// Mainnet's tempo, which the sweeps' cost is scaled to: 360 blocks of 12 s.
+const (
+	mainnetTempo     = 360
+	mainnetBlockTime = 12 * time.Second
+)
+
+// referenceGenerates are the GPU profiles' generate times (H100 seconds,
+// docs/engines.md) for their default and their large videos: what one
+// sweep challenge takes of a miner's GPU when users ask for such videos.
+var referenceGenerates = []struct {
+	profile string
+	secs    float64
+}{
+	{"wan2.1-t2v-1.3b, 33 frames 832x480, 30 steps", 13},
+	{"wan2.1-t2v-1.3b, 81 frames 832x480, 50 steps", 80},
+	{"ltx-video-2b-distilled, 121 frames 768x512", 1.7},
+	{"ltx-video-2b-distilled, 121 frames 1216x704", 4},
+}
+
+// benchSweepCost is the sweeps' cost on mainnet: measured in the live
+// suite (the GPU time its sweeps took, in generations per sweep) and
+// scaled to SweepsPerTempo sweeps a tempo of TempoBlocks × BlockSecs, and
+// estimated by validator.SweepCost (one generation per miner per sweep),
+// for each profile's reference generate time. Worst is the largest share of
+// the grid's capacity of them all.
+type benchSweepCost struct {
+	SweepsPerTempo float64                `json:"sweeps_per_tempo"`
+	TempoBlocks    uint64                 `json:"tempo_blocks"`
+	BlockSecs      float64                `json:"block_s"`
+	Measured       *adversary.SweepReport `json:"measured"`
+	Profiles       []benchSweepProfile    `json:"profiles"`
+	Worst          float64                `json:"worst"`
+	WorstOf        string                 `json:"worst_of"`
+}
+
+// benchSweepProfile is the sweeps' cost for one reference generate time:
+// MeasuredShare of the grid's capacity and PerMinerGPUSecs GPU-seconds per
+// tempo per hotkey from the live suite, EstimateShare from
+// validator.SweepCost.
+type benchSweepProfile struct {
+	Profile         string  `json:"profile"`
+	GenerateSecs    float64 `json:"generate_s"`
+	MeasuredShare   float64 `json:"measured_share"`
+	PerMinerGPUSecs float64 `json:"per_miner_gpu_s_per_tempo"`
+	EstimateShare   float64 `json:"estimate_share"`
+}
+
+func newBenchSweepCost(measured *adversary.SweepReport, sweepsPerTempo float64) *benchSweepCost {
+	if measured == nil {
+		return nil
+	}
+	c := &benchSweepCost{SweepsPerTempo: sweepsPerTempo, TempoBlocks: mainnetTempo, BlockSecs: mainnetBlockTime.Seconds(), Measured: measured}
+	for _, ref := range referenceGenerates {
+		share, perMiner := measured.Mainnet(sweepsPerTempo, ref.secs, mainnetTempo, mainnetBlockTime)
+		p := benchSweepProfile{Profile: ref.profile, GenerateSecs: ref.secs, MeasuredShare: share, PerMinerGPUSecs: perMiner,
+			EstimateShare: validator.SweepCost(sweepsPerTempo, ref.secs, mainnetTempo, mainnetBlockTime)}
+		c.Profiles = append(c.Profiles, p)
+		if share >= c.Worst {
+			c.Worst, c.WorstOf = share, "measured, "+ref.profile
+		}
+		if p.EstimateShare > c.Worst {
+			c.Worst, c.WorstOf = p.EstimateShare, "estimate, "+ref.profile
+		}
+	}
+	return c
+}
+
+func printSweepCost(w io.Writer, c *benchSweepCost) {
+	if c == nil {
+		return
+	}
+	m := c.Measured
+	fmt.Fprintf(w, "sweeps' cost: live suite %d sweeps over %d GPUs (%d hotkeys): %.1f GPU-s on challenges, %.1f on users' jobs; %.3f generations per sweep per GPU, %.3f per hotkey (%.1f%% of the suite's capacity, a sweep every round)\n",
+		m.Sweeps, m.GPUs, m.Hotkeys, m.ChallengeGPUSecs, m.UsersGPUSecs, m.PerGPU, m.PerHotkey, 100*m.SuiteShare)
+	fmt.Fprintf(w, "on mainnet at %g sweeps per tempo of %d × %gs:\n", c.SweepsPerTempo, c.TempoBlocks, c.BlockSecs)
+	for _, p := range c.Profiles {
+		fmt.Fprintf(w, "  %-46s %5.1fs a generation: measured %.2f%% of the grid (%.1f GPU-s per tempo per miner), estimate %.2f%%\n",
+			p.Profile, p.GenerateSecs, 100*p.MeasuredShare, p.PerMinerGPUSecs, 100*p.EstimateShare)
+	}
+	fmt.Fprintln(w)
 }

@@ -26,6 +26,21 @@ func TestBenchVerifyJSON(t *testing.T) {
 			Name string `json:"name"`
 			Jobs int    `json:"jobs"`
 		} `json:"hidden_strategies"`
+		HiddenLive []struct {
+			Name       string `json:"name"`
+			Verified   int    `json:"verified"`
+			Unanswered int    `json:"unanswered"`
+		} `json:"hidden_live"`
+		SweepCost *struct {
+			Measured struct {
+				Sweeps           int     `json:"sweeps"`
+				ChallengeGPUSecs float64 `json:"challenge_gpu_s"`
+			} `json:"measured"`
+			Profiles []struct {
+				MeasuredShare float64 `json:"measured_share"`
+				EstimateShare float64 `json:"estimate_share"`
+			} `json:"profiles"`
+		} `json:"sweep_cost"`
 		ClassifierAUC float64            `json:"classifier_auc"`
 		Unlinked      map[string]float64 `json:"sybil_unlinked_by_hotkeys"`
 		Suite         struct {
@@ -70,8 +85,21 @@ func TestBenchVerifyJSON(t *testing.T) {
 			t.Errorf("no figures for %s", name)
 		}
 	}
-	if len(rep.Hidden) != 3 || rep.Hidden[0].Jobs != 20 {
-		t.Errorf("hidden_strategies %+v, want three of 20 jobs each", rep.Hidden)
+	if len(rep.Hidden) != 6 || rep.Hidden[0].Jobs != 20 {
+		t.Errorf("hidden_strategies %+v, want six of 20 jobs each", rep.Hidden)
+	}
+	// The hiding cheats live: each challenged once at least.
+	if len(rep.HiddenLive) != 6 {
+		t.Errorf("hidden_live %+v, want six", rep.HiddenLive)
+	}
+	for _, h := range rep.HiddenLive {
+		if h.Verified+h.Unanswered < 1 {
+			t.Errorf("hidden_live %s: %d verified, %d unanswered, want a challenge at least", h.Name, h.Verified, h.Unanswered)
+		}
+	}
+	if c := rep.SweepCost; c == nil || c.Measured.Sweeps != 1 || c.Measured.ChallengeGPUSecs <= 0 || len(c.Profiles) == 0 ||
+		c.Profiles[0].MeasuredShare <= 0 || c.Profiles[0].EstimateShare <= 0 {
+		t.Errorf("sweep_cost %+v, want the one sweep's GPU time and its mainnet shares", c)
 	}
 	// The main suite's unlinkable Sybil and the Sybil suite's three, each
 	// with its hotkeys.
@@ -96,7 +124,7 @@ func TestBenchVerifyJSON(t *testing.T) {
 	if rep.ClassifierAUC <= 0 || rep.ClassifierAUC >= 1 {
 		t.Errorf("classifier_auc %g, want an AUC", rep.ClassifierAUC)
 	}
-	if len(rep.Goals) != 6 {
-		t.Errorf("goals %v, want six", rep.Goals)
+	if len(rep.Goals) != 7 {
+		t.Errorf("goals %v, want seven", rep.Goals)
 	}
 }

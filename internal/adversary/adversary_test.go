@@ -28,7 +28,52 @@ func shortConfig(t *testing.T) adversary.Config {
 	cfg.CorpusSize = 40
 	cfg.UsersLoad = 0 // TestUsersLoad runs users' jobs
 	cfg.Logger = gridtest.Logger(t)
+	// The cheats that hide need users' jobs: TestHidingCheatsLive.
+	cfg.Strategies = slices.DeleteFunc(adversary.AllCheats(), func(s string) bool { return slices.Contains(adversary.HiddenCheats(), s) })
 	return cfg
+}
+
+// TestHidingCheatsLive: the plain hiding cheats as live miners among users'
+// jobs, every job verified and every step opened. The refuse-openings
+// cheat fakes steps on every job and ends every verification refused; no
+// hiding cheat is caught on more jobs than it cheated on, and the honest
+// miners never fail a check.
+func TestHidingCheatsLive(t *testing.T) {
+	cfg := adversary.DefaultConfig(t.TempDir())
+	cfg.Challenges, cfg.Honest = 4, 2
+	cfg.Strategies = []string{adversary.NameRefuseOpenings, adversary.NameOrganicOnly, adversary.NameUnderLoad}
+	cfg.UsersLoad, cfg.OrganicSample = 0.3, 1
+	cfg.Policy = verify.Policy{OpenSteps: 8, DecodeProb: 1}
+	cfg.CorpusSize = 40
+	cfg.Logger = gridtest.Logger(t)
+	rep := run(t, cfg)
+	honest := mustStrategy(t, rep, adversary.NameHonest)
+	// Once the cheats are caught the gateways send the honest miners most
+	// of the users' load, so a challenge may time out; none fails a check.
+	if honest.Caught != 0 || honest.OrganicFailed != 0 {
+		t.Errorf("honest miners: %d challenges (%v) and %d users' jobs failed a check, want none", honest.Caught, honest.Reasons, honest.OrganicFailed)
+	}
+	if len(rep.Hidden) != len(cfg.Strategies) {
+		t.Fatalf("got %d hiding cheats' reports, want %d", len(rep.Hidden), len(cfg.Strategies))
+	}
+	for _, h := range rep.Hidden {
+		t.Logf("%-16s jobs %d cheated %d verified %d (%d challenges, %d users') detected %d %v saving %.2f within 20 %.3f",
+			h.Name, h.Jobs, h.Cheated, h.Verified, h.Challenges, h.Organic, h.Detected, h.Reasons, h.Saving, h.Within20)
+		if h.Verified+h.Unanswered < cfg.Challenges || h.Detected > h.Cheated {
+			t.Errorf("%s: verified %d (%d unanswered), detected %d of %d cheated; want at least %d asked and no detection beyond its cheats",
+				h.Name, h.Verified, h.Unanswered, h.Detected, h.Cheated, cfg.Challenges)
+		}
+	}
+	refuse := rep.Hidden[0]
+	if refuse.Cheated != refuse.Jobs || refuse.Detected == 0 || refuse.Reasons[verify.ReasonOpenRefused] != refuse.Detected {
+		t.Errorf("refuse-openings: cheated %d of %d jobs, detected %d %v; want every job cheated and every detection open_refused",
+			refuse.Cheated, refuse.Jobs, refuse.Detected, refuse.Reasons)
+	}
+	if s := rep.Sweeps; s == nil || s.Sweeps != cfg.Challenges || s.ChallengeGPUSecs <= 0 || s.UsersGPUSecs <= 0 {
+		t.Errorf("sweeps: %+v, want %d sweeps and device time on challenges and users' jobs", s, cfg.Challenges)
+	} else {
+		t.Logf("sweeps: %+v", *s)
+	}
 }
 
 // TestUsersLoad: users' jobs submitted in turn to the validator's own
@@ -134,6 +179,16 @@ func TestSuiteCatchesEveryCheat(t *testing.T) {
 		// for the GPU, and the earlier answers are timed by the later ones.
 		if s.Bursts == 0 {
 			t.Errorf("no pass timed by the operator's burst in %d challenges, want some", s.Challenges)
+		}
+		// Served in turn, its later hotkeys are what the linker looks at.
+		n := 0
+		for _, ls := range rep.Linker.Samples {
+			if ls.Strategy == adversary.NameSybil {
+				n++
+			}
+		}
+		if rep.Linker.Sweeps != cfg.Challenges || n == 0 {
+			t.Errorf("linker report of %d sweeps with %d samples of the Sybil, want %d sweeps and some", rep.Linker.Sweeps, n, cfg.Challenges)
 		}
 	})
 	for _, n := range cfg.UnlinkedSizes {

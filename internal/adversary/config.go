@@ -43,6 +43,10 @@ type Config struct {
 	// OrganicSample is the share of users' jobs the validator verifies
 	// (its default, 0.1).
 	OrganicSample float64
+	// OpenRetryDelay (250 ms) is the validator's wait before asking a
+	// late opening again, doubled at each retry: short, so that the
+	// retries end within the suite (the validator waits 30 s).
+	OpenRetryDelay time.Duration
 	// Public (true) announces each operator's miners at a public address of
 	// its own (in 203.0.113.0/24, reached over loopback), and the
 	// validator groups hotkeys by address as on a public grid; false
@@ -50,9 +54,10 @@ type Config struct {
 	Public bool
 }
 
-// AllCheats lists every cheating strategy in report order.
+// AllCheats lists every cheating strategy in report order, the cheats
+// that hide (HiddenCheats) last.
 func AllCheats() []string {
-	return []string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSybilUnlinked, NameSlow, NameFlaky}
+	return append([]string{NameLazy, NameFakeFrames, NameReplay, NameSkipHalf, NameSkipFourth, NameLowSteps, NameWrongModel, NameSybil, NameSybilUnlinked, NameSlow, NameFlaky}, HiddenCheats()...)
 }
 
 // VerificationCheats are the strategies that deliver work that is not the
@@ -83,6 +88,7 @@ func DefaultConfig(dir string) Config {
 		UnlinkedSizes:     []int{3},
 		UsersLoad:         0.5,
 		OrganicSample:     validator.DefaultConfig().OrganicSample,
+		OpenRetryDelay:    250 * time.Millisecond,
 		Public:            true,
 	}
 }
@@ -104,6 +110,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("users-load", "must be in [0, 1), got %g", c.UsersLoad)
 	case slices.ContainsFunc(c.UnlinkedSizes, func(n int) bool { return n < 1 }):
 		return fractal.Errorf("unlinked", "each unlinkable Sybil needs at least one hotkey, got %v", c.UnlinkedSizes)
+	case c.OpenRetryDelay < 0:
+		return fractal.Errorf("open-retry-delay", "must not be negative, got %s", c.OpenRetryDelay)
 	case c.Dir == "":
 		return fractal.Errorf("dir", "the store needs a directory")
 	}

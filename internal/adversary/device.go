@@ -24,6 +24,10 @@ type Device struct {
 	cpu  time.Duration // wall time of the engine work itself
 	work float64       // sum of work shares
 	jobs int
+	// Of which on users' jobs; the rest went to the validator's
+	// challenges.
+	usersBusy time.Duration
+	usersJobs int
 }
 
 // NewDevice returns an idle device.
@@ -37,8 +41,9 @@ func NewDevice(perCost time.Duration) *Device {
 // honest generation's device time has passed since it was taken, or fn is
 // done if that is later. step (when not nil) is called at each of steps
 // even slices of that time, as a GPU reports its sampling steps while it
-// runs them: at an honest pace until fn returns, then at its own.
-func (d *Device) run(ctx context.Context, cost float64, steps int, step func(int), fn func() (float64, error)) error {
+// runs them: at an honest pace until fn returns, then at its own. user
+// says the job is a user's, not a challenge, for the accounts.
+func (d *Device) run(ctx context.Context, cost float64, steps int, user bool, step func(int), fn func() (float64, error)) error {
 	select {
 	case d.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -85,6 +90,10 @@ func (d *Device) run(ctx context.Context, cost float64, steps int, step func(int
 	d.cpu += took
 	d.work += p.work
 	d.jobs++
+	if user {
+		d.usersBusy += busy
+		d.usersJobs++
+	}
 	d.mu.Unlock()
 	if p.err != nil {
 		return p.err
@@ -100,19 +109,22 @@ func (d *Device) run(ctx context.Context, cost float64, steps int, step func(int
 	return nil
 }
 
-// Usage is what a device did.
+// Usage is what a device did; UsersJobs and UsersDeviceTime the part of
+// it on users' jobs (the rest served the validator's challenges).
 type Usage struct {
-	Jobs       int           `json:"jobs"`
-	Work       float64       `json:"work"` // in honest generations
-	EngineTime time.Duration `json:"engine_ns"`
-	DeviceTime time.Duration `json:"device_ns"`
+	Jobs            int           `json:"jobs"`
+	Work            float64       `json:"work"` // in honest generations
+	EngineTime      time.Duration `json:"engine_ns"`
+	DeviceTime      time.Duration `json:"device_ns"`
+	UsersJobs       int           `json:"users_jobs"`
+	UsersDeviceTime time.Duration `json:"users_device_ns"`
 }
 
 // Usage returns the device's totals.
 func (d *Device) Usage() Usage {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Usage{Jobs: d.jobs, Work: d.work, EngineTime: d.cpu, DeviceTime: d.busy}
+	return Usage{Jobs: d.jobs, Work: d.work, EngineTime: d.cpu, DeviceTime: d.busy, UsersJobs: d.usersJobs, UsersDeviceTime: d.usersBusy}
 }
 
 // Engine serves a strategy on a device. It claims the base engine's profile
@@ -121,6 +133,8 @@ type Engine struct {
 	Base     *refengine.Engine
 	Strategy Strategy
 	Device   *Device
+
+	users *userSeeds // tells the suite's accounts a user's job from a challenge
 }
 
 var _ fractal.Engine = (*Engine)(nil)
@@ -152,7 +166,7 @@ func (e *Engine) Generate(ctx context.Context, spec fractal.Spec, opts fractal.G
 		step = func(t int) { opts.Progress(fractal.Progress{Step: t, Steps: spec.Steps}) }
 	}
 	var res *fractal.Result
-	err := e.Device.run(ctx, e.Base.Profile().CostOf(spec), spec.Steps, step, func() (float64, error) {
+	err := e.Device.run(ctx, e.Base.Profile().CostOf(spec), spec.Steps, e.users.has(spec.Seed), step, func() (float64, error) {
 		var work float64
 		var err error
 		res, work, err = e.Strategy.Produce(ctx, e.Base, spec)

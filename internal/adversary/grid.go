@@ -2,6 +2,7 @@ package adversary
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +27,7 @@ type grid struct {
 	chain     *devchain.Chain
 	validator *sr25519.Keypair
 	public    bool
+	fronts    []*front
 }
 
 func newGrid(ctx context.Context, logger *slog.Logger, public bool) (*grid, error) {
@@ -78,17 +80,26 @@ var publicNet = netip.MustParsePrefix("203.0.113.0/24")
 // announce serves m's axon at the operator's public address, on the port
 // it listens on over loopback.
 func (g *grid) announce(ctx context.Context, m *miner.Miner, hot *sr25519.Keypair, operator int) error {
-	if operator >= 254 {
-		return fmt.Errorf("operator %d: only 254 public addresses: %w", operator, fractal.ErrInvalid)
+	ip, err := operatorIP(operator)
+	if err != nil {
+		return err
 	}
 	listen, err := netip.ParseAddrPort(m.Addr())
 	if err != nil {
 		return err
 	}
+	axon := fractal.Axon{IP: ip, Port: listen.Port(), Protocol: 4, Version: m.Config.AxonVersion}
+	return g.chain.ServeAxon(ctx, hot, netUID, axon)
+}
+
+// operatorIP is the operator's public address.
+func operatorIP(operator int) (netip.Addr, error) {
+	if operator >= 254 {
+		return netip.Addr{}, fmt.Errorf("operator %d: only 254 public addresses: %w", operator, fractal.ErrInvalid)
+	}
 	ip := publicNet.Addr().As4()
 	ip[3] = byte(operator + 1)
-	axon := fractal.Axon{IP: netip.AddrFrom4(ip), Port: listen.Port(), Protocol: 4, Version: m.Config.AxonVersion}
-	return g.chain.ServeAxon(ctx, hot, netUID, axon)
+	return netip.AddrFrom4(ip), nil
 }
 
 // loopback carries the validator's requests to a public axon to the same
@@ -107,4 +118,31 @@ func loopback() http.RoundTripper {
 	}
 }
 
-func (g *grid) close() error { return g.subnet.Close() }
+// front serves m's API through a front for the hiding cheat h and
+// announces the front's port instead of the miner's: at the operator's
+// public address, or on 127.0.0.1 on a private grid.
+func (g *grid) front(ctx context.Context, m *miner.Miner, h *Hiding, operator int) error {
+	f, err := serveFront(m.Handler(), h)
+	if err != nil {
+		return err
+	}
+	g.fronts = append(g.fronts, f)
+	h.setLoad(f)
+	ip := netip.MustParseAddr("127.0.0.1")
+	if g.public {
+		if ip, err = operatorIP(operator); err != nil {
+			return err
+		}
+	}
+	axon := fractal.Axon{IP: ip, Port: f.port(), Protocol: 4, Version: m.Config.AxonVersion}
+	return g.chain.ServeAxon(ctx, m.Hotkey, netUID, axon)
+}
+
+// close stops the fronts, then the miners and the chain.
+func (g *grid) close() error {
+	var errs []error
+	for _, f := range g.fronts {
+		errs = append(errs, f.close())
+	}
+	return errors.Join(append(errs, g.subnet.Close())...)
+}

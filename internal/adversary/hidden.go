@@ -13,17 +13,6 @@ import (
 	"github.com/fractal-grid/fractal/verify"
 )
 
-// Cheats that hide: each fakes every other step (skip-half) but only where
-// it hopes not to be looked at, and answers honestly otherwise.
-const (
-	NameRefuseOpenings = "refuse-openings" // answers 503 to any opening of a faked step
-	NameOrganicOnly    = "organic-only"    // cheats on the jobs its classifier calls users'
-	NameUnderLoad      = "under-load"      // cheats while another job is queued or running
-)
-
-// HiddenCheats lists them in report order.
-func HiddenCheats() []string { return []string{NameRefuseOpenings, NameOrganicOnly, NameUnderLoad} }
-
 // HiddenConfig sets up the in-process run of the hiding cheats: each serves
 // Jobs jobs, a share ChallengeShare of them the validator's challenges and
 // the rest users' jobs, of which the validator verifies OrganicSample (times
@@ -47,14 +36,21 @@ func DefaultHiddenConfig(p verify.Policy, shape validator.Shape, stepShare float
 		OpenRetries: d.OpenRetries, Policy: p, Shape: shape, StepShare: stepShare}
 }
 
-// HiddenReport is what the run measured of one hiding cheat. A detection
+// HiddenReport is what a run measured of one hiding cheat. A detection
 // is a job the validator verified and failed as a cheat; Within20 is the
-// chance of at least one in 20 of the cheat's jobs at the measured rate.
+// chance of at least one in 20 of the cheat's jobs at the measured rate
+// (PerJob: detections over all its jobs, honest ones included).
 type HiddenReport struct {
-	Name       string         `json:"name"`
-	Jobs       int            `json:"jobs"`
-	Cheated    int            `json:"cheated"`  // jobs it faked steps on
-	Verified   int            `json:"verified"` // jobs the validator checked
+	Name     string `json:"name"`
+	Jobs     int    `json:"jobs"`
+	Cheated  int    `json:"cheated"`  // jobs it faked steps on
+	Verified int    `json:"verified"` // jobs the validator checked
+	// Of the verified, the challenges and the users' jobs (live);
+	// Unanswered counts the requests that failed before their
+	// verification (a challenge that timed out, say).
+	Challenges int            `json:"challenges,omitempty"`
+	Organic    int            `json:"organic,omitempty"`
+	Unanswered int            `json:"unanswered,omitempty"`
 	Detected   int            `json:"detected"`
 	Reasons    map[string]int `json:"reasons,omitempty"`
 	Saving     float64        `json:"saving"` // share of an honest miner's work it skipped
@@ -75,35 +71,33 @@ func DetectHidden(ctx context.Context, cfg HiddenConfig) ([]HiddenReport, error)
 	if err != nil {
 		return nil, err
 	}
-	organic := OrganicPrompts()
-	// The organic-only cheat trains on half of the users' prompts and as
-	// many challenges; its jobs are drawn from the other half.
-	r := rand.New(rand.NewPCG(23, 29))
-	var train []string
-	var labels []bool
+	// The organic-only cheat trains on the even users' prompts (NewHiding);
+	// its users' jobs are drawn from the odd ones, and the validator's
+	// challenges from a stream of its own.
 	var heldOut []string
-	for i, p := range organic {
-		if i%2 == 0 {
-			train, labels = append(train, p, corpus.Draw(r)), append(labels, false, true)
-		} else {
+	for i, p := range OrganicPrompts() {
+		if i%2 == 1 {
 			heldOut = append(heldOut, p)
 		}
 	}
-	cls := NewClassifier(refengine.Words())
-	cls.Train(train, labels)
+	r := rand.New(rand.NewPCG(37, 41))
 	var out []HiddenReport
 	for _, name := range HiddenCheats() {
-		rep, err := runHidden(ctx, cfg, name, key, corpus, cls, heldOut, r)
+		h, err := NewHiding(name, cfg.StepShare, refengine.Words())
 		if err != nil {
 			return nil, err
 		}
-		if name == NameOrganicOnly {
+		rep, err := runHidden(ctx, cfg, h, key, corpus, heldOut, r)
+		if err != nil {
+			return nil, err
+		}
+		if h.Classifier != nil {
 			var ch, og []float64
 			for range len(heldOut) {
-				ch = append(ch, cls.Challenge(corpus.Draw(r)))
+				ch = append(ch, h.Classifier.Challenge(corpus.Draw(r)))
 			}
 			for _, p := range heldOut {
-				og = append(og, cls.Challenge(p))
+				og = append(og, h.Classifier.Challenge(p))
 			}
 			rep.Classifier = AUC(ch, og)
 		}
@@ -112,9 +106,9 @@ func DetectHidden(ctx context.Context, cfg HiddenConfig) ([]HiddenReport, error)
 	return out, nil
 }
 
-func runHidden(ctx context.Context, cfg HiddenConfig, name string, key *sr25519.Keypair, corpus *validator.Corpus, cls *Classifier, heldOut []string, r *rand.Rand) (HiddenReport, error) {
+func runHidden(ctx context.Context, cfg HiddenConfig, h *Hiding, key *sr25519.Keypair, corpus *validator.Corpus, heldOut []string, r *rand.Rand) (HiddenReport, error) {
 	base := refengine.New()
-	skip := SkipSteps{Label: NameSkipHalf, Period: 2, Fake: 1, StepShare: cfg.StepShare}
+	name := h.Name()
 	c := newChecker(base, cfg.Policy, rand.New(rand.NewPCG(r.Uint64(), 31)))
 	rep := HiddenReport{Name: name, Reasons: map[string]int{}}
 	var work float64
@@ -129,13 +123,7 @@ func runHidden(ctx context.Context, cfg HiddenConfig, name string, key *sr25519.
 		if challenge {
 			prompt = corpus.Draw(r)
 		}
-		cheat := true
-		switch name {
-		case NameOrganicOnly:
-			cheat = cls.Challenge(prompt) < 0.5
-		case NameUnderLoad:
-			cheat = loaded
-		}
+		cheat := h.cheats(prompt, loaded)
 		rate := cfg.OrganicSample
 		if loaded {
 			rate *= validator.SampleBoost
@@ -145,7 +133,7 @@ func runHidden(ctx context.Context, cfg HiddenConfig, name string, key *sr25519.
 		spec := fractal.Spec{Prompt: prompt, Seed: r.Uint64(), Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
 		strat := Strategy(Honest{})
 		if cheat {
-			strat = skip
+			strat = h.Skip
 			rep.Cheated++
 		}
 		res, w, err := strat.Produce(ctx, base, spec)
@@ -161,8 +149,8 @@ func runHidden(ctx context.Context, cfg HiddenConfig, name string, key *sr25519.
 			return rep, err
 		}
 		var open fractal.Opener = d
-		if name == NameRefuseOpenings && cheat {
-			open = refusing{d: d, period: skip.Period, fake: skip.Fake}
+		if cheat {
+			open = refusing{d: d, cheat: h}
 		}
 		v := c.Check(ctx, 0, d.claim, open)
 		for try := 0; v.Reason == verify.ReasonOpenLate && try < cfg.OpenRetries; try++ {
@@ -187,18 +175,52 @@ func runHidden(ctx context.Context, cfg HiddenConfig, name string, key *sr25519.
 }
 
 // refusing opens a delivery like its miner, but answers "unavailable" to
-// any opening that includes a faked step (every step t with t%period <
-// fake): the late opening a loaded miner could plead.
+// an opening the cheat refuses (the refuse-openings cheat's of a faked
+// step): the late opening a loaded miner could plead.
 type refusing struct {
-	d            *delivery
-	period, fake int
+	d     *delivery
+	cheat *Hiding
 }
 
 func (o refusing) Open(ctx context.Context, steps []int) (*fractal.Openings, error) {
-	for _, k := range steps {
-		if k%o.period < o.fake {
-			return nil, fmt.Errorf("busy: %w", fractal.ErrUnavailable)
-		}
+	if o.cheat.refuses(steps) {
+		return nil, fmt.Errorf("busy: %w", fractal.ErrUnavailable)
 	}
 	return o.d.Open(ctx, steps)
+}
+
+// liveHidden reports a hiding cheat of the live suite from its miners'
+// counts and the validator's records: each request verified counts once
+// (a late opening asked again is recorded twice, the second record its
+// outcome), as detected when it failed a check; a request that failed
+// before its verification is unanswered, not verified.
+func liveHidden(name string, saving float64, miners []fielded, byHotkey map[string][]validator.Record) HiddenReport {
+	rep := HiddenReport{Name: name, Reasons: map[string]int{}, Saving: saving}
+	for _, m := range miners {
+		if m.strategy != name || m.hiding == nil {
+			continue
+		}
+		jobs, cheated := m.hiding.Counts()
+		rep.Jobs += jobs
+		rep.Cheated += cheated
+		for _, rec := range outcomes(byHotkey[m.hotkey]) {
+			if !rec.OK && !verify.IsCheck(rec.Reason) && rec.Reason != verify.ReasonOpenLate {
+				rep.Unanswered++ // failed before its verification: a timeout, say
+				continue
+			}
+			rep.Verified++
+			if rec.Organic {
+				rep.Organic++
+			} else {
+				rep.Challenges++
+			}
+			if !rec.OK && verify.IsCheck(rec.Reason) {
+				rep.Detected++
+				rep.Reasons[rec.Reason]++
+			}
+		}
+	}
+	rep.PerJob = float64(rep.Detected) / float64(max(rep.Jobs, 1))
+	rep.Within20 = 1 - math.Pow(1-rep.PerJob, 20)
+	return rep
 }

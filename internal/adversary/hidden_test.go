@@ -28,6 +28,11 @@ func TestHiddenCheatsAreCaught(t *testing.T) {
 	if got := reps[0].Reasons[verify.ReasonOpenRefused]; got == 0 || got != reps[0].Detected {
 		t.Errorf("refuse-openings: reasons %v, want every detection open_refused", reps[0].Reasons)
 	}
+	for i, r := range reps[3:] { // the hard variants fake every step where they cheat
+		if plain := reps[i]; r.Cheated > 0 && r.Saving <= plain.Saving*float64(r.Cheated)/float64(plain.Cheated) {
+			t.Errorf("%s: saving %.3f on %d cheated jobs, want more per cheated job than %s's %.3f on %d", r.Name, r.Saving, r.Cheated, plain.Name, plain.Saving, plain.Cheated)
+		}
+	}
 	if reps[1].Classifier <= 0 || reps[1].Classifier > 0.75 {
 		t.Errorf("organic-only's classifier AUC %.3f, want it near guessing", reps[1].Classifier)
 	}

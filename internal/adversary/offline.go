@@ -246,7 +246,7 @@ func DetectOffline(ctx context.Context, cfg Config, trials int) (map[string]Offl
 		r = rand.New(rand.NewPCG(17, 19))
 	}
 	for _, name := range VerificationCheats() {
-		strat := newStrategy(name, cfg)
+		strat := plainStrategy(name, cfg)
 		c := newChecker(checker, cfg.Policy, rand.New(rand.NewPCG(r.Uint64(), 5)))
 		var od OfflineDetection
 		for i := range trials {

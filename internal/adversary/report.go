@@ -57,10 +57,19 @@ type Report struct {
 	// Engine time inside the suite (wall clock, small shapes): the
 	// validator's checker and the miners' engines.
 	// Miners is what the validator holds of each hotkey at the end.
-	Miners             []MinerReport `json:"miners"`
-	VerifierEngineSecs float64       `json:"verifier_engine_s"`
-	MinerEngineSecs    float64       `json:"miner_engine_s"`
-	Seconds            float64       `json:"wall_s"`
+	Miners []MinerReport `json:"miners"`
+	// Hidden are the cheats that hide, as live miners: their jobs, the
+	// jobs they faked steps on, and what the validator verified and
+	// caught of them (challenges and users' jobs).
+	Hidden []HiddenReport `json:"hidden,omitempty"`
+	// Linker is what the validator's linker saw of the hotkeys that share
+	// a GPU in the sweeps.
+	Linker *LinkerReport `json:"linker,omitempty"`
+	// Sweeps is what the sweeps (every round) cost the miners' GPUs.
+	Sweeps             *SweepReport `json:"sweeps,omitempty"`
+	VerifierEngineSecs float64      `json:"verifier_engine_s"`
+	MinerEngineSecs    float64      `json:"miner_engine_s"`
+	Seconds            float64      `json:"wall_s"`
 }
 
 // Strategy returns the report of name, if it was run.
@@ -75,24 +84,37 @@ func (r *Report) Strategy(name string) (StrategyReport, bool) {
 
 // fielded is one miner of the suite.
 
-func tally(ctx context.Context, rep *Report, audit *jetstream.AuditLog, miners []fielded, cfg Config) error {
-	byHotkey := map[string][]validator.Record{}
-	for from := uint64(1); ; {
+// readAudit returns the audit log's records from sequence from on, and
+// the sequence after the last.
+func readAudit(ctx context.Context, audit *jetstream.AuditLog, from uint64) ([]validator.Record, uint64, error) {
+	var out []validator.Record
+	for {
 		recs, err := audit.Read(ctx, "", from, 256)
 		if err != nil {
-			return fmt.Errorf("read the audit log: %w", err)
+			return nil, from, fmt.Errorf("read the audit log: %w", err)
 		}
 		for _, r := range recs {
 			var rec validator.Record
 			if err := json.Unmarshal(r.Data, &rec); err != nil {
-				return err
+				return nil, from, err
 			}
-			byHotkey[rec.Miner] = append(byHotkey[rec.Miner], rec)
+			out = append(out, rec)
 			from = r.Seq + 1
 		}
 		if len(recs) < 256 {
-			break
+			return out, from, nil
 		}
+	}
+}
+
+func tally(ctx context.Context, rep *Report, audit *jetstream.AuditLog, miners []fielded, cfg Config) error {
+	recs, _, err := readAudit(ctx, audit, 1)
+	if err != nil {
+		return err
+	}
+	byHotkey := map[string][]validator.Record{}
+	for _, rec := range recs {
+		byHotkey[rec.Miner] = append(byHotkey[rec.Miner], rec)
 	}
 	var order []string
 	for _, name := range append([]string{NameHonest}, AllCheats()...) {
@@ -115,7 +137,7 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.AuditLog, miners [
 			sr.Hotkeys++
 			devices[m.device] = true
 			first, i := 0, 0
-			for _, rec := range byHotkey[m.hotkey] {
+			for _, rec := range outcomes(byHotkey[m.hotkey]) {
 				if rec.Organic {
 					sr.Organic++
 					if !rec.OK {
@@ -156,8 +178,28 @@ func tally(ctx context.Context, rep *Report, audit *jetstream.AuditLog, miners [
 		}
 		summarise(&sr, firsts)
 		rep.Strategies = append(rep.Strategies, sr)
+		if isHiding(name) {
+			rep.Hidden = append(rep.Hidden, liveHidden(name, sr.Saving, miners, byHotkey))
+		}
 	}
 	return nil
+}
+
+// outcomes returns one record per request, in order: a late opening asked
+// again is recorded a second time, and the second record is the request's
+// outcome.
+func outcomes(recs []validator.Record) []validator.Record {
+	at := map[string]int{}
+	var out []validator.Record
+	for _, r := range recs {
+		if i, ok := at[r.RequestID]; ok {
+			out[i] = r
+			continue
+		}
+		at[r.RequestID] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 // summarise derives the detection figures from the counts.

@@ -16,6 +16,7 @@ type fielded struct {
 	strategy string
 	hotkey   string
 	device   *Device
+	hiding   *Hiding // a hiding cheat's strategy, for its counts
 }
 
 // Run builds the grid, runs Challenges rounds of a real validator against
@@ -34,7 +35,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer g.close()
-	miners, err := field(ctx, g, cfg)
+	seeds := newUserSeeds()
+	miners, err := field(ctx, g, cfg, seeds)
 	if err != nil {
 		return nil, err
 	}
@@ -57,22 +59,36 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func() { defer close(done); v.ConsumeSamples(cctx) }()
 		stopConsumer = func() { cancel(); <-done }
 		defer stopConsumer()
-		if load, err = startUsers(ctx, cfg, g, st, v.KV, v, devices(miners), logger); err != nil {
+		if load, err = startUsers(ctx, cfg, g, st, v.KV, v, devices(miners), seeds, logger); err != nil {
 			return nil, err
 		}
 		defer load.stop()
 	}
+	// Each round is a sweep: its challenges' records, read as it ends,
+	// are what the validator's linker saw of it.
+	var sweeps [][]validator.Record
+	from := uint64(1)
 	for range cfg.Challenges {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		v.Round(ctx)
+		var recs []validator.Record
+		if recs, from, err = readAudit(ctx, st.Audit(), from); err != nil {
+			return nil, err
+		}
+		sweeps = append(sweeps, recs)
 	}
 	rep := &Report{Tolerant: cfg.Tolerant, Policy: cfg.Policy, Challenges: cfg.Challenges}
 	if load != nil {
 		ur := load.stop()
 		stopConsumer()
 		rep.Users = &ur
+	}
+	// Late openings are asked again in the background: let the last
+	// ones run out before the audit log is read.
+	if err := sleepCtx(ctx, reopenSpan(v.Config.OpenRetryDelay, v.Config.OpenRetries)+time.Second); err != nil {
+		return nil, err
 	}
 	if err := tally(ctx, rep, st.Audit(), miners, cfg); err != nil {
 		return nil, err
@@ -101,7 +117,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	rep.Seconds = time.Since(start).Seconds()
+	rep.Sweeps = sweepCost(cfg, miners, rep.Seconds)
+	rep.Linker = linkerTimings(miners, sweeps, v.Operators())
 	return rep, nil
+}
+
+// reopenSpan is how long the validator's retries of one late opening take:
+// delay·(2^n − 1).
+func reopenSpan(delay time.Duration, n int) time.Duration {
+	return delay * time.Duration((1<<n)-1)
 }
 
 // devices counts the modelled GPUs the miners run on.
@@ -123,7 +147,7 @@ func baseEngine(cfg Config, i int) (*refengine.Engine, error) {
 }
 
 // field starts the honest miners and the cheats.
-func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
+func field(ctx context.Context, g *grid, cfg Config, seeds *userSeeds) ([]fielded, error) {
 	names := cfg.Strategies
 	if names == nil {
 		names = AllCheats()
@@ -140,11 +164,20 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 				return err
 			}
 		}
-		m, err := g.addMiner(ctx, &Engine{Base: base, Strategy: s, Device: dev}, operator)
+		m, err := g.addMiner(ctx, &Engine{Base: base, Strategy: s, Device: dev, users: seeds}, operator)
 		if err != nil {
 			return fmt.Errorf("start %s miner: %w", s.Name(), err)
 		}
-		out = append(out, fielded{strategy: s.Name(), hotkey: m.Hotkey.SS58(), device: dev})
+		f := fielded{strategy: s.Name(), hotkey: m.Hotkey.SS58(), device: dev}
+		if h, ok := s.(*Hiding); ok {
+			// Its own front, at the address it announces: it sees its
+			// queue and refuses the openings it will not answer.
+			if err := g.front(ctx, m, h, operator); err != nil {
+				return fmt.Errorf("start %s miner: %w", s.Name(), err)
+			}
+			f.hiding = h
+		}
+		out = append(out, f)
 		return nil
 	}
 	for i := range cfg.Honest {
@@ -178,7 +211,11 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 			}
 			continue
 		}
-		if err := add(newStrategy(name, cfg), NewDevice(cfg.DevicePerCost)); err != nil {
+		s, err := newStrategy(name, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(s, NewDevice(cfg.DevicePerCost)); err != nil {
 			return nil, err
 		}
 		operator++
@@ -187,7 +224,14 @@ func field(ctx context.Context, g *grid, cfg Config) ([]fielded, error) {
 }
 
 // newStrategy returns the named cheat (not Sybil, which spans miners).
-func newStrategy(name string, cfg Config) Strategy {
+func newStrategy(name string, cfg Config) (Strategy, error) {
+	if isHiding(name) {
+		return NewHiding(name, cfg.StepShare, refengine.Words())
+	}
+	return plainStrategy(name, cfg), nil
+}
+
+func plainStrategy(name string, cfg Config) Strategy {
 	switch name {
 	case NameLazy:
 		return Lazy{}
@@ -243,6 +287,7 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	c.Policy = cfg.Policy
 	c.CorpusSize = cfg.CorpusSize
 	c.OrganicSample = cfg.OrganicSample
+	c.OpenRetryDelay = cfg.OpenRetryDelay
 	var base *refengine.Engine
 	if cfg.Tolerant {
 		if base, err = refengine.NewWithJitter(honestJitter, 7); err != nil {

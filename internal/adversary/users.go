@@ -34,6 +34,32 @@ type UsersReport struct {
 	VerifiedFailed int `json:"verified_failed"`
 }
 
+// userSeeds are the seeds of the users' jobs submitted. The suite tells a
+// user's job from a challenge by them, for its accounts of device time; a
+// miner cannot.
+type userSeeds struct {
+	mu sync.Mutex
+	m  map[uint64]bool
+}
+
+func newUserSeeds() *userSeeds { return &userSeeds{m: map[uint64]bool{}} }
+
+func (s *userSeeds) add(seed uint64) {
+	s.mu.Lock()
+	s.m[seed] = true
+	s.mu.Unlock()
+}
+
+// has reports whether seed is a user's job's (false on a nil set).
+func (s *userSeeds) has(seed uint64) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[seed]
+}
+
 // users submits users' jobs at a share of the grid's capacity, in turn to
 // the validator's own gateway and to a replica, until stop.
 type users struct {
@@ -44,6 +70,7 @@ type users struct {
 	spec     gateway.CreateRequest
 	interval time.Duration
 	prompts  []string
+	seeds    *userSeeds
 
 	client    *http.Client
 	submitted []atomic.Int64
@@ -55,7 +82,7 @@ type users struct {
 
 // startUsers opens the two gateways on the suite's store and starts the
 // load: Load × devices generations at a time, on average.
-func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, kv fractal.KV, v *validator.Validator, devices int, logger *slog.Logger) (*users, error) {
+func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, kv fractal.KV, v *validator.Validator, devices int, seeds *userSeeds, logger *slog.Logger) (*users, error) {
 	s := cfg.Shape
 	spec := fractal.Spec{Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
 	gen := time.Duration(refengine.New().Profile().CostOf(spec) * float64(cfg.DevicePerCost))
@@ -66,6 +93,7 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 		spec:     gateway.CreateRequest{Size: fmt.Sprintf("%dx%d", s.Width, s.Height), Frames: &frames, FPS: &fps, Steps: &steps},
 		interval: time.Duration(float64(time.Second) / rate),
 		prompts:  OrganicPrompts(),
+		seeds:    seeds,
 		client:   &http.Client{Timeout: 30 * time.Second},
 		rep:      UsersReport{Load: cfg.UsersLoad, PerSecond: rate, Submitted: map[string]int{}},
 	}
@@ -121,6 +149,7 @@ func (u *users) run(ctx context.Context) {
 		req.Prompt = u.prompts[r.IntN(len(u.prompts))]
 		seed := r.Uint64()
 		req.Seed = &seed
+		u.seeds.add(seed)
 		at := i % len(u.gateways)
 		u.wg.Add(1)
 		go func() {
