@@ -38,10 +38,6 @@ func (v *Validator) sampled(miner fractal.Neuron, spec fractal.Spec, out *minera
 // faster than the miner's record (a miner newly fast has either a new GPU
 // or a new shortcut).
 func (v *Validator) sampleRate(hotkey string, spec fractal.Spec, out *minerapi.Outcome) float64 {
-	rate := v.Config.OrganicSample
-	if out.QueuePosition > 0 {
-		rate *= SampleBoost
-	}
 	v.mu.Lock()
 	s, ok := v.stats[hotkey]
 	var record float64
@@ -49,7 +45,23 @@ func (v *Validator) sampleRate(hotkey string, spec fractal.Spec, out *minerapi.O
 		record = s.SecsPerCost
 	}
 	v.mu.Unlock()
-	if cost := v.costOf(spec); record > 0 && cost > 0 && out.Total > 0 && out.Total.Seconds()/cost < newlyFast*record {
+	var speed float64
+	if cost := v.costOf(spec); record > 0 && cost > 0 && out.Total > 0 {
+		speed = out.Total.Seconds() / cost / record
+	}
+	return OrganicRate(v.Config.OrganicSample, out.QueuePosition > 0, speed)
+}
+
+// OrganicRate is the chance a user's job is verified at the base rate:
+// times SampleBoost when the miner was loaded as it took the job, and again
+// when the job took less than newlyFast of the miner's record (speed: its
+// seconds per cost ÷ the record's; 0 when either is unknown).
+func OrganicRate(base float64, loaded bool, speed float64) float64 {
+	rate := base
+	if loaded {
+		rate *= SampleBoost
+	}
+	if speed > 0 && speed < newlyFast {
 		rate *= SampleBoost
 	}
 	return min(rate, 1)

@@ -11,6 +11,7 @@ import (
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/minerapi"
 	"github.com/fractal-grid/fractal/refengine"
+	"github.com/fractal-grid/fractal/validator"
 )
 
 // A user's job handed over by the gateway is verified like a challenge
@@ -50,5 +51,32 @@ func TestOrganicJobsAreVerified(t *testing.T) {
 	}
 	if s := v.Stats(); s[0].OrganicCost != 0 {
 		t.Errorf("after a failed check the miner keeps %g of users' work served, want 0", s[0].OrganicCost)
+	}
+}
+
+// TestOrganicRate: a user's job is drawn at the base rate, validator.SampleBoost
+// times as often when its miner was loaded or the job much faster than the
+// miner's record (under 0.7 of it), both when both, never past certainty;
+// an unknown speed boosts nothing.
+func TestOrganicRate(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		loaded bool
+		speed  float64
+		want   float64
+	}{
+		{"as recorded", false, 1, 0.1},
+		{"unknown speed", false, 0, 0.1},
+		{"a little faster", false, 0.75, 0.1},
+		{"much faster", false, 0.65, 0.1 * validator.SampleBoost},
+		{"loaded", true, 1, 0.1 * validator.SampleBoost},
+		{"loaded and much faster", true, 0.4, 0.1 * validator.SampleBoost * validator.SampleBoost},
+	} {
+		if got := validator.OrganicRate(0.1, c.loaded, c.speed); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: rate %g, want %g", c.name, got, c.want)
+		}
+	}
+	if got := validator.OrganicRate(0.5, true, 0.1); got != 1 {
+		t.Errorf("rate %g past certainty, want 1", got)
 	}
 }

@@ -15,8 +15,9 @@ import (
 
 // HiddenConfig sets up the in-process run of the hiding cheats: each serves
 // Jobs jobs, a share ChallengeShare of them the validator's challenges and
-// the rest users' jobs, of which the validator verifies OrganicSample (times
-// validator.SampleBoost for a job taken under load).
+// the rest users' jobs, of which the validator verifies OrganicSample
+// (validator.OrganicRate: times SampleBoost for a job taken under load, and
+// again for one much faster than the miner's honest record).
 type HiddenConfig struct {
 	Jobs           int
 	ChallengeShare float64
@@ -124,11 +125,6 @@ func runHidden(ctx context.Context, cfg HiddenConfig, h *Hiding, key *sr25519.Ke
 			prompt = corpus.Draw(r)
 		}
 		cheat := h.cheats(prompt, loaded)
-		rate := cfg.OrganicSample
-		if loaded {
-			rate *= validator.SampleBoost
-		}
-		checked := challenge || r.Float64() < min(rate, 1)
 		rep.Jobs++
 		spec := fractal.Spec{Prompt: prompt, Seed: r.Uint64(), Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
 		strat := Strategy(Honest{})
@@ -141,7 +137,10 @@ func runHidden(ctx context.Context, cfg HiddenConfig, h *Hiding, key *sr25519.Ke
 			return rep, err
 		}
 		work += w
-		if !checked {
+		// A user's job is drawn by the validator's own rule: its time
+		// against the miner's record, an honest generation's, is the share
+		// of the work it did (the modelled GPU's time follows the work).
+		if !challenge && r.Float64() >= validator.OrganicRate(cfg.OrganicSample, loaded, w) {
 			continue
 		}
 		d, err := deliver(res, spec, key, fmt.Sprintf("hidden-%d", i))
