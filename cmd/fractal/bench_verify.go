@@ -102,6 +102,7 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	tolerant := fs.Bool("tolerant", true, "also run the suite on jittered engines with a tolerant verifier")
 	usersLoad := fs.Float64("users-load", 0.5, "users' load beside the live suites' challenges, a share of the grid's capacity, through the validator's gateway and a replica (0: none)")
 	sweeps := fs.Float64("sweeps", 2, "the validator's sweeps per tempo, to scale the live suite's sweep cost to mainnet (tempo 360 × 12 s)")
+	path := fs.String("challenge-path", validator.ChallengeQueue, "how the live suites' challenges reach the miners: `queue` (jobs pinned to their miners, sent by the users' gateways like users' jobs) or direct (sent by the validator itself)")
 	sybils := fs.Bool("sybils", true, "also run a suite of the honest miners against unlinkable Sybils of 2, 3 and 8 hotkeys (and the linked one)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of tables")
 	verbose := fs.Bool("v", false, "log the validator's warnings to stderr")
@@ -146,7 +147,10 @@ func runBenchVerify(ctx context.Context, rio IO, args []string) error {
 	}
 	cfg := adversary.DefaultConfig(dir + "/exact")
 	cfg.Challenges, cfg.Honest, cfg.Policy, cfg.StepShare, cfg.Logger = *challenges, *honest, cost.Policy, cost.StepShare, logger
-	cfg.HonestPerOperator, cfg.UsersLoad = *perOperator, *usersLoad
+	cfg.HonestPerOperator, cfg.UsersLoad, cfg.ChallengePath = *perOperator, *usersLoad, *path
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("bench verify: %v", err)
+	}
 	progress("live suite: %d honest miners and every cheat, %d challenges each…", cfg.Honest, cfg.Challenges)
 	if rep.Suite, err = adversary.Run(ctx, cfg); err != nil {
 		return fmt.Errorf("bench verify: suite: %w", err)

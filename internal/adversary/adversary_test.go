@@ -133,9 +133,15 @@ func mustStrategy(t *testing.T, rep *adversary.Report, name string) adversary.St
 	return s
 }
 
+// TestSuiteCatchesEveryCheat runs the challenges through the gateways'
+// queue, as the suite does by default (TestTolerantPath sends them
+// directly).
 func TestSuiteCatchesEveryCheat(t *testing.T) {
 	cfg := shortConfig(t)
 	rep := run(t, cfg)
+	if rep.ChallengePath != validator.ChallengeQueue {
+		t.Errorf("challenges went %s, want through the queue", rep.ChallengePath)
+	}
 	honest := mustStrategy(t, rep, adversary.NameHonest)
 	if honest.Detected != 0 || honest.Challenges < cfg.Honest*cfg.Challenges {
 		t.Errorf("honest: %d of %d challenges failed (%v), want 0 of at least %d", honest.Detected, honest.Challenges, honest.Reasons, cfg.Honest*cfg.Challenges)
@@ -223,7 +229,11 @@ func TestTolerantPath(t *testing.T) {
 	cfg := shortConfig(t)
 	cfg.Tolerant = true
 	cfg.Strategies = adversary.VerificationCheats()
+	cfg.ChallengePath = validator.ChallengeDirect
 	rep := run(t, cfg)
+	if rep.ChallengePath != validator.ChallengeDirect {
+		t.Errorf("challenges went %s, want direct", rep.ChallengePath)
+	}
 	honest := mustStrategy(t, rep, adversary.NameHonest)
 	if honest.Detected != 0 || honest.Challenges < cfg.Honest*cfg.Challenges {
 		t.Errorf("noisy honest miners: %d of %d challenges failed (%v), want none", honest.Detected, honest.Challenges, honest.Reasons)

@@ -52,6 +52,11 @@ type Config struct {
 	// validator groups hotkeys by address as on a public grid; false
 	// serves them on 127.0.0.1 with private axons allowed.
 	Public bool
+	// ChallengePath is how the validator's challenges reach the miners:
+	// validator.ChallengeQueue (the default: jobs pinned to their miners,
+	// sent by the users' gateways like users' jobs) or
+	// validator.ChallengeDirect (sent by the validator itself).
+	ChallengePath string
 }
 
 // AllCheats lists every cheating strategy in report order, the cheats
@@ -90,6 +95,7 @@ func DefaultConfig(dir string) Config {
 		OrganicSample:     validator.DefaultConfig().OrganicSample,
 		OpenRetryDelay:    250 * time.Millisecond,
 		Public:            true,
+		ChallengePath:     validator.ChallengeQueue,
 	}
 }
 
@@ -112,6 +118,8 @@ func (c Config) Validate() error {
 		return fractal.Errorf("unlinked", "each unlinkable Sybil needs at least one hotkey, got %v", c.UnlinkedSizes)
 	case c.OpenRetryDelay < 0:
 		return fractal.Errorf("open-retry-delay", "must not be negative, got %s", c.OpenRetryDelay)
+	case c.ChallengePath != validator.ChallengeQueue && c.ChallengePath != validator.ChallengeDirect:
+		return fractal.Errorf("challenge-path", "must be %s or %s, got %q", validator.ChallengeQueue, validator.ChallengeDirect, c.ChallengePath)
 	case c.Dir == "":
 		return fractal.Errorf("dir", "the store needs a directory")
 	}

@@ -47,13 +47,16 @@ type StrategyReport struct {
 
 // Report is one run of the suite.
 type Report struct {
-	Tolerant    bool             `json:"tolerant"`
-	Policy      verify.Policy    `json:"policy"`
-	Challenges  int              `json:"challenges"`
-	Strategies  []StrategyReport `json:"strategies"`
-	HonestShare float64          `json:"honest_weight_share"`
-	WeightsSet  bool             `json:"weights_set"`
-	Users       *UsersReport     `json:"users,omitempty"`
+	Tolerant   bool          `json:"tolerant"`
+	Policy     verify.Policy `json:"policy"`
+	Challenges int           `json:"challenges"`
+	// ChallengePath is how the challenges reached the miners: through the
+	// gateways' queue or sent by the validator itself.
+	ChallengePath string           `json:"challenge_path"`
+	Strategies    []StrategyReport `json:"strategies"`
+	HonestShare   float64          `json:"honest_weight_share"`
+	WeightsSet    bool             `json:"weights_set"`
+	Users         *UsersReport     `json:"users,omitempty"`
 	// Engine time inside the suite (wall clock, small shapes): the
 	// validator's checker and the miners' engines.
 	// Miners is what the validator holds of each hotkey at the end.

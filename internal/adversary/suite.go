@@ -8,6 +8,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/jetstream"
+	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 )
@@ -52,13 +53,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer v.Close()
 	var load *users
 	stopConsumer := func() {}
-	if cfg.UsersLoad > 0 {
+	queued := cfg.ChallengePath == validator.ChallengeQueue
+	if cfg.UsersLoad > 0 && !queued { // on the queue path the validator consumes the store's logs itself
 		v.Samples, v.Blobs = st.Queue(), st.Blobs()
 		cctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); v.ConsumeSamples(cctx) }()
 		stopConsumer = func() { cancel(); <-done }
 		defer stopConsumer()
+	}
+	if cfg.UsersLoad > 0 || queued { // the users' gateways send the queued challenges
 		if load, err = startUsers(ctx, cfg, g, st, v.KV, v, devices(miners), seeds, logger); err != nil {
 			return nil, err
 		}
@@ -79,8 +83,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		sweeps = append(sweeps, recs)
 	}
-	rep := &Report{Tolerant: cfg.Tolerant, Policy: cfg.Policy, Challenges: cfg.Challenges}
-	if load != nil {
+	rep := &Report{Tolerant: cfg.Tolerant, Policy: cfg.Policy, Challenges: cfg.Challenges, ChallengePath: cfg.ChallengePath}
+	if load != nil && cfg.UsersLoad > 0 {
 		ur := load.stop()
 		stopConsumer()
 		rep.Users = &ur
@@ -301,6 +305,9 @@ func newValidator(ctx context.Context, g *grid, st *jetstream.Store, cfg Config,
 	v.Words, v.Logger = refengine.Words(), logger
 	if cfg.Public {
 		v.Transport = loopback()
+	}
+	if cfg.ChallengePath == validator.ChallengeQueue {
+		localgrid.QueueChallenges(v, st)
 	}
 	if err := v.Open(ctx); err != nil {
 		return nil, nil, err

@@ -81,7 +81,8 @@ type users struct {
 }
 
 // startUsers opens the two gateways on the suite's store and starts the
-// load: Load × devices generations at a time, on average.
+// load: Load × devices generations at a time, on average. With no load
+// the gateways only send the validator's queued challenges.
 func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, kv fractal.KV, v *validator.Validator, devices int, seeds *userSeeds, logger *slog.Logger) (*users, error) {
 	s := cfg.Shape
 	spec := fractal.Spec{Width: s.Width, Height: s.Height, Frames: s.Frames, FPS: s.FPS, Steps: s.Steps}
@@ -91,7 +92,7 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 	u := &users{
 		names:    []string{"validator", "replica"},
 		spec:     gateway.CreateRequest{Size: fmt.Sprintf("%dx%d", s.Width, s.Height), Frames: &frames, FPS: &fps, Steps: &steps},
-		interval: time.Duration(float64(time.Second) / rate),
+		interval: time.Duration(float64(time.Second) / max(rate, 1e-9)),
 		prompts:  OrganicPrompts(),
 		seeds:    seeds,
 		client:   &http.Client{Timeout: 30 * time.Second},
@@ -131,8 +132,10 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	u.cancel = cancel
-	u.wg.Add(1)
-	go func() { defer u.wg.Done(); u.run(lctx) }()
+	if rate > 0 {
+		u.wg.Add(1)
+		go func() { defer u.wg.Done(); u.run(lctx) }()
+	}
 	return u, nil
 }
 
