@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gateway"
+	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/internal/testenv"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/localgrid"
@@ -38,7 +38,7 @@ func TestChallengesTravelTheUsersPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cheat, err := e.sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner1"), lazy{refengine.New()}, nil)
+	cheat, err := e.sub.AddMiner(ctx, testenv.Key(t, "//Alice//miner1"), gridtest.Lazy{Engine: refengine.New()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,25 +252,4 @@ func (l *requestLog) all() map[string]string {
 		out[id] = caller
 	}
 	return out
-}
-
-// lazy returns random frames and a random trajectory: no real work.
-type lazy struct{ *refengine.Engine }
-
-func (l lazy) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
-	r := rand.New(rand.NewPCG(spec.Seed, 7))
-	shape := refengine.StateShape(spec)
-	res := &fractal.Result{Profile: l.Profile(), Spec: spec, Frames: fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)}
-	for i := range res.Frames.Pix {
-		res.Frames.Pix[i] = byte(r.Uint32())
-	}
-	for range spec.Steps + 1 {
-		s := fractal.State{Shape: shape, Data: make([]float32, fractal.State{Shape: shape}.Len())}
-		for i := range s.Data {
-			s.Data[i] = r.Float32()
-		}
-		res.States = append(res.States, s)
-		res.StateDigests = append(res.StateDigests, s.Digest())
-	}
-	return res, nil
 }

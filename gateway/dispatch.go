@@ -173,6 +173,12 @@ func (g *Gateway) failAll(ctx context.Context, d fractal.Delivery, job *fractal.
 	if n := len(faulty) + gone; n > 0 {
 		reason = fmt.Sprintf("%d miners failed to generate it", n)
 	}
+	g.fail(ctx, d, job, reason)
+}
+
+// fail ends a job as failed with reason and acknowledges its delivery; a
+// store that cannot take it gets the delivery back for later.
+func (g *Gateway) fail(ctx context.Context, d fractal.Delivery, job *fractal.Job, reason string) {
 	err := g.persist(ctx, d, "fail job", func(ctx context.Context) error {
 		_, err := g.end(ctx, job.ID, fractal.JobFailed, reason, nil)
 		return err

@@ -80,19 +80,19 @@ func (g *Gateway) dispatchChallenge(ctx context.Context, d fractal.Delivery, job
 // miner again, as for a user's job.
 func (g *Gateway) dispatchPinned(ctx context.Context, d fractal.Delivery, job *fractal.Job) {
 	if _, faults := job.Attempts.MinerFaults(); faults > 0 || d.Attempt() > g.Config.MaxDeliveries || len(job.Attempts) >= fractal.MaxJobAttempts {
-		g.failPinned(ctx, d, job, "the pinned miner could not be tried")
+		g.fail(ctx, d, job, "the pinned miner could not be tried")
 		return
 	}
 	if len(job.Attempts) == 0 && g.now().Sub(job.Created) > fractal.ChallengeQueueLimit {
-		g.failPinned(ctx, d, job, "queued past the challenges' limit; its validator stopped waiting")
+		g.fail(ctx, d, job, "queued past the challenges' limit; its validator stopped waiting")
 		return
 	}
 	if _, ok := g.Queue.(fractal.SampleLog); !ok {
-		g.failPinned(ctx, d, job, "this gateway's store carries no samples: a challenge's result would be lost")
+		g.fail(ctx, d, job, "this gateway's store carries no samples: a challenge's result would be lost")
 		return
 	}
 	if _, ok := g.neuron(job.Pinned.Hotkey); !ok {
-		g.failPinned(ctx, d, job, fmt.Sprintf("pinned miner %s is not serving", job.Pinned.Hotkey))
+		g.fail(ctx, d, job, fmt.Sprintf("pinned miner %s is not serving", job.Pinned.Hotkey))
 		return
 	}
 	g.metrics.routing.WithLabelValues("pinned").Inc()
@@ -103,7 +103,7 @@ func (g *Gateway) dispatchPinned(ctx context.Context, d fractal.Delivery, job *f
 	case storeDown:
 		g.later(ctx, d, err)
 	case minerFault:
-		g.failPinned(ctx, d, job, "the pinned miner failed to generate it")
+		g.fail(ctx, d, job, "the pinned miner failed to generate it")
 	}
 }
 
@@ -115,19 +115,6 @@ func (g *Gateway) attemptTimeout(job *fractal.Job) time.Duration {
 		return job.Deadline
 	}
 	return g.Config.AttemptTimeout + time.Duration(g.costOf(job.Spec)*float64(g.Config.SecsPerCost))
-}
-
-// failPinned ends a challenge as failed with reason.
-func (g *Gateway) failPinned(ctx context.Context, d fractal.Delivery, job *fractal.Job, reason string) {
-	err := g.persist(ctx, d, "fail challenge", func(ctx context.Context) error {
-		_, err := g.end(ctx, job.ID, fractal.JobFailed, reason, nil)
-		return err
-	})
-	if err != nil && !errors.Is(err, errJobOver) {
-		g.later(ctx, d, err)
-		return
-	}
-	d.Ack(ctx)
 }
 
 // shareChallenge hands a finished challenge to the validators through the

@@ -26,7 +26,7 @@ func TestSharedSamplesAreVerified(t *testing.T) {
 	ctx := context.Background()
 	g := gridtest.New(t)
 	honest := g.AddMiner(t, refengine.New(), nil)
-	cheat := g.AddMiner(t, lazy{refengine.New()}, nil)
+	cheat := g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil)
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	v := newValidator(t, g, st)

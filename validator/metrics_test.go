@@ -33,7 +33,7 @@ func gather(t *testing.T, reg *prometheus.Registry) string {
 func TestMetricsCountVerdictsAndSync(t *testing.T) {
 	g := gridtest.New(t)
 	g.AddMiner(t, refengine.New(), nil)
-	g.AddMiner(t, lazy{refengine.New()}, nil)
+	g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil)
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	kv, err := st.KV(context.Background(), "validator", 0)

@@ -20,27 +20,14 @@ import (
 // queue; mod changes its configuration before it opens.
 func queuedValidator(t *testing.T, g *gridtest.Grid, st *jetstream.Store, mod func(*validator.Config)) *validator.Validator {
 	t.Helper()
-	kv, err := st.KV(context.Background(), "validator", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := validator.New()
-	v.Config.NetUID = gridtest.NetUID
-	v.Config.AllowPrivateAxons = true
-	v.Config.PerRound = len(g.Miners)
-	v.Config.SharedProb = 0
-	v.Config.Shapes = []validator.Shape{{Width: 64, Height: 64, Frames: 4, FPS: 8, Steps: 8}}
-	v.Config.ChallengeTimeout = 10 * time.Second
-	v.Config.ChallengePath = validator.ChallengeQueue
-	if mod != nil {
-		mod(&v.Config)
-	}
-	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), g.Validator, g.Chain, kv, st.Audit()
-	v.Jobs, v.Queue, v.Samples, v.Blobs = st.Jobs(), st.Queue(), st.Queue(), st.Blobs()
-	v.Words, v.Logger = refengine.Words(), gridtest.Logger(t)
-	if err := v.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	v := openValidator(t, g, st, func(v *validator.Validator) {
+		v.Config.PerRound = len(g.Miners)
+		v.Config.ChallengePath = validator.ChallengeQueue
+		if mod != nil {
+			mod(&v.Config)
+		}
+		v.Jobs, v.Queue, v.Samples, v.Blobs = st.Jobs(), st.Queue(), st.Queue(), st.Blobs()
+	})
 	t.Cleanup(func() { v.Close() })
 	return v
 }
@@ -86,7 +73,7 @@ func statsByHotkey(v *validator.Validator) map[string]validator.Stats {
 func TestQueuedChallengesAreScored(t *testing.T) {
 	g := gridtest.New(t)
 	honest := g.AddMiner(t, refengine.New(), nil)
-	cheat := g.AddMiner(t, lazy{refengine.New()}, nil)
+	cheat := g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil)
 	broken := g.AddMiner(t, failing{refengine.New()}, nil)
 	st := openStore(t, t.TempDir())
 	defer st.Close()

@@ -55,9 +55,9 @@ func refusingProxy(t *testing.T, g *gridtest.Grid, m *miner.Miner, refuse int64)
 
 func TestLateOpeningsAreAskedAgain(t *testing.T) {
 	g := gridtest.New(t)
-	refuser := g.AddMiner(t, refengine.New(), nil)         // never opens
-	lateCheat := g.AddMiner(t, lazy{refengine.New()}, nil) // late once, then cannot open
-	lateHonest := g.AddMiner(t, refengine.New(), nil)      // late twice, then opens
+	refuser := g.AddMiner(t, refengine.New(), nil)                          // never opens
+	lateCheat := g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil) // late once, then cannot open
+	lateHonest := g.AddMiner(t, refengine.New(), nil)                       // late twice, then opens
 	refusals := refusingProxy(t, g, refuser, -1)
 	refusingProxy(t, g, lateCheat, 1)
 	honestOpens := refusingProxy(t, g, lateHonest, 2)

@@ -20,7 +20,7 @@ import (
 func TestStandingsPublished(t *testing.T) {
 	g := gridtest.New(t)
 	honest := g.AddMiner(t, refengine.New(), nil)
-	cheat := g.AddMiner(t, lazy{refengine.New()}, nil)
+	cheat := g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil)
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	ctx := context.Background()

@@ -3,37 +3,14 @@ package validator_test
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/internal/gridtest"
 	"github.com/fractal-grid/fractal/jetstream"
 	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/validator"
 )
-
-// lazy returns random frames and a random trajectory: no real work.
-type lazy struct{ *refengine.Engine }
-
-func (l lazy) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
-	r := rand.New(rand.NewPCG(spec.Seed, 7))
-	shape := refengine.StateShape(spec)
-	res := &fractal.Result{Profile: l.Profile(), Spec: spec, Frames: fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)}
-	for i := range res.Frames.Pix {
-		res.Frames.Pix[i] = byte(r.Uint32())
-	}
-	for range spec.Steps + 1 {
-		s := fractal.State{Shape: shape, Data: make([]float32, fractal.State{Shape: shape}.Len())}
-		for i := range s.Data {
-			s.Data[i] = r.Float32()
-		}
-		res.States = append(res.States, s)
-		res.StateDigests = append(res.StateDigests, s.Digest())
-	}
-	return res, nil
-}
 
 func openStore(t *testing.T, dir string) *jetstream.Store {
 	t.Helper()
@@ -45,6 +22,13 @@ func openStore(t *testing.T, dir string) *jetstream.Store {
 }
 
 func newValidator(t *testing.T, g *gridtest.Grid, st *jetstream.Store) *validator.Validator {
+	t.Helper()
+	return openValidator(t, g, st, func(*validator.Validator) {})
+}
+
+// openValidator is newValidator with a change to the validator before it
+// opens.
+func openValidator(t *testing.T, g *gridtest.Grid, st *jetstream.Store, hook func(*validator.Validator)) *validator.Validator {
 	t.Helper()
 	kv, err := st.KV(context.Background(), "validator", 0)
 	if err != nil {
@@ -59,6 +43,7 @@ func newValidator(t *testing.T, g *gridtest.Grid, st *jetstream.Store) *validato
 	v.Config.ChallengeTimeout = 10 * time.Second
 	v.Engine, v.Hotkey, v.Chain, v.KV, v.Audit = refengine.New(), g.Validator, g.Chain, kv, st.Audit()
 	v.Words, v.Logger = refengine.Words(), gridtest.Logger(t)
+	hook(v)
 	if err := v.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +54,7 @@ func TestRoundsScoresAndRestart(t *testing.T) {
 	g := gridtest.New(t)
 	honest1 := g.AddMiner(t, refengine.New(), nil)
 	honest2 := g.AddMiner(t, refengine.New(), nil)
-	cheat := g.AddMiner(t, lazy{refengine.New()}, nil)
+	cheat := g.AddMiner(t, gridtest.Lazy{Engine: refengine.New()}, nil)
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	v := newValidator(t, g, st)

@@ -14,7 +14,6 @@ import (
 // miners' retention, is refused with a message naming the flag and the
 // range.
 func TestValidatorOpenRetries(t *testing.T) {
-	logger := slog.New(slog.DiscardHandler)
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -29,16 +28,9 @@ func TestValidatorOpenRetries(t *testing.T) {
 		{"not a number", []string{"--open-retries", "two"}, 0, "open-retries"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := NewValidatorCommand(logger)
-			err := v.ParseFlags(tc.args, io.Discard)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
-				}
+			v := parseValidatorFlags(t, tc.args, tc.wantErr)
+			if v == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := v.Validator.Config.OpenRetries; got != tc.want {
 				t.Errorf("got %d retries, want %d", got, tc.want)
@@ -52,7 +44,6 @@ func TestValidatorOpenRetries(t *testing.T) {
 // otherwise; queue without any gateway that could send them, and an unknown
 // path, are refused naming the flag.
 func TestValidatorChallengePath(t *testing.T) {
-	logger := slog.New(slog.DiscardHandler)
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -68,20 +59,32 @@ func TestValidatorChallengePath(t *testing.T) {
 		{"queue wait past the limit", []string{"--api-addr", "127.0.0.1:0", "--queue-wait", "2m"}, "", "queue-wait"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := NewValidatorCommand(logger)
-			err := v.ParseFlags(tc.args, io.Discard)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
-				}
+			v := parseValidatorFlags(t, tc.args, tc.wantErr)
+			if v == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := v.Validator.Config.ChallengePath; got != tc.want {
 				t.Errorf("challenge path %q, want %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// parseValidatorFlags parses args as fractal validator's flags. With
+// wantErr it checks the error names it and returns nil; without, it fails
+// the test on any error.
+func parseValidatorFlags(t *testing.T, args []string, wantErr string) *ValidatorCommand {
+	t.Helper()
+	v := NewValidatorCommand(slog.New(slog.DiscardHandler))
+	err := v.ParseFlags(args, io.Discard)
+	switch {
+	case wantErr != "":
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("got error %v, want one containing %q", err, wantErr)
+		}
+		return nil
+	case err != nil:
+		t.Fatal(err)
+	}
+	return v
 }

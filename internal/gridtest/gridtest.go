@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/fractal-grid/fractal"
@@ -16,6 +17,7 @@ import (
 	"github.com/fractal-grid/fractal/localgrid"
 	"github.com/fractal-grid/fractal/miner"
 	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/refengine"
 	"github.com/fractal-grid/fractal/sr25519"
 )
 
@@ -64,4 +66,27 @@ func (g *Grid) AddMiner(tb testing.TB, eng fractal.Engine, mod func(*miner.Confi
 // Target returns the address and hotkey of m.
 func Target(m *miner.Miner) minerapi.Target {
 	return minerapi.Target{URL: "http://" + m.Addr(), Hotkey: m.Hotkey.SS58()}
+}
+
+// Lazy is a cheating engine: it returns random frames and a random
+// trajectory of the spec's shape, doing no real work.
+type Lazy struct{ *refengine.Engine }
+
+// Generate returns the random result, seeded by the spec's seed.
+func (l Lazy) Generate(ctx context.Context, spec fractal.Spec, opts fractal.GenerateOptions) (*fractal.Result, error) {
+	r := rand.New(rand.NewPCG(spec.Seed, 7))
+	shape := refengine.StateShape(spec)
+	res := &fractal.Result{Profile: l.Profile(), Spec: spec, Frames: fractal.NewFrames(spec.Frames, spec.Width, spec.Height, spec.FPS)}
+	for i := range res.Frames.Pix {
+		res.Frames.Pix[i] = byte(r.Uint32())
+	}
+	for range spec.Steps + 1 {
+		s := fractal.State{Shape: shape, Data: make([]float32, fractal.State{Shape: shape}.Len())}
+		for i := range s.Data {
+			s.Data[i] = r.Float32()
+		}
+		res.States = append(res.States, s)
+		res.StateDigests = append(res.StateDigests, s.Digest())
+	}
+	return res, nil
 }
