@@ -107,6 +107,8 @@ type miner struct {
 	others      float64    // the other replicas' work at the probe's count
 	known       []knownJob // the replicas' attempts at the miner, oldest first (see head.go)
 	lastEnd     time.Time  // when the miner last finished or failed one
+	ran         float64    // seconds per unit of cost the last job that ended took (see head.go)
+	ranAt       time.Time  // when it ended
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds
@@ -243,7 +245,8 @@ func (m *miner) backlog() float64 {
 // nothing over its measured service time until it has been idle for a few
 // time constants, and its next slow job resets it.
 func (m *miner) serviceTime(now time.Time, cfg *Config) float64 {
-	return max(m.measuredService(now, cfg), m.headService(now))
+	base := m.measuredService(now, cfg)
+	return max(base, m.headService(now), m.ranService(now, base, cfg.ServiceDecay))
 }
 
 // measuredService is the service time per unit of spec cost from the
