@@ -45,14 +45,12 @@ func (m *miner) arrived(t time.Time, cost float64) {
 }
 
 // left forgets the oldest known attempt of the given cost, else the
-// oldest: a replica does not say which of its attempts ended. served says
-// the miner worked on it until t (it finished or failed it), rather than
-// turned it away; timed says its time per unit of cost measures the
-// miner's speed (it ran to the end).
-func (m *miner) left(t time.Time, cost float64, served, timed bool) {
-	if served && t.After(m.lastEnd) {
-		m.lastEnd = t
-	}
+// oldest: a replica does not say which of its attempts ended. timed says
+// the miner ran it until t, so that its time per unit of cost measures
+// the miner's speed: not for an attempt turned away, nor for one of ours
+// that failed (a failure may be a time-out). The others' ends are timed:
+// the feed does not say how they ended.
+func (m *miner) left(t time.Time, cost float64, timed bool) {
 	if len(m.known) == 0 {
 		return
 	}
@@ -63,13 +61,11 @@ func (m *miner) left(t time.Time, cost float64, served, timed bool) {
 			break
 		}
 	}
-	if k := m.known[i]; served && timed && !k.started.IsZero() && t.After(k.started) {
+	if k := m.known[i]; timed && !k.started.IsZero() && t.After(k.started) {
 		m.ran, m.ranAt = t.Sub(k.started).Seconds()/k.cost, t
 	}
 	m.known = append(m.known[:i], m.known[i+1:]...)
-	if served {
-		m.promote(t)
-	}
+	m.promote(t)
 }
 
 // promote starts, at t or when they arrived if later, the waiting

@@ -106,7 +106,6 @@ type miner struct {
 	remote      workLog    // the other replicas' dispatches and finishes since the probe
 	others      float64    // the other replicas' work at the probe's count
 	known       []knownJob // the replicas' attempts at the miner, oldest first (see head.go)
-	lastEnd     time.Time  // when the miner last finished or failed one
 	ran         float64    // seconds per unit of cost the last job that ended took (see head.go)
 	ranAt       time.Time  // when it ended
 	othersN     float64    // and their attempts, as far as the feed told us
