@@ -64,3 +64,41 @@ func TestEndedJobTimesTheMiner(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowedMinerPremium checks that a miner one of whose jobs ran far
+// beyond its measured time is taken slowedPremium slower than measured
+// for slowedFor, even after a job at its usual speed, and that a job
+// merely slower than usual does not mark it.
+func TestSlowedMinerPremium(t *testing.T) {
+	m, c := MustNew(t, "a")
+	m.Probed("m1", Probe{RTT: 2 * time.Millisecond, Slots: 1, Sent: c.Now()})
+	run := func(d time.Duration) { // one of b's jobs of cost 1, taking d
+		m.Shared("b", "m1", 1, c.Now())
+		c.Advance(d)
+		m.Shared("b", "m1", -1, c.Now())
+	}
+	m.Dispatched("m1", 1)
+	c.Advance(4 * time.Second)
+	m.Finished("m1", Outcome{Result: Succeeded, Service: 4 * time.Second, Cost: 1})
+	premium := time.Duration(float64(4*time.Second) * (1 + slowedPremium))
+	steps := []struct {
+		name string
+		do   func()
+		want time.Duration
+	}{
+		{"2× slow: the job's time, no mark", func() { run(8 * time.Second) }, 8 * time.Second},
+		{"at the usual speed again", func() { run(4 * time.Second) }, 4 * time.Second},
+		{"4× slow: marked", func() { run(16 * time.Second) }, 16 * time.Second},
+		{"at the usual speed again, with the premium", func() { run(4 * time.Second) }, premium},
+		{"still within slowedFor", func() { c.Advance(slowedFor - 5*time.Second) }, premium},
+		{"past slowedFor", func() { c.Advance(5 * time.Second) }, 4 * time.Second},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			s.do()
+			if got := mustView(t, m, "m1").Service; got < s.want-10*time.Millisecond || got > s.want+10*time.Millisecond {
+				t.Errorf("service = %v, want about %v", got, s.want)
+			}
+		})
+	}
+}
