@@ -149,7 +149,7 @@ const slowJob = 1.5
 // slowed down would finish as soon. In the simulation's late-throttle-4,
 // where the probes arrive 10–30 s late, 20% took the p99 from
 // 1.46/1.41/1.35 to 1.38/1.30/1.30 × the oracle's at seeds 1–3; 30% and
-// 50% did little more there and cost throttle-4 3–5% at seed 1; marking
+// 50% did little more there and cost throttle-4 2–4% at seed 1; marking
 // miners at 1.5× slow rather than 2.5× marked some for the spread of
 // their jobs' times and cost late-probes-1 5% at seed 3.
 const (
