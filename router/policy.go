@@ -75,6 +75,11 @@ type P2C struct {
 	// same 24 met at the same miner (a fifth of the jobs found another
 	// replica's attempt, unheard of, queued before it).
 	HerdBest float64
+	// HerdMaxBest bounds the miners HerdBest adds: a decision costs about
+	// in proportion to the shortlist, and the others' rate, heard on the
+	// feed, is not bounded (104 more, for up to 13 unseen attempts, leaves
+	// large-16's figures as they are).
+	HerdMaxBest int
 
 	scores, weights, extra []float64 // scratch
 	order                  []int
@@ -84,7 +89,7 @@ var _ Policy = (*P2C)(nil)
 
 // NewP2C returns the production policy with its tuned defaults.
 func NewP2C() *P2C {
-	return &P2C{FailurePenalty: 0.5, MinSuccess: 0.05, Sharpness: 10, Best: 24, Random: 4, HerdWeight: 2, HerdBest: 4}
+	return &P2C{FailurePenalty: 0.5, MinSuccess: 0.05, Sharpness: 10, Best: 24, Random: 4, HerdWeight: 2, HerdBest: 4, HerdMaxBest: 104}
 }
 
 var _ Shortlister = (*P2C)(nil)
@@ -96,7 +101,7 @@ func (p *P2C) Shortlist(req Request) (best, random int) {
 	if p.Best <= 0 || req.Unseen <= 0 || req.UnseenCost <= 0 {
 		return p.Best, p.Random
 	}
-	return p.Best + int(math.Ceil(p.HerdBest*p.herdWeight()*req.Unseen)), p.Random
+	return p.Best + int(min(math.Ceil(p.HerdBest*p.herdWeight()*req.Unseen), float64(p.HerdMaxBest))), p.Random
 }
 
 func (p *P2C) herdWeight() float64 {

@@ -95,6 +95,9 @@ func TestShortlistWidensWithUnseenAttempts(t *testing.T) {
 	if best, _ := wide.Shortlist(Request{Cost: 1, Unseen: unseen, UnseenCost: 1}); best <= wide.Best {
 		t.Errorf("Shortlist with %g unseen: best = %d, want more than %d", unseen, best, wide.Best)
 	}
+	if best, _ := wide.Shortlist(Request{Cost: 1, Unseen: 1000, UnseenCost: 1}); best != wide.Best+wide.HerdMaxBest {
+		t.Errorf("Shortlist with 1000 unseen: best = %d, want the bound %d", best, wide.Best+wide.HerdMaxBest)
+	}
 	n, m := chosen(narrow), chosen(wide)
 	if n > 40 || m < 2*n {
 		t.Errorf("2,000 picks went to %d miners from the narrow shortlist and %d from the wide one, want ≤ 40 and at least twice as many", n, m)
