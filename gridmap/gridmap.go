@@ -149,7 +149,7 @@ func (m *Map) Finished(id string, o Outcome) {
 		x.outWork = 0 // no rounding drift
 	}
 	x.changed(m.atMiner(x, now, x.outWork-before), x.outWork-before)
-	x.left(m.atMiner(x, now, -cost), cost, o.Result == Succeeded || o.Result == Failed)
+	m.left(x, m.atMiner(x, now, -cost), cost, o.Result == Succeeded)
 	if m.observe != nil && x.outWork < before {
 		m.observe(id, x.outWork-before, now)
 	}
@@ -322,7 +322,7 @@ func (m *Map) Shared(origin, id string, cost float64, at time.Time) {
 	if cost > 0 {
 		x.arrived(at, cost)
 	} else {
-		x.left(at, -cost, true)
+		m.left(x, at, -cost, true)
 	}
 	if !at.After(x.counted) {
 		return

@@ -106,7 +106,9 @@ type miner struct {
 	remote      workLog    // the other replicas' dispatches and finishes since the probe
 	others      float64    // the other replicas' work at the probe's count
 	known       []knownJob // the replicas' attempts at the miner, oldest first (see head.go)
-	lastEnd     time.Time  // when the miner last finished or failed one
+	ran         float64    // seconds per unit of cost the last job that ended took (see head.go)
+	ranAt       time.Time  // when it ended
+	slowedAt    time.Time  // when a job last ended that ran slowedJob times the measured time
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds
@@ -241,9 +243,13 @@ func (m *miner) backlog() float64 {
 // job finishes there, so that a miner that recovered is not left idle
 // because it once looked slow. A miner that claims a fast ETA gains
 // nothing over its measured service time until it has been idle for a few
-// time constants, and its next slow job resets it.
+// time constants, and its next slow job resets it. The replicas' own
+// timing of the miner's jobs raises it further (see head.go): the running
+// jobs' time so far, the last ended job's time, and a premium for a miner
+// that slowed down in the last minutes.
 func (m *miner) serviceTime(now time.Time, cfg *Config) float64 {
-	return max(m.measuredService(now, cfg), m.headService(now))
+	base := m.measuredService(now, cfg)
+	return max(m.slowedService(now, base), m.headService(now), m.ranService(now, base, cfg.ServiceDecay))
 }
 
 // measuredService is the service time per unit of spec cost from the

@@ -19,8 +19,9 @@ func TestP2CSpreadsWhenReplicasDecideUnseen(t *testing.T) {
 		cands[i] = gridmap.View{ID: fmt.Sprintf("m%02d", i), Service: 4 * time.Second, Slots: 1, Success: 1, Backlog: 1}
 	}
 	cands[7].Backlog = 0 // the idle one
-	share := func(unseen float64) float64 {
+	share := func(unseen, weight float64) float64 {
 		p, rng := NewP2C(), rand.New(rand.NewPCG(1, 2))
+		p.HerdWeight = weight
 		idle := 0
 		const n = 4000
 		for range n {
@@ -30,14 +31,19 @@ func TestP2CSpreadsWhenReplicasDecideUnseen(t *testing.T) {
 		}
 		return float64(idle) / n
 	}
-	alone, herd := share(0), share(8)
+	alone, herd, twice := share(0, 1), share(8, 1), share(8, NewP2C().HerdWeight)
 	if alone < 0.95 {
 		t.Errorf("no unseen dispatches: the idle miner got %.3f of the choices, want ≥ 0.95", alone)
 	}
 	// The others' 8 attempts of 4 s each spread so that every miner ends
 	// with the same marginal score: 4 + 64c = 8 + 64(1 − c)/19, c ≈ 0.109.
 	if herd < 0.09 || herd > 0.13 {
-		t.Errorf("8 unseen dispatches: the idle miner got %.3f of the choices, want about 0.109", herd)
+		t.Errorf("8 unseen dispatches counted once: the idle miner got %.3f of the choices, want about 0.109", herd)
+	}
+	// Counted twice, as the production policy does: 4 + 128c = 8 +
+	// 128(1 − c)/19, c ≈ 0.080.
+	if twice < 0.065 || twice > 0.095 {
+		t.Errorf("8 unseen dispatches counted twice: the idle miner got %.3f of the choices, want about 0.080", twice)
 	}
 }
 

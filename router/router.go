@@ -64,8 +64,9 @@ type Policy interface {
 // indexes, at a cost that does not grow with the grid.
 type Shortlister interface {
 	// Shortlist returns how many of the best-placed miners and how many
-	// others drawn at random the policy needs; best ≤ 0 means all.
-	Shortlist() (best, random int)
+	// others drawn at random the policy needs for req (its Unseen filled
+	// in); best ≤ 0 means all.
+	Shortlist(req Request) (best, random int)
 }
 
 // Router routes requests with one policy over one grid map. It is safe for
@@ -100,9 +101,10 @@ func (r *Router) Pick(req Request) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	skip := func(id string) bool { return slices.Contains(req.Exclude, id) }
+	req.Unseen, req.UnseenCost = r.grid.Unseen()
 	best, random := 0, 0
 	if sl, ok := r.policy.(Shortlister); ok {
-		best, random = sl.Shortlist()
+		best, random = sl.Shortlist(req)
 	}
 	if best > 0 {
 		q := gridmap.Query{Profile: req.Profile, Cost: req.Cost, Skip: skip, Best: best, Random: random}
@@ -113,7 +115,6 @@ func (r *Router) Pick(req Request) (*Lease, error) {
 	if len(r.cands) == 0 {
 		return nil, ErrNoMiner
 	}
-	req.Unseen, req.UnseenCost = r.grid.Unseen()
 	i := r.policy.Choose(r.rng, req, r.cands)
 	if i < 0 || i >= len(r.cands) {
 		return nil, fmt.Errorf("router: policy %s chose %d of %d candidates: %w", r.policy.Name(), i, len(r.cands), errors.ErrUnsupported)
