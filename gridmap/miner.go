@@ -93,6 +93,7 @@ func (e *peakEWMA) observe(now time.Time, x float64, tau time.Duration) {
 // miner is the map's record of one miner. The Map's lock guards it.
 type miner struct {
 	id   string
+	rank int // place in Map.order, by id, while Map.ranked
 	info Info
 
 	service peakEWMA // seconds per unit of spec cost

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -47,7 +46,13 @@ func (m *Map) Shortlist(dst []View, q Query, rng *rand.Rand) []View {
 			best = append(best, found{x: x})
 		}
 	}
-	slices.SortFunc(best, func(a, b found) int { return strings.Compare(a.x.id, b.x.id) })
+	if !m.ranked {
+		for i, x := range m.order {
+			x.rank = i
+		}
+		m.ranked = true
+	}
+	slices.SortFunc(best, func(a, b found) int { return a.x.rank - b.x.rank }) // by id
 	for _, f := range best {
 		dst = append(dst, m.view(f.x, now))
 	}
@@ -86,14 +91,13 @@ func (m *Map) walk(k int, cost float64, ok func(*miner) bool) []found {
 	var a, b cursor
 	a.start(&m.index[lo])
 	b.start(&m.index[lo+1])
-	best := make([]found, 0, k+4)
-	worst := 0 // index in best of the highest pred, once full
+	best := make([]found, 0, k+4) // a max-heap by pred: best[0] is the worst kept
 	for turn, met := 0, 0; met < walkSteps*k; turn++ {
 		floor := wa * a.floor()
 		if wb > 0 {
 			floor += wb * b.floor()
 		}
-		if len(best) == k && best[worst].pred <= floor*bucketWidth {
+		if len(best) == k && best[0].pred <= floor*bucketWidth {
 			break
 		}
 		c := &a
@@ -119,18 +123,43 @@ func (m *Map) walk(k int, cost float64, ok func(*miner) bool) []found {
 		switch {
 		case len(best) < k:
 			best = append(best, found{x, pred})
-		case pred < best[worst].pred:
-			best[worst] = found{x, pred}
-		default:
-			continue
-		}
-		for i, f := range best {
-			if f.pred > best[worst].pred {
-				worst = i
-			}
+			siftUp(best, len(best)-1)
+		case pred < best[0].pred:
+			best[0] = found{x, pred}
+			siftDown(best, 0)
 		}
 	}
 	return best
+}
+
+// siftUp restores the max-heap order of h after h[i] was added.
+func siftUp(h []found, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if h[parent].pred >= h[i].pred {
+			return
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+}
+
+// siftDown restores the max-heap order of h after h[i] was lowered.
+func siftDown(h []found, i int) {
+	for {
+		largest, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h[l].pred > h[largest].pred {
+			largest = l
+		}
+		if r < len(h) && h[r].pred > h[largest].pred {
+			largest = r
+		}
+		if largest == i {
+			return
+		}
+		h[i], h[largest] = h[largest], h[i]
+		i = largest
+	}
 }
 
 // reindex recomputes the miner's keys and moves it in the indexes. The
