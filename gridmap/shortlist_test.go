@@ -46,11 +46,22 @@ func TestShortlistFindsTheBest(t *testing.T) {
 	randomGrid(m, 2000, rng)
 	m.Remove("m0007")
 	skip := func(id string) bool { return strings.HasSuffix(id, "3") }
-	for _, cost := range []float64{0.5, 1, 4, 32} {
-		t.Run(fmt.Sprint("cost=", cost), func(t *testing.T) {
+	for _, c := range []struct {
+		cost float64
+		k    int
+	}{{0.5, 16}, {1, 16}, {4, 16}, {32, 16}, {1, 100}, {4, 100}} {
+		cost, k := c.cost, c.k
+		if c.k == 100 && m.Candidates(nil, "", func(id string) bool { return id != "m1500x" }) == nil {
+			// A miner joins in the middle of the order by id, which the
+			// shortlist's sort then numbers again.
+			m.SetStanding("m1500x", Standing{Verified: true})
+			m.Probed("m1500x", Probe{RTT: 5 * time.Millisecond, Slots: 2, Profiles: []string{"wan@1"}})
+			m.Dispatched("m1500x", 1)
+			m.Finished("m1500x", Outcome{Result: Succeeded, Service: 100 * time.Millisecond, Cost: 1}) // the fastest: shortlisted
+		}
+		t.Run(fmt.Sprintf("cost=%g/k=%d", cost, k), func(t *testing.T) {
 			all := m.Candidates(nil, "wan@1", skip)
 			sort.Slice(all, func(i, j int) bool { return predicted(all[i], cost) < predicted(all[j], cost) })
-			const k = 16
 			got := m.Shortlist(nil, Query{Profile: "wan@1", Cost: cost, Skip: skip, Best: k}, rng)
 			if len(got) != k {
 				t.Fatalf("got %d miners, want %d", len(got), k)
