@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func (g *Gateway) Handler() http.Handler {
 		w.Write(openapiJSON)
 	})
 	mux.HandleFunc("GET /healthz", g.handleHealth)
-	mux.Handle("GET /metrics", g.metrics.handler())
+	mux.Handle("GET /metrics", g.metricsFor(g.metrics.handler()))
 	mux.Handle(webPattern, web.Handler()) // the web page and its assets
 	// Every request gets an id; an internal error answers with it and no
 	// internal text, and its cause is logged under it. A request no route
@@ -85,6 +86,17 @@ func (g *Gateway) authed(h func(http.ResponseWriter, *http.Request, Key)) http.H
 		}
 		h(w, r, key)
 	}
+}
+
+// metricsFor serves h only to callers Config.PublicMetrics allows.
+func (g *Gateway) metricsFor(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ip, err := netip.ParseAddr(clientIP(r)); !g.Config.PublicMetrics && (err != nil || fractal.IsPublicIP(ip)) {
+			apierr.Write(w, fmt.Errorf("metrics are served to loopback and private addresses only (the gateway's --public-metrics opens them): %w", fractal.ErrForbidden))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func clientIP(r *http.Request) string {

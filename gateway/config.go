@@ -34,6 +34,12 @@ type Config struct {
 	WebhookAttempts   int
 	AllowPrivateAxons bool // route to miners on private/loopback addresses (local grids)
 	AllowPrivateHooks bool // deliver webhooks to private/loopback addresses (local grids)
+	// PublicMetrics serves GET /metrics to callers on public addresses too.
+	// Off, only loopback, private and link-local callers (a Prometheus
+	// beside the gateway) get it: the counters of challenges and verdicts,
+	// read as a request arrives, would tell a miner which requests are
+	// challenges.
+	PublicMetrics bool
 	// Retention is how long a video's content (frames, encodings) is kept
 	// after it completed; its record stays. Every SweepInterval each
 	// replica removes expired blobs, SweepBatch at a time.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -361,5 +362,37 @@ func TestOpenAPI(t *testing.T) {
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi version %q, want 3.x", doc.OpenAPI)
+	}
+}
+
+// TestMetricsStayPrivate: GET /metrics answers loopback and private
+// callers, and a public one only with Config.PublicMetrics: its counters
+// of challenges, read as requests arrive, would tell a miner which are
+// challenges.
+func TestMetricsStayPrivate(t *testing.T) {
+	e := start(t, refengine.New())
+	for _, c := range []struct {
+		from   string
+		public bool
+		want   int
+	}{
+		{"127.0.0.1:40000", false, http.StatusOK},
+		{"10.1.2.3:40000", false, http.StatusOK},
+		{"[::1]:40000", false, http.StatusOK},
+		{"203.0.113.9:40000", false, http.StatusForbidden},
+		{"[2001:db8::1]:40000", false, http.StatusForbidden},
+		{"203.0.113.9:40000", true, http.StatusOK},
+	} {
+		e.gw.Config.PublicMetrics = c.public
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		r.RemoteAddr = c.from
+		w := httptest.NewRecorder()
+		e.gw.Handler().ServeHTTP(w, r)
+		if w.Code != c.want {
+			t.Errorf("from %s (public metrics %v): %d %s, want %d", c.from, c.public, w.Code, w.Body.String(), c.want)
+		}
+		if w.Code == http.StatusOK && !strings.Contains(w.Body.String(), "fractal_gateway_") {
+			t.Errorf("from %s: no gateway series in %q", c.from, w.Body.String())
+		}
 	}
 }

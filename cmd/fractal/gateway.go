@@ -46,6 +46,7 @@ func addGatewayFlags(fs *flag.FlagSet, cfg *gateway.Config) {
 	fs.IntVar(&cfg.DefaultActiveJobs, "key-jobs", cfg.DefaultActiveJobs, "default unfinished jobs of a new API key")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long a video's content is kept after it completed (its record stays; the store's own blob TTL caps it)")
 	fs.BoolVar(&cfg.AllowPrivateHooks, "allow-private-webhooks", cfg.AllowPrivateHooks, "deliver webhooks to private or loopback addresses (local grids)")
+	fs.BoolVar(&cfg.PublicMetrics, "public-metrics", cfg.PublicMetrics, "serve GET /metrics to public addresses too (default: loopback and private ones only, as its challenge counters would tell a miner which requests are challenges)")
 }
 
 // ParseFlags reads the command line.
