@@ -22,6 +22,22 @@ type FrameDecoder interface {
 	DecodeFrame(ctx context.Context, spec Spec, final State, i int) ([]byte, error)
 }
 
+// DecodeFrame renders frame i of the final state with eng's own
+// DecodeFrame when it has one, and by a whole Decode otherwise.
+func DecodeFrame(ctx context.Context, eng Engine, spec Spec, final State, i int) ([]byte, error) {
+	if fd, ok := eng.(FrameDecoder); ok {
+		return fd.DecodeFrame(ctx, spec, final, i)
+	}
+	f, err := eng.Decode(ctx, spec, final)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= f.Count {
+		return nil, Errorf("frame", "must be between 0 and %d, got %d", f.Count-1, i)
+	}
+	return f.Frame(i), nil
+}
+
 // Progress reports generation progress. Step counts completed sampling steps.
 type Progress struct {
 	Step  int `json:"step"`

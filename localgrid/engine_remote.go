@@ -87,19 +87,7 @@ func (s *SharedEngine) Decode(ctx context.Context, spec fractal.Spec, final frac
 // DecodeFrame waits for the slot and decodes frame i, with the engine's own
 // DecodeFrame when it has one and a whole Decode otherwise.
 func (s *SharedEngine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
-	return inSlot(ctx, s, func() ([]byte, error) {
-		if fd, ok := s.Engine.(fractal.FrameDecoder); ok {
-			return fd.DecodeFrame(ctx, spec, final, i)
-		}
-		f, err := s.Engine.Decode(ctx, spec, final)
-		if err != nil {
-			return nil, err
-		}
-		if i < 0 || i >= f.Count {
-			return nil, fractal.Errorf("frame", "must be between 0 and %d, got %d", f.Count-1, i)
-		}
-		return f.Frame(i), nil
-	})
+	return inSlot(ctx, s, func() ([]byte, error) { return fractal.DecodeFrame(ctx, s.Engine, spec, final, i) })
 }
 
 // openEngine connects to the engine server at Config.Engine, waiting while

@@ -122,16 +122,8 @@ func (t *trajectory) recompute(ctx context.Context, k int, o *fractal.Opening) V
 func (t *trajectory) checkDecode(ctx context.Context, final *fractal.Opening, frames *fractal.Frames) Verdict {
 	i := t.rand.IntN(t.spec.Frames)
 	var got []byte
-	err := t.run(func() error {
-		if fd, ok := t.eng.(fractal.FrameDecoder); ok {
-			var err error
-			got, err = fd.DecodeFrame(ctx, t.spec, final.State, i)
-			return err
-		}
-		all, err := t.eng.Decode(ctx, t.spec, final.State)
-		if err == nil {
-			got = all.Frame(i)
-		}
+	err := t.run(func() (err error) {
+		got, err = fractal.DecodeFrame(ctx, t.eng, t.spec, final.State, i)
 		return err
 	})
 	if errors.Is(err, fractal.ErrInvalid) {

@@ -176,12 +176,5 @@ func (e *cpuEngine) Decode(ctx context.Context, spec fractal.Spec, final fractal
 func (e *cpuEngine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
 	start := processCPU()
 	defer func() { e.spent += processCPU() - start }()
-	if fd, ok := e.Engine.(fractal.FrameDecoder); ok {
-		return fd.DecodeFrame(ctx, spec, final, i)
-	}
-	f, err := e.Engine.Decode(ctx, spec, final)
-	if err != nil {
-		return nil, err
-	}
-	return f.Frame(i), nil
+	return fractal.DecodeFrame(ctx, e.Engine, spec, final, i)
 }

@@ -52,12 +52,5 @@ func (e *timedEngine) Decode(ctx context.Context, spec fractal.Spec, final fract
 // everything when it has none.
 func (e *timedEngine) DecodeFrame(ctx context.Context, spec fractal.Spec, final fractal.State, i int) ([]byte, error) {
 	defer e.add(time.Now())
-	if fd, ok := e.Engine.(fractal.FrameDecoder); ok {
-		return fd.DecodeFrame(ctx, spec, final, i)
-	}
-	f, err := e.Engine.Decode(ctx, spec, final)
-	if err != nil {
-		return nil, err
-	}
-	return f.Frame(i), nil
+	return fractal.DecodeFrame(ctx, e.Engine, spec, final, i)
 }
