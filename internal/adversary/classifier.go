@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -51,8 +52,16 @@ func NewClassifier(words map[string][]string) *Classifier {
 	return &Classifier{known: known, weights: map[string]float64{}}
 }
 
-// features returns the prompt's features and their values.
-func (c *Classifier) features(prompt string) map[string]float64 {
+// feature is one feature of a prompt and its value.
+type feature struct {
+	key   string
+	value float64
+}
+
+// features returns the prompt's features and their values, sorted by key:
+// a score summed in one order is the same in every run, where a map's
+// order would move its last bits and, with them, ties between prompts.
+func (c *Classifier) features(prompt string) []feature {
 	f := map[string]float64{}
 	words := strings.FieldsFunc(strings.ToLower(prompt), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' })
 	var known float64
@@ -81,14 +90,19 @@ func (c *Classifier) features(prompt string) map[string]float64 {
 			break
 		}
 	}
-	return f
+	out := make([]feature, 0, len(f))
+	for k, v := range f {
+		out = append(out, feature{k, v})
+	}
+	slices.SortFunc(out, func(a, b feature) int { return strings.Compare(a.key, b.key) })
+	return out
 }
 
 // Train fits the classifier: label true for a challenge. It runs full-batch
 // gradient descent with L2 regularisation for a fixed number of epochs, so
 // it is deterministic.
 func (c *Classifier) Train(prompts []string, challenge []bool) {
-	xs := make([]map[string]float64, len(prompts))
+	xs := make([][]feature, len(prompts))
 	for i, p := range prompts {
 		xs[i] = c.features(p)
 	}
@@ -103,8 +117,8 @@ func (c *Classifier) Train(prompts []string, challenge []bool) {
 				y = 1
 			}
 			e := c.prob(x) - y
-			for k, v := range x {
-				grad[k] += e * v
+			for _, f := range x {
+				grad[f.key] += e * f.value
 			}
 			gb += e
 		}
@@ -115,10 +129,10 @@ func (c *Classifier) Train(prompts []string, challenge []bool) {
 	}
 }
 
-func (c *Classifier) prob(x map[string]float64) float64 {
+func (c *Classifier) prob(x []feature) float64 {
 	z := c.bias
-	for k, v := range x {
-		z += c.weights[k] * v
+	for _, f := range x {
+		z += c.weights[f.key] * f.value
 	}
 	return 1 / (1 + math.Exp(-z))
 }
