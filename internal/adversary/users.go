@@ -92,7 +92,6 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 	u := &users{
 		names:    []string{"validator", "replica"},
 		spec:     gateway.CreateRequest{Size: fmt.Sprintf("%dx%d", s.Width, s.Height), Frames: &frames, FPS: &fps, Steps: &steps},
-		interval: time.Duration(float64(time.Second) / max(rate, 1e-9)),
 		prompts:  OrganicPrompts(),
 		seeds:    seeds,
 		client:   &http.Client{Timeout: 30 * time.Second},
@@ -133,6 +132,7 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	u.cancel = cancel
 	if rate > 0 {
+		u.interval = time.Duration(float64(time.Second) / rate)
 		u.wg.Add(1)
 		go func() { defer u.wg.Done(); u.run(lctx) }()
 	}
