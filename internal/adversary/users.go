@@ -90,12 +90,12 @@ func startUsers(ctx context.Context, cfg Config, g *grid, st *jetstream.Store, k
 	rate := cfg.UsersLoad * float64(devices) / gen.Seconds()
 	frames, fps, steps := s.Frames, s.FPS, s.Steps
 	u := &users{
-		names:    []string{"validator", "replica"},
-		spec:     gateway.CreateRequest{Size: fmt.Sprintf("%dx%d", s.Width, s.Height), Frames: &frames, FPS: &fps, Steps: &steps},
-		prompts:  OrganicPrompts(),
-		seeds:    seeds,
-		client:   &http.Client{Timeout: 30 * time.Second},
-		rep:      UsersReport{Load: cfg.UsersLoad, PerSecond: rate, Submitted: map[string]int{}},
+		names:   []string{"validator", "replica"},
+		spec:    gateway.CreateRequest{Size: fmt.Sprintf("%dx%d", s.Width, s.Height), Frames: &frames, FPS: &fps, Steps: &steps},
+		prompts: OrganicPrompts(),
+		seeds:   seeds,
+		client:  &http.Client{Timeout: 30 * time.Second},
+		rep:     UsersReport{Load: cfg.UsersLoad, PerSecond: rate, Submitted: map[string]int{}},
 	}
 	u.submitted = make([]atomic.Int64, len(u.names))
 	for i, name := range u.names {
