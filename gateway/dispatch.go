@@ -220,9 +220,14 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
 	progress, stopProgress := g.progressWriter(actx, job.ID)
 	sent := g.now()
+	pace := gridmap.Pace{Cost: lease.Cost}
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
-		if e.Type == minerapi.EventProgress {
+		switch e.Type {
+		case minerapi.EventStarted:
+			pace.Started, pace.At = g.now(), g.now()
+		case minerapi.EventProgress:
 			progress(e.Step * 100 / max(e.Steps, 1))
+			g.paced(lease.Miner, &pace, e)
 		}
 	})
 	stopProgress()
@@ -246,7 +251,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 		g.shareFailure(ctx, n, job.Spec, reqID, err)
 		return g.minerFailed(ctx, d, claimed, lease, reqID, err)
 	}
-	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: out.Total - out.Accepted})
+	lease.Done(gridmap.Outcome{Result: gridmap.Succeeded, Service: generation(out)})
 	v, err := g.complete(ctx, d, claimed, reqID, out, file)
 	switch {
 	case v != jobEnded || err != nil:
@@ -434,6 +439,31 @@ func (g *Gateway) watchJob(ctx context.Context, d fractal.Delivery, id string, c
 		}
 	}()
 	return func() { close(done) }
+}
+
+// paced tells the grid map how fast the miner runs the attempt, from one
+// of its progress events: the pace of the step just done, so that a miner
+// that slows down (throttling, a co-tenant on the GPU) is seen within a
+// step. p holds the attempt's cost, when its engine began and when the
+// step before was reported; a miner that sent no started event, or steps
+// out of order, tells nothing.
+func (g *Gateway) paced(miner string, p *gridmap.Pace, e minerapi.Event) {
+	if p.Started.IsZero() || e.Step != p.Step+1 || e.Steps < e.Step {
+		return
+	}
+	now := g.now()
+	p.Step, p.Steps, p.Prev, p.At = e.Step, e.Steps, p.At, now
+	g.grid.Paced(miner, *p)
+}
+
+// generation is how long the miner spent on the job: from its started
+// event to the last byte, or from the accepted one for a miner that sends
+// none. The time waiting in the miner's queue is not the miner's speed.
+func generation(out *minerapi.Outcome) time.Duration {
+	if out.Started > 0 {
+		return out.Total - out.Started
+	}
+	return out.Total - out.Accepted
 }
 
 // progressWriter stores a job's progress off the stream's path: report

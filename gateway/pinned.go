@@ -30,18 +30,19 @@ import (
 // or a pinned job's booking of its miner.
 type booking struct {
 	Miner string
+	Cost  float64 // the spec's cost, as booked
 	Done  func(gridmap.Outcome) bool
 }
 
 // leased books an attempt through the router's lease.
-func leased(l *router.Lease) booking { return booking{Miner: l.Miner, Done: l.Done} }
+func leased(l *router.Lease) booking { return booking{Miner: l.Miner, Cost: l.Cost, Done: l.Done} }
 
 // bookPinned books an attempt on miner directly, as the router would after
 // choosing it, so that users' jobs see the miner's load.
 func (g *Gateway) bookPinned(miner string, cost float64) booking {
 	g.grid.Dispatched(miner, cost)
 	var done atomic.Bool
-	return booking{Miner: miner, Done: func(o gridmap.Outcome) bool {
+	return booking{Miner: miner, Cost: cost, Done: func(o gridmap.Outcome) bool {
 		if !done.CompareAndSwap(false, true) {
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fractal-grid/fractal"
+	"github.com/fractal-grid/fractal/gridmap"
 )
 
 // attemptsSubject is the feed subject on which replicas share their
@@ -21,6 +22,10 @@ type sharedAttempt struct {
 	Miner   string    `json:"miner"`
 	Cost    float64   `json:"cost"`
 	At      time.Time `json:"at"`
+	// Pace, in a message of cost 0, is the pace of one of the replica's
+	// attempts at the miner (see gridmap.Map.Paced). A replica that does
+	// not know the field ignores the message, as any of cost 0.
+	Pace *gridmap.Pace `json:"pace,omitempty"`
 }
 
 // shareAttempts publishes every change of this replica's outstanding work
@@ -47,10 +52,17 @@ func (g *Gateway) shareAttempts(ctx context.Context, wg *sync.WaitGroup) {
 		default: // the next probe corrects what is lost
 		}
 	})
+	g.grid.ObservePaces(func(id string, p gridmap.Pace) {
+		select {
+		case out <- sharedAttempt{Replica: replica, Miner: id, At: p.At, Pace: &p}:
+		default: // the next step or the attempt's end tells as much
+		}
+	})
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer g.grid.Observe(nil)
+		defer g.grid.ObservePaces(nil)
 		g.publishAttempts(ctx, feed, out)
 	}()
 	go func() {
@@ -58,6 +70,10 @@ func (g *Gateway) shareAttempts(ctx context.Context, wg *sync.WaitGroup) {
 		for b := range in {
 			var a sharedAttempt
 			if json.Unmarshal(b, &a) != nil || a.Replica == replica {
+				continue
+			}
+			if a.Pace != nil {
+				g.grid.SharedPace(a.Replica, a.Miner, *a.Pace)
 				continue
 			}
 			g.grid.Shared(a.Replica, a.Miner, a.Cost, a.At)

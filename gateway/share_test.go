@@ -85,3 +85,40 @@ func TestReplicasShareDispatches(t *testing.T) {
 	waitBacklog(t, b, miner, 1)
 	waitBacklog(t, a, miner, 1)
 }
+
+// TestReplicasSharePaces runs two replicas on one embedded JetStream
+// store: a pace replica a reads from one of its attempts reaches replica
+// b, which then takes the miner to be as slow as a saw it.
+func TestReplicasSharePaces(t *testing.T) {
+	grid := gridtest.New(t)
+	m := grid.AddMiner(t, refengine.New(), nil)
+	miner := m.Hotkey.SS58()
+	st, err := jetstream.Open(context.Background(), jetstream.DefaultConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kv, err := st.KV(context.Background(), "gateway", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := openReplica(t, grid, kv, "a")
+	b := openReplica(t, grid, kv, "b")
+	before, _ := b.Grid().View(miner)
+	// Subscriptions settle before the first message is sent.
+	waitBacklog(t, b, miner, 0)
+	a.Grid().Dispatched(miner, 1)
+	waitBacklog(t, b, miner, 1)
+
+	slow := 100 * before.Service
+	now := time.Now()
+	a.Grid().Paced(miner, gridmap.Pace{Cost: 1, Started: now.Add(-slow / 10), Step: 1, Steps: 10, At: now})
+	var got time.Duration
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		v, _ := b.Grid().View(miner)
+		if got = v.Service; got > slow/2 {
+			return
+		}
+	}
+	t.Fatalf("replica b: service at the miner %v, want about %v (a's pace)", got, slow)
+}

@@ -30,13 +30,14 @@ type Map struct {
 	self   *coordinate.Client
 	miners map[string]*miner
 	order  []*miner // sorted by id, so that every walk is deterministic
-	ranked bool     // every miner's rank is its place in order
 
 	index [indexes]index // see index.go
 	walks uint64         // walks of the indexes so far, to mark the miners each met
+	found []found        // the walk's scratch, reused under mu
 
-	observe func(id string, cost float64, at time.Time) // see Observe
-	herd    herd                                        // see Unseen
+	observe     func(id string, cost float64, at time.Time) // see Observe
+	observePace func(id string, p Pace)                     // see ObservePaces
+	herd        herd                                        // see Unseen
 }
 
 // New returns an empty map.
@@ -80,7 +81,6 @@ func (m *Map) Remove(id string) {
 	}
 	delete(m.miners, id)
 	m.order = slices.DeleteFunc(m.order, func(x *miner) bool { return x.id == id })
-	m.ranked = false
 }
 
 // get returns the miner, creating it if needed. The caller holds mu.
@@ -95,7 +95,6 @@ func (m *Map) get(id string) *miner {
 	m.miners[id] = x
 	i, _ := slices.BinarySearchFunc(m.order, id, func(a *miner, id string) int { return strings.Compare(a.id, id) })
 	m.order = slices.Insert(m.order, i, x)
-	m.ranked = false
 	m.reindex(x, m.cfg.Now())
 	return x
 }

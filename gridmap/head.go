@@ -49,10 +49,11 @@ func (m *miner) arrived(t time.Time, cost float64) {
 // the miner ran it until t, so that its time per unit of cost measures
 // the miner's speed: not for an attempt turned away, nor for one of ours
 // that failed (a failure may be a time-out). The others' ends are timed:
-// the feed does not say how they ended.
-func (m *miner) left(t time.Time, cost float64, timed bool) {
+// the feed does not say how they ended. For a timed attempt that had
+// started it returns that time per unit of cost and when it started.
+func (m *miner) left(t time.Time, cost float64, timed bool) (perUnit float64, started time.Time, ok bool) {
 	if len(m.known) == 0 {
-		return
+		return 0, time.Time{}, false
 	}
 	i := 0
 	for j, k := range m.known {
@@ -61,21 +62,21 @@ func (m *miner) left(t time.Time, cost float64, timed bool) {
 			break
 		}
 	}
-	if k := m.known[i]; timed && !k.started.IsZero() && t.After(k.started) {
-		m.ran, m.ranAt = t.Sub(k.started).Seconds()/k.cost, t
-	}
+	k := m.known[i]
 	m.known = append(m.known[:i], m.known[i+1:]...)
 	m.promote(t)
+	if timed && !k.started.IsZero() && t.After(k.started) {
+		return t.Sub(k.started).Seconds() / k.cost, k.started, true
+	}
+	return 0, time.Time{}, false
 }
 
-// left records the end of an attempt at x (see miner.left) and whether
-// it ran slow enough to mark the miner as one that slows down (see
-// slowedJob). The caller holds mu.
+// left records the end of an attempt at x (see miner.left) and takes its
+// time as a reading of the miner's speed (see Map.reading). The caller
+// holds mu.
 func (m *Map) left(x *miner, t time.Time, cost float64, timed bool) {
-	before := x.ranAt
-	x.left(t, cost, timed)
-	if x.ranAt != before && x.ran > slowedJob*x.measuredService(m.cfg.Now(), &m.cfg) {
-		x.slowedAt = t
+	if v, since, ok := x.left(t, cost, timed); ok {
+		m.reading(x, v, since, t, m.cfg.Now())
 	}
 }
 
@@ -166,3 +167,23 @@ func (m *miner) slowedService(now time.Time, base float64) float64 {
 	}
 	return base * (1 + slowedPremium)
 }
+
+// doneWork returns how much of the known attempts holding the miner's
+// slots is done by now at service seconds per unit of cost: each has run
+// since it started, and at most doneCap of its cost is taken as done, for
+// a job that runs past its time is not about to end.
+func (m *miner) doneWork(now time.Time, service float64) float64 {
+	if service <= 0 {
+		return 0
+	}
+	done := 0.0
+	for _, k := range m.known[:min(max(m.slots, 1), len(m.known))] {
+		if !k.started.IsZero() {
+			done += min(max(now.Sub(k.started).Seconds(), 0)/service, doneCap*k.cost)
+		}
+	}
+	return done
+}
+
+// doneCap is the most of a running job's cost taken as done.
+const doneCap = 0.9

@@ -93,7 +93,6 @@ func (e *peakEWMA) observe(now time.Time, x float64, tau time.Duration) {
 // miner is the map's record of one miner. The Map's lock guards it.
 type miner struct {
 	id   string
-	rank int // place in Map.order, by id, while Map.ranked
 	info Info
 
 	service peakEWMA // seconds per unit of spec cost
@@ -107,8 +106,9 @@ type miner struct {
 	remote      workLog    // the other replicas' dispatches and finishes since the probe
 	others      float64    // the other replicas' work at the probe's count
 	known       []knownJob // the replicas' attempts at the miner, oldest first (see head.go)
-	ran         float64    // seconds per unit of cost the last job that ended took (see head.go)
-	ranAt       time.Time  // when it ended
+	ran         float64    // seconds per unit of cost of the latest reading of its speed: a job's pace or its time (see head.go, pace.go)
+	ranAt       time.Time  // when it was read
+	ranSince    time.Time  // when the job read began
 	slowedAt    time.Time  // when a job last ended that ran slowedJob times the measured time
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
@@ -234,6 +234,13 @@ func (m *miner) workAt(t time.Time) (work, n float64) {
 // with what they shared since; and everyone else's as of the last probe.
 func (m *miner) backlog() float64 {
 	return m.outWork + max(m.group-m.workAtProbe+m.remote.sum, 0) + max(m.work-m.group, 0)
+}
+
+// done is the part of the backlog the known attempts running at the
+// miner have done by now at service seconds per unit of cost (see
+// doneWork), at most the backlog.
+func (m *miner) done(now time.Time, service float64) float64 {
+	return min(m.doneWork(now, service), m.backlog())
 }
 
 // serviceTime is the best estimate of seconds per unit of spec cost at

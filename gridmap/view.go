@@ -16,6 +16,7 @@ type View struct {
 	Outstanding int           // our attempts in flight
 	Booked      float64       // their work, in units of spec cost
 	Backlog     float64       // work ahead of a new job, in units of spec cost (ours now + others' at the last probe)
+	Done        float64       // of the backlog, the part the jobs running there have done by now, as far as the map can tell
 	Slots       int           // jobs the miner runs at once (≥ 1)
 	Service     time.Duration // service time per unit of spec cost (peak-EWMA)
 	RTT         time.Duration // measured, else estimated from coordinates, else the default
@@ -80,6 +81,7 @@ func (m *Map) view(x *miner, now time.Time) View {
 		Outstanding: x.outstanding,
 		Booked:      x.outWork,
 		Backlog:     x.backlog(),
+		Done:        x.done(now, service),
 		Slots:       max(x.slots, 1),
 		Service:     seconds(service),
 		RTT:         m.rttOf(x),

@@ -42,6 +42,7 @@ type Outcome struct {
 	QueuePosition int
 	// Latency measured by the caller from sending the request.
 	Accepted      time.Duration // to the accepted event
+	Started       time.Duration // to the started event: the engine began; 0 if the miner sent none
 	FirstProgress time.Duration // to the first progress event
 	Total         time.Duration // to the last frames byte
 }
@@ -106,6 +107,8 @@ func (c *Client) Generate(ctx context.Context, t Target, req GenerateRequest, on
 		switch e.Type {
 		case EventAccepted:
 			out.Accepted, out.QueuePosition = c.now().Sub(start), e.QueuePosition
+		case EventStarted:
+			out.Started = c.now().Sub(start)
 		case EventProgress:
 			if out.FirstProgress == 0 {
 				out.FirstProgress = c.now().Sub(start)

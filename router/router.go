@@ -3,11 +3,12 @@
 //
 // The production policy (P2C) predicts each miner's completion time as
 //
-//	RTT + (backlog/slots + cost) × service time per unit cost
+//	RTT + ((backlog − done)/slots + cost) × service time per unit cost
 //
-// where backlog is the work queued at the miner in units of spec cost —
-// with default-cost jobs and one slot, RTT + (queue + 1) × service time —
-// and picks the better of two miners drawn at random from the healthy,
+// where backlog is the work queued at the miner in units of spec cost and
+// done the part of it the running jobs have done by now — with idle
+// default-cost jobs and one slot, RTT + (queue + 1) × service time — and
+// picks the better of two miners drawn at random from the healthy,
 // verified ones (power of two choices): nearly as good as scanning every
 // miner, without several gateways herding onto the one that looked best in
 // a stale map. When other replicas are deciding at the same moment on the
@@ -52,7 +53,8 @@ type Request struct {
 }
 
 // Policy chooses among eligible candidates. Choose returns an index into
-// cands, which is never empty and is sorted by miner id.
+// cands, which is never empty: every eligible miner sorted by id, or for a
+// Shortlister the map's shortlist in the order it gives.
 type Policy interface {
 	Name() string
 	Choose(rng *rand.Rand, req Request, cands []gridmap.View) int

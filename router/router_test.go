@@ -60,22 +60,28 @@ func TestP2CScorePenalisesFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		k       float64
+		cap     float64
+		cost    float64
 		success float64
 		factor  float64 // score ÷ the score at full success
 	}{
-		{"full success", 1, 1, 1},
-		{"k = 1 at 50%", 1, 0.5, 2},
-		{"k = 2 at 50%", 2, 0.5, 4},
-		{"k = 0.5 at 25%", 0.5, 0.25, 2},
-		{"floored at 0%", 1, 0, 1 / 0.05},
-		{"k = 0 ignores failures", 0, 0.1, 1},
+		{"full success", 1, 0, 1, 1, 1},
+		{"k = 1 at 50%", 1, 0, 1, 0.5, 2},
+		{"k = 2 at 50%", 2, 0, 1, 0.5, 4},
+		{"k = 0.5 at 25%", 0.5, 0, 1, 0.25, 2},
+		{"floored at 0%", 1, 0, 1, 0, 1 / 0.05},
+		{"k = 0 ignores failures", 0, 0, 1, 0.1, 1},
+		{"not scaled: a job of cost 4 at 25%, k = 0.5", 0.5, 0, 4, 0.25, 2},
+		{"scaled: a job of cost 4 at 25%, k = 0.5 × 4", 0.5, 4, 4, 0.25, 16},
+		{"scaled up to the cap: cost 16, k = 0.5 × 4", 0.5, 4, 16, 0.25, 16},
+		{"scaled, a cost below 1 counts as 1", 0.5, 4, 0.5, 0.25, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &P2C{FailurePenalty: tc.k, MinSuccess: 0.05}
-			good := p.Score(v, 1)
+			p := &P2C{FailurePenalty: tc.k, FailureCostCap: tc.cap, MinSuccess: 0.05}
+			good := p.Score(v, tc.cost)
 			w := v
 			w.Success = tc.success
-			if got, want := p.Score(w, 1), good*tc.factor; math.Abs(got-want) > 1e-9*want {
+			if got, want := p.Score(w, tc.cost), good*tc.factor; math.Abs(got-want) > 1e-9*want {
 				t.Errorf("score = %g, want %g", got, want)
 			}
 		})

@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fractal-grid/fractal/gridmap"
+	"github.com/fractal-grid/fractal/minerapi"
+)
+
+// TestPacedFromProgress checks that the events of an attempt's stream
+// reach the grid map as paces of its steps: from the started event, each
+// step timed from the one before, and nothing from a stream with no
+// started event or with steps out of order.
+func TestPacedFromProgress(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	cfg := gridmap.DefaultConfig()
+	cfg.Now = clock
+	grid, err := gridmap.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{Now: clock, grid: grid}
+	grid.Probed("m1", gridmap.Probe{RTT: time.Millisecond, Slots: 1, Sent: now, ETA: 4 * time.Second})
+	var told []gridmap.Pace
+	grid.ObservePaces(func(_ string, p gridmap.Pace) { told = append(told, p) })
+	service := func() time.Duration { v, _ := grid.View("m1"); return v.Service }
+
+	// A stream without a started event tells nothing.
+	p := gridmap.Pace{Cost: 1}
+	now = now.Add(time.Second)
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 1, Steps: 10})
+	if len(told) != 0 || service() != 4*time.Second {
+		t.Fatalf("without a started event: told %d, service %v", len(told), service())
+	}
+
+	p = gridmap.Pace{Cost: 1, Started: now, At: now}
+	now = now.Add(400 * time.Millisecond) // step 1 at the usual pace
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 1, Steps: 10})
+	now = now.Add(1600 * time.Millisecond) // step 2 four times slower
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 2, Steps: 10})
+	if len(told) != 2 || told[0].Step != 1 || told[1].Step != 2 || !told[1].Prev.Equal(told[0].At) {
+		t.Fatalf("told %+v, want steps 1 and 2, the second timed from the first", told)
+	}
+	if got := service(); got != 16*time.Second {
+		t.Errorf("after a step 4× slow: service %v, want 16s", got)
+	}
+	now = now.Add(time.Second)
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 4, Steps: 10}) // step 3 missing
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 3, Steps: 2})  // past its steps
+	if len(told) != 2 || p.Step != 2 {
+		t.Errorf("steps out of order were taken: told %d, at step %d", len(told), p.Step)
+	}
+}
+
+// TestGenerationTime checks that the miner's generation time runs from
+// its started event, not from when it queued the job, and from the
+// accepted event for a miner that sends no started event.
+func TestGenerationTime(t *testing.T) {
+	out := &minerapi.Outcome{Accepted: time.Second, Started: 5 * time.Second, Total: 9 * time.Second}
+	if got := generation(out); got != 4*time.Second {
+		t.Errorf("generation = %v, want 4s", got)
+	}
+	out.Started = 0
+	if got := generation(out); got != 8*time.Second {
+		t.Errorf("without a started event: generation = %v, want 8s", got)
+	}
+}

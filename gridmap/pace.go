@@ -1,0 +1,121 @@
+package gridmap
+
+import (
+	"math"
+	"time"
+)
+
+// A miner's generation stream says when its engine began a job and when
+// each denoising step is done. The steps of one job run at one pace, so
+// the first of them tells the miner's speed now, within a step rather
+// than a whole job: on a miner that began throttling a moment ago, the
+// job just started shows it while the jobs queued behind it are still to
+// be placed, where the ended job's time (head.go) shows it only at the
+// end and the late probe later still.
+
+// Pace is how fast one attempt is running, from its generation stream.
+type Pace struct {
+	Cost    float64   // the attempt's spec cost; values ≤ 0 count as 1
+	Started time.Time // when the miner's engine began it (its started event), on the map's clock
+	Step    int       // steps done, 1 to Steps
+	Steps   int       // steps in all
+	Prev    time.Time // when step Step−1 was reported; zero: Started, for the first
+	At      time.Time // when step Step was reported; zero means now
+}
+
+// perUnit returns the seconds per unit of spec cost the attempt's last
+// step ran at, or false for a pace that says nothing (no step done, steps
+// out of range, a clock that went back).
+func (p Pace) perUnit() (float64, bool) {
+	prev := p.Prev
+	if prev.IsZero() {
+		prev = p.Started
+	}
+	if p.Step < 1 || p.Steps < p.Step || prev.IsZero() || !p.At.After(prev) {
+		return 0, false
+	}
+	v := p.At.Sub(prev).Seconds() * float64(p.Steps) / unitCost(p.Cost)
+	return v, !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
+// sharedPaceChange is how far a later step's pace must move from the
+// miner's last reading before it is shared with the other replicas; the
+// first step of every attempt is always shared. A job's steps run at one
+// pace, so this keeps the feed to a message or two per attempt.
+const sharedPaceChange = 0.25
+
+// Paced records the pace of one of this replica's attempts at the miner,
+// from its progress: the miner's speed now, as the newest-begun job
+// running there shows it. A pace worth telling the other replicas is
+// passed to the function set with ObservePaces.
+func (m *Map) Paced(id string, p Pace) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	if p.At.IsZero() || p.At.After(now) {
+		p.At = now
+	}
+	v, ok := p.perUnit()
+	if !ok {
+		return
+	}
+	x := m.get(id)
+	before := x.ran
+	if !m.reading(x, v, p.Started, p.At, now) {
+		return
+	}
+	m.reindex(x, now)
+	if m.observePace != nil && (p.Step == 1 || math.Abs(v-before) > sharedPaceChange*before) {
+		m.observePace(id, p)
+	}
+}
+
+// SharedPace records another replica's pace at a miner, as Paced shared
+// it; one from this map's own origin is ignored.
+func (m *Map) SharedPace(origin, id string, p Pace) {
+	if origin == m.cfg.Origin {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	if p.At.IsZero() || p.At.After(now) {
+		p.At = now
+	}
+	v, ok := p.perUnit()
+	if !ok {
+		return
+	}
+	x := m.get(id)
+	if m.reading(x, v, p.Started, p.At, now) {
+		m.reindex(x, now)
+	}
+}
+
+// ObservePaces sets a function the map calls with the paces of this
+// replica's attempts that the other replicas should hear of (see Paced).
+// It runs under the map's lock: it must not block or call the map. nil
+// stops the calls.
+func (m *Map) ObservePaces(fn func(id string, p Pace)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.observePace = fn
+}
+
+// reading takes v seconds per unit of cost, measured at at on a job the
+// miner began at since, as the miner's speed: it replaces the last
+// reading when that came from a job begun no later, else only when it is
+// slower (of two jobs running at once, the one begun later shows the
+// miner as it is now). A reading far beyond the measured service time
+// marks the miner as one that slows down (see slowedJob). It reports
+// whether the reading was taken. The caller holds mu.
+func (m *Map) reading(x *miner, v float64, since, at, now time.Time) bool {
+	if since.Before(x.ranSince) && v <= x.ran {
+		return false
+	}
+	x.ran, x.ranAt, x.ranSince = v, at, since
+	if v > slowedJob*x.measuredService(now, &m.cfg) {
+		x.slowedAt = at
+	}
+	return true
+}

@@ -1,0 +1,106 @@
+package gridmap
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// TestPaceReadsTheMiner checks that the pace of a step sets the miner's
+// service time when it is far slower than measured, at once rather than
+// when the job ends; that a job begun earlier does not undo what a later
+// one showed unless it is slower still; that the first step of each
+// attempt and a large change are passed on for the other replicas, and
+// nothing else; and that paces which say nothing change nothing.
+func TestPaceReadsTheMiner(t *testing.T) {
+	m, c := MustNew(t, "a")
+	m.Probed("m1", Probe{RTT: 2 * time.Millisecond, Slots: 2, Sent: c.Now()})
+	m.Dispatched("m1", 1)
+	c.Advance(4 * time.Second)
+	m.Finished("m1", Outcome{Result: Succeeded, Service: 4 * time.Second, Cost: 1})
+	var told []Pace
+	m.ObservePaces(func(_ string, p Pace) { told = append(told, p) })
+
+	early := c.Now()       // a job of cost 2, 20 steps, begun now
+	c.Advance(time.Second) // a job of cost 1, 10 steps, begun a second later
+	late := c.Now()
+	step := func(started time.Time, cost float64, k, n int, took time.Duration) func() Pace {
+		return func() Pace {
+			prev := c.Now()
+			c.Advance(took)
+			return Pace{Cost: cost, Started: started, Step: k, Steps: n, Prev: prev, At: c.Now()}
+		}
+	}
+	at := func(p func(now time.Time) Pace) func() Pace { return func() Pace { return p(c.Now()) } }
+	steps := []struct {
+		name string
+		pace func() Pace
+		want time.Duration
+		told bool
+	}{
+		{"the early job's first step at the usual pace", step(early, 2, 1, 20, 400*time.Millisecond), 4 * time.Second, true},
+		{"its second, the same", step(early, 2, 2, 20, 400*time.Millisecond), 4 * time.Second, false},
+		{"the late job's first step 4× slow: throttled", step(late, 1, 1, 10, 1600*time.Millisecond), 16 * time.Second, true},
+		{"the early job at the usual pace does not undo it, fading as the reading ages", step(early, 2, 3, 20, 400*time.Millisecond),
+			4*time.Second + time.Duration(float64(12*time.Second)*math.Exp(-0.4/DefaultConfig().ServiceDecay.Seconds())), false},
+		{"the late job's next step 8× slow", step(late, 1, 2, 10, 3200*time.Millisecond), 32 * time.Second, true},
+		{"a step done before it began says nothing", at(func(now time.Time) Pace {
+			return Pace{Cost: 1, Started: now, Step: 1, Steps: 10, Prev: now, At: now.Add(-time.Second)}
+		}), 32 * time.Second, false},
+		{"no step done says nothing", at(func(now time.Time) Pace { return Pace{Cost: 1, Started: late, Steps: 10, At: now} }), 32 * time.Second, false},
+		{"a step past the steps says nothing", at(func(now time.Time) Pace {
+			return Pace{Cost: 1, Started: late, Step: 11, Steps: 10, Prev: late, At: now}
+		}), 32 * time.Second, false},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			n := len(told)
+			m.Paced("m1", s.pace())
+			if got := mustView(t, m, "m1").Service; math.Abs(float64(got-s.want)) > float64(10*time.Millisecond) {
+				t.Errorf("service = %v, want about %v", got, s.want)
+			}
+			if got := len(told) > n; got != s.told {
+				t.Errorf("passed on = %v, want %v", got, s.told)
+			}
+		})
+	}
+	// Another replica hears the slow pace as this one did; its own is
+	// ignored.
+	b, bc := MustNew(t, "b")
+	bc.t = c.t
+	b.Probed("m1", Probe{RTT: 2 * time.Millisecond, Slots: 2, Sent: bc.Now(), ETA: 4 * time.Second})
+	b.SharedPace("b", "m1", told[len(told)-1])
+	if got := mustView(t, b, "m1").Service; got != 4*time.Second {
+		t.Errorf("own pace shared back: service = %v, want 4s", got)
+	}
+	b.SharedPace("a", "m1", told[len(told)-1])
+	if got := mustView(t, b, "m1").Service; math.Abs(float64(got-32*time.Second)) > float64(10*time.Millisecond) {
+		t.Errorf("a's pace: service = %v, want about 32s", got)
+	}
+}
+
+// TestDoneWork checks that the view counts the part of the running
+// attempts done by now, from when each took a slot, at most 90% of its
+// cost, and nothing of those still waiting.
+func TestDoneWork(t *testing.T) {
+	m, c := MustNew(t, "a")
+	m.Probed("m1", Probe{RTT: 0, Slots: 1, Sent: c.Now(), ETA: 4 * time.Second})
+	m.Dispatched("m1", 2)
+	m.Dispatched("m1", 1)
+	steps := []struct {
+		name string
+		wait time.Duration
+		done float64
+	}{
+		{"just sent", 0, 0},
+		{"the first has run 4 s of its 8", 4 * time.Second, 1},
+		{"past its time: 90% of it", 8 * time.Second, 1.8},
+	}
+	for _, s := range steps {
+		c.Advance(s.wait)
+		v := mustView(t, m, "m1")
+		if math.Abs(v.Done-s.done) > 1e-6 || v.Backlog != 3 {
+			t.Errorf("%s: done, backlog = %g, %g, want %g, 3", s.name, v.Done, v.Backlog, s.done)
+		}
+	}
+}
