@@ -9,7 +9,9 @@
 // to the grid's total capacity, with specs of varying cost. A failed or
 // rejected attempt is retried on a miner not yet tried, up to a bound. The
 // router learns queues from health probes that arrive every 1–2 s and one
-// RTT late, and its own outstanding counts at once.
+// RTT late, its own outstanding counts at once, and how fast its attempts
+// run from their streams' started and progress events, one per step, each
+// half an RTT after the miner sent it.
 //
 // Every policy chooses among the same candidates — verified miners whose
 // circuit breaker is not open, that have not just turned a job away and
@@ -63,6 +65,7 @@ type Config struct {
 	// ThrottleFraction of the miners slow down by ThrottleFactor for
 	// ThrottleMin–ThrottleMax at a time, then run at full speed for as
 	// long again (thermal or power throttling, a co-tenant on the GPU).
+	// The jobs running when the speed changes go on at the new speed.
 	ThrottleFraction         float64
 	ThrottleFactor           float64
 	ThrottleMin, ThrottleMax time.Duration
@@ -81,6 +84,14 @@ type Config struct {
 	// simulation every job comes through the gateway) and when the miner
 	// counted it, as miners' health answers do.
 	CallerWork bool
+
+	// ProgressSteps is how many progress events a miner sends on each
+	// attempt's stream after its started event, one per step at even
+	// intervals; the gateway that sent the attempt hears them half a round
+	// trip later and, with ShareDispatches, tells the others of the paces
+	// worth telling. 0 sends none, as the routing was measured before it
+	// read them.
+	ProgressSteps int
 
 	// FarFraction of the miners, the fastest, sit in a second region FarRTT
 	// further from the gateways of the first; with it the replicas are
@@ -116,6 +127,7 @@ func DefaultConfig() Config {
 		ShareDispatches: true,
 		FeedDelay:       20 * time.Millisecond,
 		CallerWork:      true,
+		ProgressSteps:   20,
 	}
 }
 
@@ -150,6 +162,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("routesim: feed delay must not be negative, got %v", c.FeedDelay)
 	case c.FarFraction < 0 || c.FarFraction > 1 || c.FarRTT < 0:
 		return fmt.Errorf("routesim: far fraction must be in [0, 1] and far rtt not negative")
+	case c.ProgressSteps < 0 || c.ProgressSteps > 1000:
+		return fmt.Errorf("routesim: progress steps must be in [0, 1000], got %d", c.ProgressSteps)
 	case c.QueueLimit < 0:
 		return fmt.Errorf("routesim: queue limit must not be negative, got %d", c.QueueLimit)
 	}

@@ -30,3 +30,18 @@ func (s *sim) rtt(gw *gateway, m *simMiner) float64 {
 	}
 	return m.rtt
 }
+
+// sharePaces has the replica tell every other, FeedDelay later, of the
+// paces its map says are worth telling (see gridmap.Map.Paced).
+func (s *sim) sharePaces(from *gateway) {
+	if !s.cfg.ShareDispatches {
+		return
+	}
+	from.grid.ObservePaces(func(id string, p gridmap.Pace) {
+		for _, gw := range s.gateways {
+			if gw != from {
+				s.at(s.now+s.cfg.FeedDelay.Seconds(), func() { gw.grid.SharedPace(from.origin, id, p) })
+			}
+		}
+	})
+}

@@ -41,10 +41,20 @@ type attempt struct {
 	miner   *simMiner
 	lease   *router.Lease // booked on the gateway's grid map; ended once
 	rtt     float64       // this attempt's round trip
-	service float64       // seconds of service it needs
+	service float64       // seconds of service it needs at the miner's full speed
 	fails   bool          // the miner fails it part-way
 	failAt  float64       // fraction of service after which it fails
-	end     float64       // when service ends, once started
+
+	// Once started: when, how much of its service (in seconds at full
+	// speed) it had done at mark, the steps it reported, and when it will
+	// end at the miner's speed now. A change of speed moves the end and
+	// the next step; gen tells the events scheduled before it to do
+	// nothing.
+	started, mark, done float64
+	steps               int
+	told                float64 // when it last sent an event
+	end                 float64
+	gen                 int
 }
 
 // event is something that happens at a simulated instant.
@@ -169,6 +179,7 @@ func newSim(cfg Config, policy string) (*sim, error) {
 			o.gw = gw
 		}
 		gw.grid, gw.router = grid, router.New(grid, p, s.stream(streamRouter, g))
+		s.sharePaces(gw)
 		s.gateways = append(s.gateways, gw)
 	}
 	return s, nil
@@ -250,12 +261,87 @@ func (s *sim) startNext(m *simMiner) {
 		a := m.waiting[0]
 		m.waiting = m.waiting[1:]
 		m.running = append(m.running, a)
-		d := a.service * m.slowdown()
-		if a.fails {
-			d *= a.failAt
+		a.started, a.mark = s.now, s.now
+		s.schedule(a)
+		s.tell(a, 0)
+	}
+}
+
+// work is how much of its service, in seconds at full speed, the attempt
+// runs before it ends: all of it, or up to where the miner fails it.
+func (a *attempt) work() float64 {
+	if a.fails {
+		return a.service * a.failAt
+	}
+	return a.service
+}
+
+// advance counts the service the attempt did since its mark, at the
+// miner's speed until now; call it before the speed changes.
+func (s *sim) advance(a *attempt) {
+	a.done += (s.now - a.mark) / a.miner.slowdown()
+	a.mark = s.now
+}
+
+// schedule sets, at the miner's speed now, when the running attempt ends
+// and when its next step is done, superseding what was scheduled before.
+func (s *sim) schedule(a *attempt) {
+	a.gen++
+	gen := a.gen
+	a.end = s.now + (a.work()-a.done)*a.miner.slowdown()
+	s.at(a.end, func() {
+		if a.gen == gen {
+			s.serviceEnd(a)
 		}
-		a.end = s.now + d
-		s.at(a.end, func() { s.serviceEnd(a) })
+	})
+	s.nextStep(a, gen)
+}
+
+// nextStep schedules the running attempt's next progress event, if the
+// miner gets that far before the attempt ends.
+func (s *sim) nextStep(a *attempt, gen int) {
+	n := s.cfg.ProgressSteps
+	if n == 0 || a.steps >= n {
+		return
+	}
+	at := float64(a.steps+1) / float64(n) * a.service
+	if at > a.work() {
+		return
+	}
+	s.at(s.now+(at-a.done)*a.miner.slowdown(), func() {
+		if a.gen != gen {
+			return
+		}
+		s.advance(a)
+		a.steps++
+		s.tell(a, a.steps)
+		s.nextStep(a, gen)
+	})
+}
+
+// tell has the gateway that sent the running attempt hear, half an RTT
+// from now, its started event (step 0) or the progress event of a step.
+func (s *sim) tell(a *attempt, step int) {
+	n := s.cfg.ProgressSteps
+	if n == 0 {
+		return
+	}
+	gw, id, half := a.job.gw, a.miner.id, a.rtt/2
+	heard := func(t float64) time.Time { return epoch.Add(seconds(t + half)) }
+	p := gridmap.Pace{Cost: a.job.cost, Started: heard(a.started), Step: step, Steps: n, Prev: heard(a.told), At: heard(s.now)}
+	a.told = s.now
+	s.at(s.now+half, func() { gw.grid.Paced(id, p) })
+}
+
+// throttled changes the miner's throttling factor: the jobs running there
+// go on at the new speed from now.
+func (s *sim) throttled(m *simMiner, slow float64) {
+	for _, a := range m.running {
+		s.advance(a)
+	}
+	m.slow = slow
+	for _, a := range m.running {
+		s.schedule(a)
 	}
 }
 
@@ -264,6 +350,7 @@ func (s *sim) startNext(m *simMiner) {
 func (s *sim) serviceEnd(a *attempt) {
 	m := a.miner
 	m.running = remove(m.running, a)
+	ran := s.now - a.started
 	s.startNext(m)
 	s.at(s.now+a.rtt/2, func() {
 		if a.fails {
@@ -271,7 +358,7 @@ func (s *sim) serviceEnd(a *attempt) {
 			s.retry(a.job, m)
 			return
 		}
-		s.end(a, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(a.service)})
+		s.end(a, gridmap.Outcome{Result: gridmap.Succeeded, Service: seconds(ran)})
 		s.finish(a.job, true)
 	})
 }

@@ -16,9 +16,9 @@ func (s *sim) startThrottling() {
 			return
 		}
 		if m.slow > 1 {
-			m.slow = 1
+			s.throttled(m, 1)
 		} else {
-			m.slow = s.cfg.ThrottleFactor
+			s.throttled(m, s.cfg.ThrottleFactor)
 		}
 		s.at(s.now+period(), func() { toggle(m) })
 	}

@@ -32,6 +32,7 @@ type benchRoutingParams struct {
 	MaxAttempts     int     `json:"max_attempts"`
 	ShareDispatches bool    `json:"share_dispatches"`
 	CallerWork      bool    `json:"caller_work"`
+	ProgressSteps   int     `json:"progress_steps"`
 }
 
 // benchRoutingFlags binds the command's flags to cfg.
@@ -47,6 +48,7 @@ func benchRoutingFlags(cfg *routesim.Config, scenario *string, asJSON *bool) *fl
 	fs.IntVar(&cfg.MaxAttempts, "attempts", cfg.MaxAttempts, "attempts per job, retries included")
 	fs.BoolVar(&cfg.ShareDispatches, "share-dispatches", cfg.ShareDispatches, "replicas tell each other of every dispatch and finish")
 	fs.BoolVar(&cfg.CallerWork, "caller-work", cfg.CallerWork, "probes report the gateway's part of a miner's queued work")
+	fs.IntVar(&cfg.ProgressSteps, "progress-steps", cfg.ProgressSteps, "progress events a miner sends per attempt, one per step; 0 sends none")
 	fs.DurationVar(&cfg.WarmUp, "warm-up", cfg.WarmUp, "how long the replicas probe before the first job arrives")
 	fs.StringVar(scenario, "scenario", "", "a named scenario (other flags given override it), or all to compare p2c with the oracle in each")
 	fs.BoolVar(asJSON, "json", false, "print one JSON object instead of a table")
@@ -101,7 +103,7 @@ func newBenchRoutingReport(cfg routesim.Config, results []routesim.Report) bench
 		Params: benchRoutingParams{
 			Miners: cfg.Miners, Load: cfg.Load, Jobs: cfg.Jobs, Seed: cfg.Seed, Gateways: cfg.Gateways,
 			FailingFraction: cfg.FailingFraction, FailRate: cfg.FailRate, MaxAttempts: cfg.MaxAttempts,
-			ShareDispatches: cfg.ShareDispatches, CallerWork: cfg.CallerWork,
+			ShareDispatches: cfg.ShareDispatches, CallerWork: cfg.CallerWork, ProgressSteps: cfg.ProgressSteps,
 		},
 	}
 	for _, r := range results {
