@@ -442,17 +442,19 @@ func (g *Gateway) watchJob(ctx context.Context, d fractal.Delivery, id string, c
 }
 
 // paced tells the grid map how fast the miner runs the attempt, from one
-// of its progress events: the pace of the step just done, so that a miner
-// that slows down (throttling, a co-tenant on the GPU) is seen within a
-// step. p holds the attempt's cost, when its engine began and when the
-// step before was reported; a miner that sent no started event, or steps
-// out of order, tells nothing.
+// of its progress events: the pace of the steps done since the last
+// event (a miner sends at most one event every so often, with the latest
+// step), so that a miner that slows down (throttling, a co-tenant on the
+// GPU) is seen within a step or two. p holds the attempt's cost, when its
+// engine began and the last step reported; a miner that sent no started
+// event, or a step that goes back, tells nothing.
 func (g *Gateway) paced(miner string, p *gridmap.Pace, e minerapi.Event) {
-	if p.Started.IsZero() || e.Step != p.Step+1 || e.Steps < e.Step {
+	if p.Started.IsZero() || e.Step <= p.Step || e.Steps < e.Step {
 		return
 	}
 	now := g.now()
-	p.Step, p.Steps, p.Prev, p.At = e.Step, e.Steps, p.At, now
+	p.PrevStep, p.Prev = p.Step, p.At
+	p.Step, p.Steps, p.At = e.Step, e.Steps, now
 	g.grid.Paced(miner, *p)
 }
 

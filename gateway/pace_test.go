@@ -47,10 +47,22 @@ func TestPacedFromProgress(t *testing.T) {
 		t.Errorf("after a step 4× slow: service %v, want 16s", got)
 	}
 	now = now.Add(time.Second)
-	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 4, Steps: 10}) // step 3 missing
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 2, Steps: 10}) // again
 	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 3, Steps: 2})  // past its steps
 	if len(told) != 2 || p.Step != 2 {
 		t.Errorf("steps out of order were taken: told %d, at step %d", len(told), p.Step)
+	}
+	// Steps 3 to 6 reported at once, 3.2 s after step 2: 0.8 s a step.
+	now = now.Add(2200 * time.Millisecond)
+	g.paced("m1", &p, minerapi.Event{Type: minerapi.EventProgress, Step: 6, Steps: 10})
+	if p.PrevStep != 2 || p.Step != 6 {
+		t.Errorf("after steps 3–6 at once: previous step %d, step %d; want 2, 6", p.PrevStep, p.Step)
+	}
+	if len(told) != 3 { // the pace moved from 16 s a unit to 8: passed on
+		t.Fatalf("told %d paces, want 3", len(told))
+	}
+	if got, want := told[2].At.Sub(told[2].Prev)*time.Duration(told[2].Steps)/time.Duration(told[2].Step-told[2].PrevStep), 8*time.Second; got != want {
+		t.Errorf("pace of steps 3–6 = %v a job, want %v", got, want)
 	}
 }
 

@@ -19,22 +19,25 @@ type Pace struct {
 	Started time.Time // when the miner's engine began it (its started event), on the map's clock
 	Step    int       // steps done, 1 to Steps
 	Steps   int       // steps in all
-	Prev    time.Time // when step Step−1 was reported; zero: Started, for the first
-	At      time.Time // when step Step was reported; zero means now
+	// PrevStep is the step reported before this one, at Prev: a miner may
+	// report several steps at once (0 and zero: none before, the start).
+	PrevStep int
+	Prev     time.Time
+	At       time.Time // when step Step was reported; zero means now
 }
 
-// perUnit returns the seconds per unit of spec cost the attempt's last
-// step ran at, or false for a pace that says nothing (no step done, steps
-// out of range, a clock that went back).
+// perUnit returns the seconds per unit of spec cost the attempt's steps
+// since the last report ran at, or false for a pace that says nothing (no
+// step done since, steps out of range, a clock that went back).
 func (p Pace) perUnit() (float64, bool) {
 	prev := p.Prev
 	if prev.IsZero() {
 		prev = p.Started
 	}
-	if p.Step < 1 || p.Steps < p.Step || prev.IsZero() || !p.At.After(prev) {
+	if p.PrevStep < 0 || p.Step <= p.PrevStep || p.Steps < p.Step || prev.IsZero() || !p.At.After(prev) {
 		return 0, false
 	}
-	v := p.At.Sub(prev).Seconds() * float64(p.Steps) / unitCost(p.Cost)
+	v := p.At.Sub(prev).Seconds() * float64(p.Steps) / float64(p.Step-p.PrevStep) / unitCost(p.Cost)
 	return v, !math.IsInf(v, 0) && !math.IsNaN(v)
 }
 

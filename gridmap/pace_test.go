@@ -28,7 +28,7 @@ func TestPaceReadsTheMiner(t *testing.T) {
 		return func() Pace {
 			prev := c.Now()
 			c.Advance(took)
-			return Pace{Cost: cost, Started: started, Step: k, Steps: n, Prev: prev, At: c.Now()}
+			return Pace{Cost: cost, Started: started, Step: k, Steps: n, PrevStep: k - 1, Prev: prev, At: c.Now()}
 		}
 	}
 	at := func(p func(now time.Time) Pace) func() Pace { return func() Pace { return p(c.Now()) } }
@@ -101,6 +101,30 @@ func TestDoneWork(t *testing.T) {
 		v := mustView(t, m, "m1")
 		if math.Abs(v.Done-s.done) > 1e-6 || v.Backlog != 3 {
 			t.Errorf("%s: done, backlog = %g, %g, want %g, 3", s.name, v.Done, v.Backlog, s.done)
+		}
+	}
+}
+
+// TestPacePerUnit checks the pace of the steps reported since the last
+// report, several at once included.
+func TestPacePerUnit(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		p    Pace
+		want float64
+		ok   bool
+	}{
+		{"the first step, from the start", Pace{Cost: 2, Started: t0, Step: 1, Steps: 20, At: t0.Add(time.Second)}, 10, true},
+		{"steps 3 to 6 at once", Pace{Cost: 1, Started: t0, Step: 6, Steps: 10, PrevStep: 2, Prev: t0.Add(time.Second), At: t0.Add(3 * time.Second)}, 5, true},
+		{"a cost of 0 counts as 1", Pace{Started: t0, Step: 1, Steps: 4, At: t0.Add(time.Second)}, 4, true},
+		{"no step since", Pace{Cost: 1, Started: t0, Step: 2, Steps: 4, PrevStep: 2, Prev: t0, At: t0.Add(time.Second)}, 0, false},
+		{"no start", Pace{Cost: 1, Step: 1, Steps: 4, At: t0}, 0, false},
+		{"a clock that went back", Pace{Cost: 1, Started: t0, Step: 1, Steps: 4, At: t0.Add(-time.Second)}, 0, false},
+	} {
+		got, ok := c.p.perUnit()
+		if ok != c.ok || math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: perUnit = %g, %v; want %g, %v", c.name, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -328,7 +328,7 @@ func (s *sim) tell(a *attempt, step int) {
 	}
 	gw, id, half := a.job.gw, a.miner.id, a.rtt/2
 	heard := func(t float64) time.Time { return epoch.Add(seconds(t + half)) }
-	p := gridmap.Pace{Cost: a.job.cost, Started: heard(a.started), Step: step, Steps: n, Prev: heard(a.told), At: heard(s.now)}
+	p := gridmap.Pace{Cost: a.job.cost, Started: heard(a.started), Step: step, Steps: n, PrevStep: step - 1, Prev: heard(a.told), At: heard(s.now)}
 	a.told = s.now
 	s.at(s.now+half, func() { gw.grid.Paced(id, p) })
 }
