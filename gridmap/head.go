@@ -29,6 +29,12 @@ type knownJob struct {
 	arrived time.Time
 	started time.Time // when it took a slot, as far as the ends tell; zero: waiting
 	cost    float64
+	// For this replica's own attempts, from their progress events: when
+	// the last step was heard, the cost of one step, and whether it was
+	// the last step (see pace.go).
+	stepAt   time.Time
+	stepCost float64
+	lastStep bool
 }
 
 // maxKnown bounds the attempts a miner's record keeps; beyond it the
@@ -117,9 +123,17 @@ func (m *miner) headService(now time.Time) float64 {
 		if !k.started.IsZero() {
 			s = max(s, max(now.Sub(k.started).Seconds(), 0)/k.cost)
 		}
+		if gap := now.Sub(k.stepAt); !k.stepAt.IsZero() && !k.lastStep && gap > stepGap {
+			s = max(s, gap.Seconds()/k.stepCost)
+		}
 	}
 	return s
 }
+
+// stepGap is the least time since an attempt's last step heard that
+// counts as a step not done yet: a miner sends at most one progress event
+// every 50 ms, so a shorter gap says nothing about its pace.
+const stepGap = 250 * time.Millisecond
 
 // ranService returns the time per unit of cost the last job that ended
 // took, fading with the time constant tau towards base (the service time

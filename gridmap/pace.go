@@ -63,8 +63,10 @@ func (m *Map) Paced(id string, p Pace) {
 		return
 	}
 	x := m.get(id)
+	x.stepped(p)
 	before := x.ran
 	if !m.reading(x, v, p.Started, p.At, now) {
+		m.reindex(x, now)
 		return
 	}
 	m.reindex(x, now)
@@ -121,4 +123,32 @@ func (m *Map) reading(x *miner, v float64, since, at, now time.Time) bool {
 		x.slowedAt = at
 	}
 	return true
+}
+
+// stepped marks the known attempt holding a slot that p is the progress
+// of — of its cost, the one that took its slot nearest to when p says it
+// began — with its last step, so that a step overdue shows the miner slow
+// before it is done (see headService).
+func (m *miner) stepped(p Pace) {
+	cost := unitCost(p.Cost)
+	var k *knownJob
+	for i := range m.known[:min(max(m.slots, 1), len(m.known))] {
+		c := &m.known[i]
+		if c.cost != cost || c.started.IsZero() {
+			continue
+		}
+		if k == nil || absDuration(c.started.Sub(p.Started)) < absDuration(k.started.Sub(p.Started)) {
+			k = c
+		}
+	}
+	if k != nil {
+		k.stepAt, k.stepCost, k.lastStep = p.At, cost/float64(p.Steps), p.Step >= p.Steps
+	}
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }

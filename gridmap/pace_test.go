@@ -128,3 +128,42 @@ func TestPacePerUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueStep checks that a step of one of this replica's attempts
+// not heard of for longer than the steps before took shows the miner slow
+// before the step is done, but not within stepGap, nor after the last
+// step (the video is then decoded and sent, which takes no steps).
+func TestOverdueStep(t *testing.T) {
+	m, c := MustNew(t, "a")
+	service := func(id string) time.Duration { return mustView(t, m, id).Service }
+	// Each miner's jobs take 4 s: 10 steps of 0.3 s, then 1 s to decode.
+	run := func(id string) (step func(k int, took time.Duration)) {
+		m.Probed(id, Probe{RTT: 0, Slots: 1, Sent: c.Now(), ETA: 4 * time.Second})
+		m.Dispatched(id, 1)
+		started, prev := c.Now(), c.Now()
+		return func(k int, took time.Duration) {
+			c.Advance(took)
+			m.Paced(id, Pace{Cost: 1, Started: started, Step: k, Steps: 10, PrevStep: k - 1, Prev: prev, At: c.Now()})
+			prev = c.Now()
+		}
+	}
+	step := run("m1")
+	step(1, 300*time.Millisecond)
+	c.Advance(200 * time.Millisecond)
+	if got := service("m1"); got != 4*time.Second {
+		t.Errorf("within the gap: service %v, want 4s", got)
+	}
+	c.Advance(1000 * time.Millisecond) // step 2 due 0.9 s ago
+	if got := service("m1"); got < 11*time.Second || got > 13*time.Second {
+		t.Errorf("step 2 overdue: service %v, want about 12s (1.2 s since step 1, a tenth of a job)", got)
+	}
+
+	step = run("m2")
+	for k := 1; k <= 10; k++ {
+		step(k, 300*time.Millisecond)
+	}
+	c.Advance(900 * time.Millisecond) // decoding after the last step
+	if got := service("m2"); got != 4*time.Second {
+		t.Errorf("after the last step: service %v, want 4s", got)
+	}
+}
