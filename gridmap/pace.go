@@ -41,16 +41,30 @@ func (p Pace) perUnit() (float64, bool) {
 	return v, !math.IsInf(v, 0) && !math.IsNaN(v)
 }
 
-// sharedPaceChange is how far a later step's pace must move from the
-// miner's last reading before it is shared with the other replicas; the
-// first step of every attempt is always shared. A job's steps run at one
-// pace, so this keeps the feed to a message or two per attempt.
+// The other replicas need a pace only when it changes what they make of
+// the miner: when it shows the miner slow (over slowJob times the
+// measured service time) where the last reading did not, slower or faster
+// by more than sharedPaceChange while slow, or no longer slow. A miner
+// running at its usual pace costs the feed nothing beyond its attempts.
 const sharedPaceChange = 0.25
+
+// worthSharing reports whether a pace of v seconds per unit of cost, read
+// after a last reading of before, is worth telling the other replicas,
+// base being the service time measured otherwise.
+func worthSharing(v, before, base float64) bool {
+	slow, wasSlow := v > slowJob*base, before > slowJob*base
+	switch {
+	case slow && wasSlow:
+		return math.Abs(v-before) > sharedPaceChange*before
+	default:
+		return slow != wasSlow
+	}
+}
 
 // Paced records the pace of one of this replica's attempts at the miner,
 // from its progress: the miner's speed now, as the newest-begun job
-// running there shows it. A pace worth telling the other replicas is
-// passed to the function set with ObservePaces.
+// running there shows it. A pace worth telling the other replicas (see
+// worthSharing) is passed to the function set with ObservePaces.
 func (m *Map) Paced(id string, p Pace) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -64,13 +78,13 @@ func (m *Map) Paced(id string, p Pace) {
 	}
 	x := m.get(id)
 	x.stepped(p)
-	before := x.ran
+	before, base := x.ran, x.measuredService(now, &m.cfg)
 	if !m.reading(x, v, p.Started, p.At, now) {
 		m.reindex(x, now)
 		return
 	}
 	m.reindex(x, now)
-	if m.observePace != nil && (p.Step == 1 || math.Abs(v-before) > sharedPaceChange*before) {
+	if m.observePace != nil && worthSharing(v, before, base) {
 		m.observePace(id, p)
 	}
 }

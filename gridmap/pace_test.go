@@ -9,9 +9,10 @@ import (
 // TestPaceReadsTheMiner checks that the pace of a step sets the miner's
 // service time when it is far slower than measured, at once rather than
 // when the job ends; that a job begun earlier does not undo what a later
-// one showed unless it is slower still; that the first step of each
-// attempt and a large change are passed on for the other replicas, and
-// nothing else; and that paces which say nothing change nothing.
+// one showed unless it is slower still; that a pace is passed on for the
+// other replicas when it shows the miner slow, or slow by another 25%,
+// and not at the usual pace; and that paces which say nothing change
+// nothing.
 func TestPaceReadsTheMiner(t *testing.T) {
 	m, c := MustNew(t, "a")
 	m.Probed("m1", Probe{RTT: 2 * time.Millisecond, Slots: 2, Sent: c.Now()})
@@ -38,7 +39,7 @@ func TestPaceReadsTheMiner(t *testing.T) {
 		want time.Duration
 		told bool
 	}{
-		{"the early job's first step at the usual pace", step(early, 2, 1, 20, 400*time.Millisecond), 4 * time.Second, true},
+		{"the early job's first step at the usual pace", step(early, 2, 1, 20, 400*time.Millisecond), 4 * time.Second, false},
 		{"its second, the same", step(early, 2, 2, 20, 400*time.Millisecond), 4 * time.Second, false},
 		{"the late job's first step 4× slow: throttled", step(late, 1, 1, 10, 1600*time.Millisecond), 16 * time.Second, true},
 		{"the early job at the usual pace does not undo it, fading as the reading ages", step(early, 2, 3, 20, 400*time.Millisecond),

@@ -49,8 +49,9 @@ func TestThrottlingSlowsRunningJobs(t *testing.T) {
 	if got := v.Service.Seconds(); math.Abs(got-40) > 0.5 {
 		t.Errorf("service after the slow steps = %.2f s, want about 40 (4 s a step of a tenth)", got)
 	}
-	// The first step and the first slow one are passed on to the other
-	// replicas, heard at the miner's time plus half the round trip.
+	// The first step, 10 s a unit where the map knew only the default 4 s,
+	// and the first slow one are passed on to the other replicas, heard
+	// at the miner's time plus half the round trip.
 	if len(heard) < 2 || heard[0].Step != 1 || math.Abs(heard[0].At.Sub(epoch).Seconds()-1.1) > 1e-6 {
 		t.Fatalf("heard %+v, want step 1 at 1.1 s first", heard)
 	}
