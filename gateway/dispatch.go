@@ -224,7 +224,8 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
 		switch e.Type {
 		case minerapi.EventStarted:
-			pace.Started, pace.At = g.now(), g.now()
+			pace.Started = g.now()
+			pace.At = pace.Started
 		case minerapi.EventProgress:
 			progress(e.Step * 100 / max(e.Steps, 1))
 			g.paced(lease.Miner, &pace, e)

@@ -109,7 +109,7 @@ type miner struct {
 	ran         float64    // seconds per unit of cost of the latest reading of its speed: a job's pace or its time (see head.go, pace.go)
 	ranAt       time.Time  // when it was read
 	ranSince    time.Time  // when the job read began
-	slowedAt    time.Time  // when a job last ended that ran slowedJob times the measured time
+	slowedAt    time.Time  // when a reading last showed slowedJob times the measured time
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds

@@ -14,16 +14,18 @@ import (
 // end and the late probe later still.
 
 // Pace is how fast one attempt is running, from its generation stream.
+// Replicas share it as JSON.
 type Pace struct {
-	Cost    float64   // the attempt's spec cost; values ≤ 0 count as 1
-	Started time.Time // when the miner's engine began it (its started event), on the map's clock
-	Step    int       // steps done, 1 to Steps
-	Steps   int       // steps in all
+	Cost    float64   `json:"cost"`    // the attempt's spec cost; values ≤ 0 count as 1
+	Started time.Time `json:"started"` // when the miner's engine began it (its started event), on the map's clock
+	Step    int       `json:"step"`    // steps done, 1 to Steps
+	Steps   int       `json:"steps"`   // steps in all
 	// PrevStep is the step reported before this one, at Prev: a miner may
-	// report several steps at once (0 and zero: none before, the start).
-	PrevStep int
-	Prev     time.Time
-	At       time.Time // when step Step was reported; zero means now
+	// report several steps at once. With none before, PrevStep is 0 and a
+	// zero Prev stands for Started.
+	PrevStep int       `json:"prev_step"`
+	Prev     time.Time `json:"prev"`
+	At       time.Time `json:"at"` // when step Step was reported; zero means now
 }
 
 // perUnit returns the seconds per unit of spec cost the attempt's steps

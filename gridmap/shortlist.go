@@ -23,15 +23,14 @@ type found struct {
 }
 
 // Shortlist appends to dst the views of up to q.Best eligible miners that
-// are predicted to finish a job of cost q.Cost soonest — RTT + (backlog ÷
-// slots + cost) × service time, as of each miner's last event — and of up
-// to q.Random others drawn with rng, in the order the walk left them
-// (which depends on the map's state alone, not on the time it takes;
-// sorting them by id cost a tenth of a decision over a wide shortlist).
-// It looks at the miners
-// in the order of its indexes and stops once no miner not yet looked at
-// can beat the q.Best found, so its cost depends on how many miners are
-// near the best, not on the size of the grid.
+// are predicted to finish a job of cost q.Cost soonest — RTT + ((backlog −
+// done) ÷ slots + cost) × service time, as of each miner's last event —
+// and of up to q.Random others drawn with rng, in the order the walk left
+// them: the same for the same map, so runs repeat (sorting them by id
+// took a tenth of a decision over a wide shortlist). It looks at the
+// miners in the order of its indexes and stops once no miner not yet
+// looked at can beat the q.Best found, so its cost depends on how many
+// miners are near the best, not on the size of the grid.
 func (m *Map) Shortlist(dst []View, q Query, rng *rand.Rand) []View {
 	m.mu.Lock() // the walk marks the miners it met
 	defer m.mu.Unlock()
