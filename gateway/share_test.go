@@ -52,13 +52,12 @@ func waitBacklog(t *testing.T, gw *gateway.Gateway, miner string, want float64) 
 	t.Fatalf("replica %s: backlog at the miner %g, want %g", gw.Config.Replica, got, want)
 }
 
-// TestReplicasShareDispatches runs two replicas on one embedded JetStream
-// store: replica b counts the work replica a sends to a miner, and stops
-// counting it when a's attempt ends, without either probing again.
-func TestReplicasShareDispatches(t *testing.T) {
+// twoReplicas opens replicas a and b of a gateway on one embedded
+// JetStream store, whose KV is their feed, over a grid of one miner.
+func twoReplicas(t *testing.T) (miner string, a, b *gateway.Gateway) {
+	t.Helper()
 	grid := gridtest.New(t)
 	m := grid.AddMiner(t, refengine.New(), nil)
-	miner := m.Hotkey.SS58()
 	st, err := jetstream.Open(context.Background(), jetstream.DefaultConfig(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +67,14 @@ func TestReplicasShareDispatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := openReplica(t, grid, kv, "a")
-	b := openReplica(t, grid, kv, "b")
+	return m.Hotkey.SS58(), openReplica(t, grid, kv, "a"), openReplica(t, grid, kv, "b")
+}
+
+// TestReplicasShareDispatches runs two replicas on one embedded JetStream
+// store: replica b counts the work replica a sends to a miner, and stops
+// counting it when a's attempt ends, without either probing again.
+func TestReplicasShareDispatches(t *testing.T) {
+	miner, a, b := twoReplicas(t)
 	if _, ok := b.Grid().View(miner); !ok {
 		t.Fatalf("replica b does not know the miner %s", miner)
 	}
@@ -90,20 +95,7 @@ func TestReplicasShareDispatches(t *testing.T) {
 // store: a pace replica a reads from one of its attempts reaches replica
 // b, which then takes the miner to be as slow as a saw it.
 func TestReplicasSharePaces(t *testing.T) {
-	grid := gridtest.New(t)
-	m := grid.AddMiner(t, refengine.New(), nil)
-	miner := m.Hotkey.SS58()
-	st, err := jetstream.Open(context.Background(), jetstream.DefaultConfig(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	kv, err := st.KV(context.Background(), "gateway", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := openReplica(t, grid, kv, "a")
-	b := openReplica(t, grid, kv, "b")
+	miner, a, b := twoReplicas(t)
 	before, _ := b.Grid().View(miner)
 	// Subscriptions settle before the first message is sent.
 	waitBacklog(t, b, miner, 0)

@@ -43,6 +43,15 @@ func (p Pace) perUnit() (float64, bool) {
 	return v, !math.IsInf(v, 0) && !math.IsNaN(v)
 }
 
+// read takes At as now when it is unset or ahead of now, and returns the
+// pace per unit of cost (see perUnit).
+func (p *Pace) read(now time.Time) (float64, bool) {
+	if p.At.IsZero() || p.At.After(now) {
+		p.At = now
+	}
+	return p.perUnit()
+}
+
 // The other replicas need a pace only when it changes what they make of
 // the miner: when it shows the miner slow (over slowJob times the
 // measured service time) where the last reading did not, slower or faster
@@ -71,10 +80,7 @@ func (m *Map) Paced(id string, p Pace) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
-	if p.At.IsZero() || p.At.After(now) {
-		p.At = now
-	}
-	v, ok := p.perUnit()
+	v, ok := p.read(now)
 	if !ok {
 		return
 	}
@@ -100,10 +106,7 @@ func (m *Map) SharedPace(origin, id string, p Pace) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.cfg.Now()
-	if p.At.IsZero() || p.At.After(now) {
-		p.At = now
-	}
-	v, ok := p.perUnit()
+	v, ok := p.read(now)
 	if !ok {
 		return
 	}

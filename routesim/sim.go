@@ -326,6 +326,10 @@ func (s *sim) tell(a *attempt, step int) {
 	if n == 0 {
 		return
 	}
+	if step == 0 { // the started event: the map reads the steps timed from it
+		a.told = s.now
+		return
+	}
 	gw, id, half := a.job.gw, a.miner.id, a.rtt/2
 	heard := func(t float64) time.Time { return epoch.Add(seconds(t + half)) }
 	p := gridmap.Pace{Cost: a.job.cost, Started: heard(a.started), Step: step, Steps: n, PrevStep: step - 1, Prev: heard(a.told), At: heard(s.now)}
