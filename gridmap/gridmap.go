@@ -157,7 +157,9 @@ func (m *Map) Finished(id string, o Outcome) {
 	}
 	switch o.Result {
 	case Succeeded:
-		x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)
+		if !now.Add(-o.Service).Before(x.spedAt) { // else it ran partly before the miner sped up
+			x.service.observe(now, o.Service.Seconds()/cost, m.cfg.ServiceDecay)
+		}
 		m.observeSuccess(x, 1, now)
 		x.breaker.succeeded(now, &m.cfg)
 	case Failed:
@@ -209,7 +211,10 @@ func (m *Map) Probed(id string, p Probe) {
 // applyProbe takes the miner's state from a probe sent at sent. The caller
 // holds mu.
 func (m *Map) applyProbe(x *miner, p Probe, sent, now time.Time) {
-	x.queue, x.slots, x.eta = max(p.Queue, 0), max(p.Slots, 1), max(p.ETA.Seconds(), 0)
+	x.queue, x.slots = max(p.Queue, 0), max(p.Slots, 1)
+	if !sent.Before(x.spedAt) { // else it is the ETA of the miner before it sped up
+		x.eta = max(p.ETA.Seconds(), 0)
+	}
 	x.work = p.Work
 	if x.work <= 0 {
 		x.work = float64(x.queue)

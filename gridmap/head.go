@@ -78,11 +78,11 @@ func (m *miner) left(t time.Time, cost float64, timed bool) (perUnit float64, st
 }
 
 // left records the end of an attempt at x (see miner.left) and takes its
-// time as a reading of the miner's speed (see Map.reading). The caller
-// holds mu.
+// time as a reading of the miner's speed (see Map.reading), unless it
+// began before the miner sped up. The caller holds mu.
 func (m *Map) left(x *miner, t time.Time, cost float64, timed bool) {
-	if v, since, ok := x.left(t, cost, timed); ok {
-		m.reading(x, v, since, t, m.cfg.Now())
+	if v, since, ok := x.left(t, cost, timed); ok && !since.Before(x.spedAt) {
+		m.reading(x, v, since, t, m.cfg.Now(), false)
 	}
 }
 
@@ -116,11 +116,12 @@ func (m *miner) drained(t time.Time) {
 // headService returns the least service time per unit of spec cost that
 // explains why the known attempts holding the miner's slots have not come
 // back yet: each has run since it started; 0 when nothing is known to be
-// running.
+// running. A job that began before the miner sped up is left out: its time
+// so far is that of the old speed.
 func (m *miner) headService(now time.Time) float64 {
 	s := 0.0
 	for _, k := range m.known[:min(max(m.slots, 1), len(m.known))] {
-		if !k.started.IsZero() {
+		if !k.started.IsZero() && !k.started.Before(m.spedAt) {
 			s = max(s, max(now.Sub(k.started).Seconds(), 0)/k.cost)
 		}
 		if gap := now.Sub(k.stepAt); !k.stepAt.IsZero() && !k.lastStep && gap > stepGap {

@@ -110,6 +110,7 @@ type miner struct {
 	ranAt       time.Time  // when it was read
 	ranSince    time.Time  // when the job read began
 	slowedAt    time.Time  // when a reading last showed slowedJob times the measured time
+	spedAt      time.Time  // when a reading last showed the miner slowedJob times faster than taken (see pace.go)
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds
@@ -254,7 +255,8 @@ func (m *miner) done(now time.Time, service float64) float64 {
 // time constants, and its next slow job resets it. The replicas' own
 // timing of the miner's jobs raises it further (see head.go): the running
 // jobs' time so far, the last ended job's time, and a premium for a miner
-// that slowed down in the last minutes.
+// that slowed down in the last minutes. A step far faster than all this
+// resets it (see pace.go): the GPU recovered.
 func (m *miner) serviceTime(now time.Time, cfg *Config) float64 {
 	base := m.measuredService(now, cfg)
 	return max(m.slowedService(now, base), m.headService(now), m.ranService(now, base, cfg.ServiceDecay))

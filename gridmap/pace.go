@@ -12,6 +12,17 @@ import (
 // job just started shows it while the jobs queued behind it are still to
 // be placed, where the ended job's time (head.go) shows it only at the
 // end and the late probe later still.
+//
+// The same holds when the GPU recovers. A step far faster than the
+// miner's measured service time (slowedJob times) is taken as its service
+// time at once, and the evidence of the slow spell is set aside: the ETA
+// of the probes sent before the step, the times of the jobs that began
+// before it (they ran partly at the old speed) and those jobs' time so
+// far. Without this a recovered miner kept looking slow until a probe
+// sent after the recovery came back, 10–30 s in late-throttle-4, and the
+// peak-EWMA had decayed: it sat idle while big clips queued elsewhere.
+// The pace is the miner's word, as the started event that times its
+// generation already is; what pays a miner is the validators' own timing.
 
 // Pace is how fast one attempt is running, from its generation stream.
 // Replicas share it as JSON.
@@ -55,7 +66,8 @@ func (p *Pace) read(now time.Time) (float64, bool) {
 // The other replicas need a pace only when it changes what they make of
 // the miner: when it shows the miner slow (over slowJob times the
 // measured service time) where the last reading did not, slower or faster
-// by more than sharedPaceChange while slow, or no longer slow. A miner
+// by more than sharedPaceChange while slow, no longer slow, or sped up far
+// beyond the measured service time (a recovery, see reading). A miner
 // running at its usual pace costs the feed nothing beyond its attempts.
 const sharedPaceChange = 0.25
 
@@ -75,7 +87,8 @@ func worthSharing(v, before, base float64) bool {
 // Paced records the pace of one of this replica's attempts at the miner,
 // from its progress: the miner's speed now, as the newest-begun job
 // running there shows it. A pace worth telling the other replicas (see
-// worthSharing) is passed to the function set with ObservePaces.
+// worthSharing), or one that shows the miner sped up (see reading), is
+// passed to the function set with ObservePaces.
 func (m *Map) Paced(id string, p Pace) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -87,12 +100,9 @@ func (m *Map) Paced(id string, p Pace) {
 	x := m.get(id)
 	x.stepped(p)
 	before, base := x.ran, x.measuredService(now, &m.cfg)
-	if !m.reading(x, v, p.Started, p.At, now) {
-		m.reindex(x, now)
-		return
-	}
+	taken, sped := m.reading(x, v, p.Started, p.At, now, true)
 	m.reindex(x, now)
-	if m.observePace != nil && worthSharing(v, before, base) {
+	if taken && m.observePace != nil && (sped || worthSharing(v, before, base)) {
 		m.observePace(id, p)
 	}
 }
@@ -111,7 +121,7 @@ func (m *Map) SharedPace(origin, id string, p Pace) {
 		return
 	}
 	x := m.get(id)
-	if m.reading(x, v, p.Started, p.At, now) {
+	if taken, _ := m.reading(x, v, p.Started, p.At, now, true); taken {
 		m.reindex(x, now)
 	}
 }
@@ -131,17 +141,34 @@ func (m *Map) ObservePaces(fn func(id string, p Pace)) {
 // reading when that came from a job begun no later, else only when it is
 // slower (of two jobs running at once, the one begun later shows the
 // miner as it is now). A reading far beyond the measured service time
-// marks the miner as one that slows down (see slowedJob). It reports
-// whether the reading was taken. The caller holds mu.
-func (m *Map) reading(x *miner, v float64, since, at, now time.Time) bool {
+// marks the miner as one that slows down (see slowedJob); a step's pace
+// (paced) far below it shows the miner sped up (see spedUp). It reports
+// whether the reading was taken, and whether it showed the miner sped up.
+// The caller holds mu.
+func (m *Map) reading(x *miner, v float64, since, at, now time.Time, paced bool) (taken, sped bool) {
 	if since.Before(x.ranSince) && v <= x.ran {
-		return false
+		return false, false
+	}
+	base := x.measuredService(now, &m.cfg)
+	if paced && v*slowedJob < base {
+		x.spedUp(v, at)
+		base, sped = v, true
 	}
 	x.ran, x.ranAt, x.ranSince = v, at, since
-	if v > slowedJob*x.measuredService(now, &m.cfg) {
+	if v > slowedJob*base {
 		x.slowedAt = at
 	}
-	return true
+	return true, sped
+}
+
+// spedUp takes v seconds per unit of cost, read at at, as the miner's
+// measured service time: it ran far faster than it was taken to (a
+// throttled GPU recovered). The probe answers sent before at describe the
+// slow miner and their ETA is ignored (see applyProbe), and so are the
+// times of jobs that began before it, which ran partly at the old speed.
+func (x *miner) spedUp(v float64, at time.Time) {
+	x.service.value, x.service.at, x.service.n = v, at, max(x.service.n, 1)
+	x.eta, x.spedAt = 0, at
 }
 
 // stepped marks the known attempt holding a slot that p is the progress

@@ -168,3 +168,80 @@ func TestOverdueStep(t *testing.T) {
 		t.Errorf("after the last step: service %v, want 4s", got)
 	}
 }
+
+// TestPaceShowsRecovery checks that a step far faster than the miner is
+// taken to run at (a throttled GPU that recovered) becomes its service
+// time at once, and is passed on for the other replicas; that a probe
+// answer sent before then does not bring the slow ETA back, nor does the
+// time of the job that ran across the change; and that a probe sent after
+// it counts as any other.
+func TestPaceShowsRecovery(t *testing.T) {
+	m, c := MustNew(t, "a")
+	var told []Pace
+	m.ObservePaces(func(_ string, p Pace) { told = append(told, p) })
+	service := func() time.Duration { return mustView(t, m, "m1").Service }
+	near := func(got, want time.Duration) bool { return math.Abs(float64(got-want)) <= float64(10*time.Millisecond) }
+
+	m.Probed("m1", Probe{Slots: 1, Sent: c.Now(), ETA: 4 * time.Second})
+	m.Dispatched("m1", 1)
+	c.Advance(4 * time.Second)
+	m.Finished("m1", Outcome{Result: Succeeded, Service: 4 * time.Second, Cost: 1})
+
+	// The GPU throttles 4×: a probe says so at once, a second one is late.
+	m.Probed("m1", Probe{Slots: 1, Sent: c.Now(), ETA: 16 * time.Second})
+	c.Advance(time.Second)
+	late := Probe{Slots: 1, Sent: c.Now(), ETA: 16 * time.Second}
+	c.Advance(time.Second)
+	m.Dispatched("m1", 1)
+	started, prev := c.Now(), c.Now()
+	step := func(k int, took time.Duration) {
+		c.Advance(took)
+		m.Paced("m1", Pace{Cost: 1, Started: started, Step: k, Steps: 10, PrevStep: k - 1, Prev: prev, At: c.Now()})
+		prev = c.Now()
+	}
+	for k := 1; k <= 5; k++ {
+		step(k, 1600*time.Millisecond) // at 16 s a job
+	}
+	if got := service(); !near(got, 16*time.Second) {
+		t.Fatalf("throttled: service %v, want 16s", got)
+	}
+	n := len(told)
+
+	step(6, 400*time.Millisecond) // at 4 s a job: it recovered
+	if got := service(); !near(got, 4*time.Second) {
+		t.Errorf("recovered: service %v, want 4s", got)
+	}
+	if len(told) != n+1 {
+		t.Errorf("the recovery was passed on %d times, want once", len(told)-n)
+	}
+	m.Probed("m1", late)
+	if got := service(); !near(got, 4*time.Second) {
+		t.Errorf("after a probe sent before the recovery: service %v, want 4s", got)
+	}
+	for k := 7; k <= 10; k++ {
+		step(k, 400*time.Millisecond)
+	}
+	took := c.Now().Sub(started)
+	if got := service(); !near(got, 4*time.Second) {
+		t.Errorf("the job that ran across the change still running after %v: service %v, want 4s", took, got)
+	}
+	m.Finished("m1", Outcome{Result: Succeeded, Service: took, Cost: 1})
+	if got := service(); !near(got, 4*time.Second) {
+		t.Errorf("after the job that ran across the change (%v): service %v, want 4s", took, got)
+	}
+
+	// Another replica that heard the slow probe hears the recovery too.
+	b, bc := MustNew(t, "b")
+	bc.t = c.t
+	b.Probed("m1", Probe{Slots: 1, Sent: bc.Now(), ETA: 16 * time.Second})
+	b.SharedPace("a", "m1", told[len(told)-1])
+	if got := mustView(t, b, "m1").Service; !near(got, 4*time.Second) {
+		t.Errorf("the other replica: service %v, want 4s", got)
+	}
+
+	// A probe sent since says what it says: throttled again.
+	m.Probed("m1", Probe{Slots: 1, Sent: c.Now(), ETA: 16 * time.Second})
+	if got := service(); !near(got, 16*time.Second) {
+		t.Errorf("a probe sent after the recovery: service %v, want 16s", got)
+	}
+}
