@@ -231,7 +231,26 @@ func (c CostModel) Validate() error {
 // every architecture: gateways and validators on different machines book the
 // same units.
 func (c CostModel) Of(s Spec) float64 {
-	m := float64(s.Frames) * float64(s.Width) * float64(s.Height) / (1 << 20)
+	steps, m := c.steps(s)
+	return c.Fixed + steps + float64(c.Decode*m)
+}
+
+// steps returns the cost of a spec's steps, and its pixels over all frames
+// in units of 2^20.
+func (c CostModel) steps(s Spec) (cost, m float64) {
+	m = float64(s.Frames) * float64(s.Width) * float64(s.Height) / (1 << 20)
 	perStep := float64(c.PerStep*m) + float64(float64(c.Attention*m)*m)
-	return c.Fixed + float64(float64(s.Steps)*perStep) + float64(c.Decode*m)
+	return float64(float64(s.Steps) * perStep), m
+}
+
+// StepsShare returns the part of a spec's cost its steps take, from 0 to
+// 1: the rest, the fixed part and decoding the video, comes after the
+// engine's last step. A spec of no cost is all steps.
+func (c CostModel) StepsShare(s Spec) float64 {
+	steps, _ := c.steps(s)
+	total := c.Of(s)
+	if total <= 0 {
+		return 1
+	}
+	return min(max(steps/total, 0), 1)
 }

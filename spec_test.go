@@ -2,6 +2,7 @@ package fractal_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -121,6 +122,31 @@ func TestLegacyCost(t *testing.T) {
 	s.Frames, s.Steps = 16, 60 // (60+20)/(20+20): twice the work
 	if got := legacy.CostOf(s); got != 2 {
 		t.Errorf("cost with 60 steps = %v, want 2", got)
+	}
+}
+
+// TestStepsShare checks the part of a spec's cost its steps take: half of
+// the legacy default video (20 steps of 1/40, a decode of 1/2), a sixth
+// with 4 steps, all of it for a model without decode or fixed part, and
+// all of a spec of no cost.
+func TestStepsShare(t *testing.T) {
+	s := legacy.DefaultSpec("x", 0)
+	for _, c := range []struct {
+		name  string
+		model fractal.CostModel
+		steps int
+		want  float64
+	}{
+		{"legacy, 20 steps", fractal.LegacyCost(), 20, 0.5},
+		{"legacy, 4 steps", fractal.LegacyCost(), 4, 1.0 / 6},
+		{"steps alone", fractal.CostModel{PerStep: 0.05}, 4, 1},
+		{"a fixed part", fractal.CostModel{Fixed: 1, PerStep: 0.05}, 20, 0.5},
+		{"no cost", fractal.CostModel{}, 20, 1},
+	} {
+		s.Steps = c.steps
+		if got := c.model.StepsShare(s); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: share %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 
