@@ -220,7 +220,7 @@ func (g *Gateway) attempt(ctx context.Context, d fractal.Delivery, job *fractal.
 	target := minerapi.Target{URL: "http://" + n.Axon.AddrPort().String(), Hotkey: n.Hotkey}
 	progress, stopProgress := g.progressWriter(actx, job.ID)
 	sent := g.now()
-	pace := gridmap.Pace{Cost: lease.Cost}
+	pace := g.newPace(job.Spec, lease.Cost)
 	out, err := g.client.Generate(actx, target, req, func(e minerapi.Event) {
 		switch e.Type {
 		case minerapi.EventStarted:
@@ -509,9 +509,21 @@ func (g *Gateway) setProgress(ctx context.Context, id string, p int) {
 // costOf returns a spec's cost under its pinned profile's cost model; a spec
 // that names no pinned profile (a job from before profiles were named) costs
 // what the legacy model says.
-func (g *Gateway) costOf(spec fractal.Spec) float64 {
+func (g *Gateway) costOf(spec fractal.Spec) float64 { return g.costModel(spec).Of(spec) }
+
+// costModel returns the cost model of a spec's pinned profile, or the
+// legacy one for a spec that names no pinned profile.
+func (g *Gateway) costModel(spec fractal.Spec) fractal.CostModel {
 	if p, ok := g.Config.Pins.Lookup(spec.Profile); ok {
-		return p.CostOf(spec)
+		return p.Cost
 	}
-	return fractal.LegacyCost().Of(spec)
+	return fractal.LegacyCost()
+}
+
+// newPace starts the pace of an attempt at a spec of the given cost (see
+// paced): the part of the cost that its steps take comes from the
+// profile's cost model, so that a spec of few steps and a long decode is
+// not read as a miner running fast.
+func (g *Gateway) newPace(spec fractal.Spec, cost float64) gridmap.Pace {
+	return gridmap.Pace{Cost: cost, Share: g.costModel(spec).StepsShare(spec)}
 }

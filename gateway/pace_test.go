@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"math"
 	"testing"
 	"time"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/fractal-grid/fractal/gridmap"
 	"github.com/fractal-grid/fractal/minerapi"
+	"github.com/fractal-grid/fractal/refengine"
 )
 
 // TestPacedFromProgress checks that the events of an attempt's stream
@@ -79,5 +82,24 @@ func TestGenerationTime(t *testing.T) {
 	out.Started = 0
 	if got := generation(out); got != 8*time.Second {
 		t.Errorf("without a started event: generation = %v, want 8s", got)
+	}
+}
+
+// TestNewPace checks that an attempt's pace carries the part of its cost
+// the steps take, from the cost model of the spec's pinned profile, or
+// the legacy one for a spec that names no pinned profile.
+func TestNewPace(t *testing.T) {
+	prof := refengine.New().Profile()
+	prof.Cost = fractal.CostModel{Fixed: 1.5, PerStep: 1.0 / 40}
+	g := &Gateway{}
+	g.Config.Pins = fractal.Pins{{Profile: prof}}
+	spec := prof.DefaultSpec("x", 1) // 20 steps of 16 frames of 256×256: 0.5 of steps
+	p := g.newPace(spec, 2)
+	if p.Cost != 2 || math.Abs(p.Share-0.25) > 1e-12 {
+		t.Errorf("pinned profile: cost %v, share %v; want 2, 0.25", p.Cost, p.Share)
+	}
+	spec.Profile = "gone@1"
+	if p := g.newPace(spec, 1); math.Abs(p.Share-0.5) > 1e-12 {
+		t.Errorf("a profile not pinned: share %v, want the legacy 0.5", p.Share)
 	}
 }

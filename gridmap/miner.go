@@ -111,6 +111,7 @@ type miner struct {
 	ranSince    time.Time  // when the job read began
 	slowedAt    time.Time  // when a reading last showed slowedJob times the measured time
 	spedAt      time.Time  // when a reading last showed the miner slowedJob times faster than taken (see pace.go)
+	stepPace    [2]float64 // the paces of the last two steps read there, seconds per unit of cost, newest first
 	othersN     float64    // and their attempts, as far as the feed told us
 	slots       int
 	eta         float64   // seconds

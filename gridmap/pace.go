@@ -13,16 +13,18 @@ import (
 // be placed, where the ended job's time (head.go) shows it only at the
 // end and the late probe later still.
 //
-// The same holds when the GPU recovers. A step far faster than the
-// miner's measured service time (slowedJob times) is taken as its service
-// time at once, and the evidence of the slow spell is set aside: the ETA
-// of the probes sent before the step, the times of the jobs that began
-// before it (they ran partly at the old speed) and those jobs' time so
-// far. Without this a recovered miner kept looking slow until a probe
+// The same holds when the GPU recovers. A step far faster (slowedJob
+// times) than both the miner's measured service time and the steps read
+// there before it is taken as its service time at once, and the evidence
+// of the slow spell is set aside: the ETA of the probes sent before the
+// step, the times of the jobs that began before it (they ran partly at
+// the old speed) and those jobs' time so far. Without this a recovered miner kept looking slow until a probe
 // sent after the recovery came back, 10–30 s in late-throttle-4, and the
 // peak-EWMA had decayed: it sat idle while big clips queued elsewhere.
 // The pace is the miner's word, as the started event that times its
-// generation already is; what pays a miner is the validators' own timing.
+// generation already is; a step reads as a recovery only after slow
+// steps, so a miner that sends fast steps for slow videos gains nothing
+// by it. What pays a miner is the validators' own timing.
 
 // Pace is how fast one attempt is running, from its generation stream.
 // Replicas share it as JSON.
@@ -37,10 +39,27 @@ type Pace struct {
 	PrevStep int       `json:"prev_step"`
 	Prev     time.Time `json:"prev"`
 	At       time.Time `json:"at"` // when step Step was reported; zero means now
+	// Share is the part of Cost the steps take, as the profile's cost
+	// model has it; the rest (a fixed part, decoding the video) comes
+	// after the last step. Values ≤ 0 or over 1 count as 1.
+	Share float64 `json:"share,omitempty"`
+	// Sped says the replica that read the pace took it as the miner
+	// speeding up (see Map.reading): the replicas that hear it do too.
+	Sped bool `json:"sped,omitempty"`
+}
+
+// stepsCost returns the part of the attempt's cost its steps take.
+func (p Pace) stepsCost() float64 {
+	c := unitCost(p.Cost)
+	if p.Share > 0 && p.Share < 1 {
+		c *= p.Share
+	}
+	return c
 }
 
 // perUnit returns the seconds per unit of spec cost the attempt's steps
-// since the last report ran at, or false for a pace that says nothing (no
+// since the last report ran at (per unit of the steps' part of the cost:
+// what the whole attempt would take per unit at that pace), or false for a pace that says nothing (no
 // step done since, steps out of range, a clock that went back).
 func (p Pace) perUnit() (float64, bool) {
 	prev := p.Prev
@@ -50,7 +69,7 @@ func (p Pace) perUnit() (float64, bool) {
 	if p.PrevStep < 0 || p.Step <= p.PrevStep || p.Steps < p.Step || prev.IsZero() || !p.At.After(prev) {
 		return 0, false
 	}
-	v := p.At.Sub(prev).Seconds() * float64(p.Steps) / float64(p.Step-p.PrevStep) / unitCost(p.Cost)
+	v := p.At.Sub(prev).Seconds() * float64(p.Steps) / float64(p.Step-p.PrevStep) / p.stepsCost()
 	return v, !math.IsInf(v, 0) && !math.IsNaN(v)
 }
 
@@ -100,9 +119,16 @@ func (m *Map) Paced(id string, p Pace) {
 	x := m.get(id)
 	x.stepped(p)
 	before, base := x.ran, x.measuredService(now, &m.cfg)
-	taken, sped := m.reading(x, v, p.Started, p.At, now, true)
+	// A step far faster than the measured service time shows a recovery
+	// only if the steps before it ran slow too: steps that take less of
+	// their jobs than the cost model says read fast at every step. The
+	// slower of the last two, for the step the recovery came in ran
+	// partly at the old speed.
+	taken, sped := m.reading(x, v, p.Started, p.At, now, v*slowedJob < max(x.stepPace[0], x.stepPace[1]))
+	x.stepPace = [2]float64{v, x.stepPace[0]}
 	m.reindex(x, now)
 	if taken && m.observePace != nil && (sped || worthSharing(v, before, base)) {
+		p.Sped = sped
 		m.observePace(id, p)
 	}
 }
@@ -121,7 +147,9 @@ func (m *Map) SharedPace(origin, id string, p Pace) {
 		return
 	}
 	x := m.get(id)
-	if taken, _ := m.reading(x, v, p.Started, p.At, now, true); taken {
+	taken, _ := m.reading(x, v, p.Started, p.At, now, p.Sped)
+	x.stepPace = [2]float64{v, x.stepPace[0]}
+	if taken {
 		m.reindex(x, now)
 	}
 }
@@ -142,15 +170,16 @@ func (m *Map) ObservePaces(fn func(id string, p Pace)) {
 // slower (of two jobs running at once, the one begun later shows the
 // miner as it is now). A reading far beyond the measured service time
 // marks the miner as one that slows down (see slowedJob); a step's pace
-// (paced) far below it shows the miner sped up (see spedUp). It reports
+// far below it shows the miner sped up (see spedUp), if the steps before
+// ran far slower too (faster: the caller compared them). It reports
 // whether the reading was taken, and whether it showed the miner sped up.
 // The caller holds mu.
-func (m *Map) reading(x *miner, v float64, since, at, now time.Time, paced bool) (taken, sped bool) {
+func (m *Map) reading(x *miner, v float64, since, at, now time.Time, faster bool) (taken, sped bool) {
 	if since.Before(x.ranSince) && v <= x.ran {
 		return false, false
 	}
 	base := x.measuredService(now, &m.cfg)
-	if paced && v*slowedJob < base {
+	if faster && v*slowedJob < base {
 		x.spedUp(v, at)
 		base, sped = v, true
 	}
@@ -188,7 +217,7 @@ func (m *miner) stepped(p Pace) {
 		}
 	}
 	if k != nil {
-		k.stepAt, k.stepCost, k.lastStep = p.At, cost/float64(p.Steps), p.Step >= p.Steps
+		k.stepAt, k.stepCost, k.lastStep = p.At, p.stepsCost()/float64(p.Steps), p.Step >= p.Steps
 	}
 }
 

@@ -119,6 +119,8 @@ func TestPacePerUnit(t *testing.T) {
 		{"the first step, from the start", Pace{Cost: 2, Started: t0, Step: 1, Steps: 20, At: t0.Add(time.Second)}, 10, true},
 		{"steps 3 to 6 at once", Pace{Cost: 1, Started: t0, Step: 6, Steps: 10, PrevStep: 2, Prev: t0.Add(time.Second), At: t0.Add(3 * time.Second)}, 5, true},
 		{"a cost of 0 counts as 1", Pace{Started: t0, Step: 1, Steps: 4, At: t0.Add(time.Second)}, 4, true},
+		{"steps that are half the cost", Pace{Cost: 2, Share: 0.5, Started: t0, Step: 1, Steps: 20, At: t0.Add(time.Second)}, 20, true},
+		{"a share over 1 counts as 1", Pace{Cost: 2, Share: 1.5, Started: t0, Step: 1, Steps: 20, At: t0.Add(time.Second)}, 10, true},
 		{"no step since", Pace{Cost: 1, Started: t0, Step: 2, Steps: 4, PrevStep: 2, Prev: t0, At: t0.Add(time.Second)}, 0, false},
 		{"no start", Pace{Cost: 1, Step: 1, Steps: 4, At: t0}, 0, false},
 		{"a clock that went back", Pace{Cost: 1, Started: t0, Step: 1, Steps: 4, At: t0.Add(-time.Second)}, 0, false},
@@ -243,5 +245,44 @@ func TestPaceShowsRecovery(t *testing.T) {
 	m.Probed("m1", Probe{Slots: 1, Sent: c.Now(), ETA: 16 * time.Second})
 	if got := service(); !near(got, 16*time.Second) {
 		t.Errorf("a probe sent after the recovery: service %v, want 16s", got)
+	}
+}
+
+// TestPaceOfFewSteps checks that steps are read per unit of the part of
+// the cost they take: a miner that ran a job of many steps and then runs
+// one of few steps and a long decode at the same speed is not taken for
+// one that sped up, while without the share its steps would read 6× as
+// fast. Nor is one whose steps take a smaller part of its jobs than the
+// cost model says: its steps are no faster than the steps before.
+func TestPaceOfFewSteps(t *testing.T) {
+	m, c := MustNew(t, "a")
+	run := func(id string, cost, share float64, steps int, step, decode time.Duration) {
+		m.Dispatched(id, cost)
+		started, prev := c.Now(), c.Now()
+		for k := 1; k <= steps; k++ {
+			c.Advance(step)
+			m.Paced(id, Pace{Cost: cost, Share: share, Started: started, Step: k, Steps: steps, PrevStep: k - 1, Prev: prev, At: c.Now()})
+			prev = c.Now()
+		}
+		c.Advance(decode)
+		m.Finished(id, Outcome{Result: Succeeded, Service: c.Now().Sub(started), Cost: cost})
+	}
+	near := func(got, want time.Duration) bool { return math.Abs(float64(got-want)) <= float64(10*time.Millisecond) }
+	// At 4 s a unit: 20 steps of 0.1 s (half of a cost of 1), then a
+	// 2 s decode; 4 steps of 0.1 s (a sixth of a cost of 0.6), 2 s decode.
+	m.Probed("m1", Probe{Slots: 1, Sent: c.Now(), ETA: 4 * time.Second})
+	run("m1", 1, 0.5, 20, 100*time.Millisecond, 2*time.Second)
+	run("m1", 0.6, 1.0/6, 4, 100*time.Millisecond, 2*time.Second)
+	if got := mustView(t, m, "m1").Service; !near(got, 4*time.Second) {
+		t.Errorf("after a job of few steps: service %v, want 4s", got)
+	}
+	// Steps that take 15% of the job where the model says 50%: they read
+	// at 1.2 s a unit, a third of the service time, job after job.
+	m.Probed("m2", Probe{Slots: 1, Sent: c.Now(), ETA: 4 * time.Second})
+	for range 3 {
+		run("m2", 1, 0.5, 20, 30*time.Millisecond, 3400*time.Millisecond)
+	}
+	if got := mustView(t, m, "m2").Service; !near(got, 4*time.Second) {
+		t.Errorf("steps shorter than the model says: service %v, want 4s", got)
 	}
 }
