@@ -119,13 +119,7 @@ func (m *Map) Paced(id string, p Pace) {
 	x := m.get(id)
 	x.stepped(p)
 	before, base := x.ran, x.measuredService(now, &m.cfg)
-	// A step far faster than the measured service time shows a recovery
-	// only if the steps before it ran slow too: steps that take less of
-	// their jobs than the cost model says read fast at every step. The
-	// slower of the last two, for the step the recovery came in ran
-	// partly at the old speed.
-	taken, sped := m.reading(x, v, p.Started, p.At, now, v*slowedJob < max(x.stepPace[0], x.stepPace[1]))
-	x.stepPace = [2]float64{v, x.stepPace[0]}
+	taken, sped := m.reading(x, v, p.Started, p.At, now, x.stepRead(v))
 	m.reindex(x, now)
 	if taken && m.observePace != nil && (sped || worthSharing(v, before, base)) {
 		p.Sped = sped
@@ -147,9 +141,8 @@ func (m *Map) SharedPace(origin, id string, p Pace) {
 		return
 	}
 	x := m.get(id)
-	taken, _ := m.reading(x, v, p.Started, p.At, now, p.Sped)
-	x.stepPace = [2]float64{v, x.stepPace[0]}
-	if taken {
+	x.stepRead(v)
+	if taken, _ := m.reading(x, v, p.Started, p.At, now, p.Sped); taken {
 		m.reindex(x, now)
 	}
 }
@@ -198,6 +191,19 @@ func (m *Map) reading(x *miner, v float64, since, at, now time.Time, faster bool
 func (x *miner) spedUp(v float64, at time.Time) {
 	x.service.value, x.service.at, x.service.n = v, at, max(x.service.n, 1)
 	x.eta, x.spedAt = 0, at
+}
+
+// stepRead records v, the pace of a step read at the miner, and reports
+// whether it ran slowedJob times faster than the slower of the two steps
+// read before it. A step far faster than the measured service time shows
+// a recovery only if the steps before it ran slow too: steps that take
+// less of their jobs than the cost model says read fast at every step.
+// The slower of the last two, for the step the recovery came in ran
+// partly at the old speed.
+func (x *miner) stepRead(v float64) (faster bool) {
+	faster = v*slowedJob < max(x.stepPace[0], x.stepPace[1])
+	x.stepPace = [2]float64{v, x.stepPace[0]}
+	return faster
 }
 
 // stepped marks the known attempt holding a slot that p is the progress
