@@ -94,3 +94,56 @@ func BenchmarkProgressUpdate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkList measures a page of an owner's jobs (GET /v1/videos) and a
+// listing of KV keys, on the embedded server, with other owners' jobs and
+// other keys in the same buckets.
+//
+//	go test ./jetstream -run '^$' -bench List
+func BenchmarkList(b *testing.B) {
+	cfg := jetstream.DefaultConfig(b.TempDir())
+	s, err := jetstream.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	kv, err := s.KV(ctx, "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	const owners, perOwner, keys = 20, 200, 200
+	for o := range owners {
+		for i := range perOwner {
+			id := fmt.Sprintf("job-%03d-%06d", o, i)
+			job := fractal.NewJob(id, fmt.Sprintf("key-%03d", o), fractal.DefaultSpec("a red ball", uint64(i)), now)
+			if err := s.Jobs().Create(ctx, job); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for i := range keys {
+		for _, prefix := range []string{"grid.", "other."} {
+			if _, err := kv.Put(ctx, fmt.Sprintf("%s%06d", prefix, i), []byte("value")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run(fmt.Sprintf("jobs/owner_of_%d/page_20", perOwner), func(b *testing.B) {
+		for b.Loop() {
+			jobs, _, err := s.Jobs().List(ctx, "key-007", "", 20)
+			if err != nil || len(jobs) != 20 {
+				b.Fatalf("got %d jobs, err %v", len(jobs), err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("kv_keys/%d_of_%d", keys, 2*keys), func(b *testing.B) {
+		for b.Loop() {
+			got, err := kv.Keys(ctx, "grid.")
+			if err != nil || len(got) != keys {
+				b.Fatalf("got %d keys, err %v", len(got), err)
+			}
+		}
+	})
+}

@@ -3,14 +3,15 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // openKeyValue opens a KV bucket, creating or reconfiguring it only when its
-// settings differ from cfg.
-func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+// settings differ from cfg, and returns it with the stream behind it.
+func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, jetstream.Stream, error) {
 	matches := func(sc jetstream.StreamConfig) bool {
 		return sc.MaxAge == cfg.TTL && sc.MaxMsgsPerSubject == int64(max(cfg.History, 1)) &&
 			sc.Replicas == cfg.Replicas && sc.Storage == cfg.Storage
@@ -20,15 +21,39 @@ func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) 
 		return err
 	}
 	var kv jetstream.KeyValue
+	var st jetstream.Stream
 	err := s.do(ctx, "open bucket "+cfg.Bucket, func(ctx context.Context) error {
-		if err := s.ensureStream(ctx, "KV_"+cfg.Bucket, matches, create); err != nil {
+		var err error
+		if st, err = s.ensureStream(ctx, "KV_"+cfg.Bucket, matches, create); err != nil {
 			return err
 		}
-		var err error
 		kv, err = s.js.KeyValue(ctx, cfg.Bucket)
 		return err
 	})
-	return kv, err
+	return kv, st, err
+}
+
+// leaderKeys returns the keys of a bucket's stream st under prefix, unsorted,
+// as its leader holds them; deleted keys are among them (their last message
+// is a marker). It is how a list reads its own writes on a replicated
+// stream: the consumer behind a KeyValue's ListKeys may be placed on any
+// replica, and a replica may still lack a write the leader has acknowledged,
+// whereas a stream info request is answered by the leader.
+func (s *Store) leaderKeys(ctx context.Context, st jetstream.Stream, op, prefix string) ([]string, error) {
+	head := "$KV." + strings.TrimPrefix(st.CachedInfo().Config.Name, "KV_") + "."
+	var keys []string
+	err := s.do(ctx, op, func(ctx context.Context) error {
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(head+prefix+">"))
+		if err != nil {
+			return err
+		}
+		keys = keys[:0]
+		for subj := range info.State.Subjects {
+			keys = append(keys, strings.TrimPrefix(subj, head))
+		}
+		return nil
+	})
+	return keys, err
 }
 
 // openObjectStore opens an object store like openKeyValue.
@@ -42,7 +67,7 @@ func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreCo
 	}
 	var obs jetstream.ObjectStore
 	err := s.do(ctx, "open object store "+cfg.Bucket, func(ctx context.Context) error {
-		if err := s.ensureStream(ctx, "OBJ_"+cfg.Bucket, matches, create); err != nil {
+		if _, err := s.ensureStream(ctx, "OBJ_"+cfg.Bucket, matches, create); err != nil {
 			return err
 		}
 		var err error
@@ -57,25 +82,27 @@ func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreCo
 // direct gets off: a follower answering a direct get may not have a write
 // the leader already acknowledged, and a job must be readable right after
 // its creation. Reads then go through the stream leader.
-func (s *Store) ensureStream(ctx context.Context, name string, matches func(jetstream.StreamConfig) bool, create func(context.Context) error) error {
+func (s *Store) ensureStream(ctx context.Context, name string, matches func(jetstream.StreamConfig) bool, create func(context.Context) error) (jetstream.Stream, error) {
 	st, err := s.js.Stream(ctx, name)
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return err
+		return nil, err
 	}
 	if err != nil || !matches(st.CachedInfo().Config) {
 		if err := create(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		if st, err = s.js.Stream(ctx, name); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	cfg := st.CachedInfo().Config
 	if s.cfg.Replicas > 1 && cfg.AllowDirect {
 		cfg.AllowDirect = false
-		_, err = s.js.UpdateStream(ctx, cfg)
+		if _, err = s.js.UpdateStream(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
-	return err
+	return st, nil
 }
 
 // bucketTTL maps a configured retention to a bucket TTL (0: for ever).

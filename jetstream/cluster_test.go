@@ -228,3 +228,49 @@ func TestClusterNodeLoss(t *testing.T) {
 		t.Fatalf("got %d jobs listed, want %d", len(jobs), before+after)
 	}
 }
+
+// TestClusterReadsOwnWrites lists right after each write, on three
+// replicas: a job's owner finds it in the list the moment Create returns,
+// and a KV key is listed the moment Put returns and no longer listed once
+// Delete returns. The consumer behind a KeyValue's key lister may sit on a
+// replica that has not yet stored what the leader acknowledged, so a list
+// read from it misses the latest write now and then.
+func TestClusterReadsOwnWrites(t *testing.T) {
+	c := startCluster(t)
+	s := c.open(t)
+	kv := mustKV(t, s, "own", 0)
+	ctx := storetest.Context(t, 60*time.Second)
+	const rounds = 150
+	now := time.Now()
+	for i := range rounds {
+		job := fractal.NewJob(fmt.Sprintf("job-%06d", i), "key-a", fractal.DefaultSpec("a red ball", uint64(i)), now)
+		mustDo(t, s.Jobs().Create(ctx, job))
+		jobs, _, err := s.Jobs().List(ctx, "key-a", "", 1)
+		mustDo(t, err)
+		if len(jobs) != 1 || jobs[0].ID != job.ID {
+			t.Fatalf("round %d: the newest job listed is %v, want %s just created", i, ids(jobs), job.ID)
+		}
+		key := fmt.Sprintf("k.%06d", i)
+		_, err = kv.Put(ctx, key, []byte("v"))
+		mustDo(t, err)
+		keys, err := kv.Keys(ctx, "k.")
+		mustDo(t, err)
+		if len(keys) != 1 || keys[0] != key {
+			t.Fatalf("round %d: listed keys %v after a put, want only %s", i, keys, key)
+		}
+		mustDo(t, kv.Delete(ctx, key))
+		keys, err = kv.Keys(ctx, "k.")
+		mustDo(t, err)
+		if len(keys) != 0 {
+			t.Fatalf("round %d: listed keys %v after deleting %s, want none", i, keys, key)
+		}
+	}
+}
+
+func ids(jobs []*fractal.Job) []string {
+	var out []string
+	for _, j := range jobs {
+		out = append(out, j.ID)
+	}
+	return out
+}

@@ -25,22 +25,23 @@ const MaxListLimit = 1000
 // JobStore keeps jobs in a KV bucket: "j.<id>" holds the job as JSON and
 // "o.<owner>.<id>" (empty) indexes it by owner.
 type JobStore struct {
-	s   *Store
-	kv  jetstream.KeyValue
-	put string // subject prefix of the bucket's keys
+	s      *Store
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream
+	put    string           // subject prefix of the bucket's keys
 }
 
 var _ fractal.JobStore = (*JobStore)(nil)
 
 func openJobStore(ctx context.Context, s *Store) (*JobStore, error) {
-	kv, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, stream, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: jobsBucket, Description: "fractal gateway jobs", History: 1,
 		TTL: bucketTTL(s.cfg.JobTTL), Storage: s.storage(), Replicas: s.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &JobStore{s: s, kv: kv, put: "$KV." + jobsBucket + "."}, nil
+	return &JobStore{s: s, kv: kv, stream: stream, put: "$KV." + jobsBucket + "."}, nil
 }
 
 func jobKey(id string) string          { return "j." + id }
@@ -216,24 +217,17 @@ func (st *JobStore) List(ctx context.Context, owner, cursor string, limit int) (
 	return jobs, "", nil
 }
 
-// ownerIDs returns the IDs indexed under owner, in descending order.
+// ownerIDs returns the IDs indexed under owner, in descending order, as the
+// stream leader holds them: a job created a moment ago is among them on a
+// replicated stream too. Index entries are never deleted, only expired.
 func (st *JobStore) ownerIDs(ctx context.Context, owner string) ([]string, error) {
 	prefix := ownerKey(owner, "")
-	var ids []string
-	err := st.s.do(ctx, "list job keys", func(ctx context.Context) error {
-		ids = ids[:0]
-		lister, err := st.kv.ListKeysFiltered(ctx, prefix+">")
-		if err != nil {
-			return err
-		}
-		defer lister.Stop()
-		for k := range lister.Keys() {
-			ids = append(ids, strings.TrimPrefix(k, prefix))
-		}
-		return ctx.Err() // the lister stops early, silently, when ctx ends
-	})
+	ids, err := st.s.leaderKeys(ctx, st.stream, "list job keys", prefix)
 	if err != nil {
 		return nil, err
+	}
+	for i, k := range ids {
+		ids[i] = strings.TrimPrefix(k, prefix)
 	}
 	slices.SortFunc(ids, func(a, b string) int { return strings.Compare(b, a) })
 	return ids, nil

@@ -3,8 +3,10 @@ package jetstream
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -14,9 +16,10 @@ import (
 // KV is a bucket of small records (fractal.KV) with compare-and-swap
 // updates (fractal.KVUpdater).
 type KV struct {
-	s    *Store
-	name string
-	kv   jetstream.KeyValue
+	s      *Store
+	name   string
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream
 }
 
 var (
@@ -37,14 +40,14 @@ func (s *Store) KV(ctx context.Context, name string, ttl time.Duration) (*KV, er
 	if err := fractal.ValidateToken("bucket", name); err != nil {
 		return nil, fmt.Errorf("kv bucket: %w", err)
 	}
-	kv, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, stream, err := s.openKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: kvBucketPrefix + name, History: 1, TTL: bucketTTL(ttl),
 		Storage: s.storage(), Replicas: s.cfg.Replicas,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &KV{s: s, name: name, kv: kv}, nil
+	return &KV{s: s, name: name, kv: kv, stream: stream}, nil
 }
 
 // Get returns the entry of key; fractal.ErrNotFound when there is none.
@@ -96,30 +99,55 @@ func (b *KV) Delete(ctx context.Context, key string) error {
 	})
 }
 
-// Keys lists the keys under prefix, sorted.
+// Keys lists the keys under prefix, sorted. It reads its own writes on a
+// replicated stream: the leader lists the keys, deleted ones included, and
+// a read of each, which the leader answers too, leaves the deleted out.
 func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err := fractal.ValidateKeyPrefix(prefix); err != nil {
 		return nil, fmt.Errorf("kv %s keys: %w", b.name, err)
 	}
-	var keys []string
-	err := b.s.do(ctx, "kv "+b.name+" keys "+prefix, func(ctx context.Context) error {
-		keys = keys[:0]
-		lister, err := b.kv.ListKeysFiltered(ctx, prefix+">")
-		if err != nil {
-			return err
-		}
-		defer lister.Stop()
-		for k := range lister.Keys() {
-			keys = append(keys, k)
-		}
-		return ctx.Err() // the lister stops early, silently, when ctx ends
-	})
+	op := "kv " + b.name + " keys " + prefix
+	all, err := b.s.leaderKeys(ctx, b.stream, op, prefix)
 	if err != nil {
 		return nil, err
+	}
+	live := make([]bool, len(all))
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(len(all), keysReaders) {
+		wg.Go(func() {
+			for i := range work {
+				_, errs[i] = b.Get(ctx, all[i])
+				live[i] = errs[i] == nil
+				if errors.Is(errs[i], fractal.ErrNotFound) {
+					errs[i] = nil
+				}
+			}
+		})
+	}
+	for i := range all {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	var keys []string
+	for i, k := range all {
+		if live[i] {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	return keys, nil
 }
+
+// keysReaders bounds the reads KV.Keys has in flight at once.
+const keysReaders = 8
 
 // Watch sends the current entries under prefix, then every change, until
 // ctx is done.
