@@ -33,14 +33,14 @@ func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) 
 	return kv, st, err
 }
 
-// leaderKeys returns the keys of a bucket's stream st under prefix, unsorted,
-// as its leader holds them; deleted keys are among them (their last message
-// is a marker). It is how a list reads its own writes on a replicated
-// stream: the consumer behind a KeyValue's ListKeys may be placed on any
-// replica, and a replica may still lack a write the leader has acknowledged,
-// whereas a stream info request is answered by the leader.
-func (s *Store) leaderKeys(ctx context.Context, st jetstream.Stream, op, prefix string) ([]string, error) {
-	head := "$KV." + strings.TrimPrefix(st.CachedInfo().Config.Name, "KV_") + "."
+// leaderKeys returns the keys of bucket kv (its stream is st) under prefix,
+// unsorted, as the stream leader holds them; deleted keys are among them
+// (their last message is a marker). It is how a list reads its own writes
+// on a replicated stream: the consumer behind a KeyValue's ListKeys may be
+// placed on any replica, and a replica may still lack a write the leader
+// has acknowledged, whereas a stream info request is answered by the leader.
+func (s *Store) leaderKeys(ctx context.Context, kv jetstream.KeyValue, st jetstream.Stream, op, prefix string) ([]string, error) {
+	head := "$KV." + kv.Bucket() + "."
 	var keys []string
 	err := s.do(ctx, op, func(ctx context.Context) error {
 		info, err := st.Info(ctx, jetstream.WithSubjectFilter(head+prefix+">"))

@@ -222,7 +222,7 @@ func (st *JobStore) List(ctx context.Context, owner, cursor string, limit int) (
 // replicated stream too. Index entries are never deleted, only expired.
 func (st *JobStore) ownerIDs(ctx context.Context, owner string) ([]string, error) {
 	prefix := ownerKey(owner, "")
-	ids, err := st.s.leaderKeys(ctx, st.stream, "list job keys", prefix)
+	ids, err := st.s.leaderKeys(ctx, st.kv, st.stream, "list job keys", prefix)
 	if err != nil {
 		return nil, err
 	}

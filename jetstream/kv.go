@@ -107,7 +107,7 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 		return nil, fmt.Errorf("kv %s keys: %w", b.name, err)
 	}
 	op := "kv " + b.name + " keys " + prefix
-	all, err := b.s.leaderKeys(ctx, b.stream, op, prefix)
+	all, err := b.s.leaderKeys(ctx, b.kv, b.stream, op, prefix)
 	if err != nil {
 		return nil, err
 	}
