@@ -111,17 +111,30 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A read that fails ends the others at once: each retries through a
+	// store outage, and a listing of many keys must not wait out one
+	// retry budget per key.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	live := make([]bool, len(all))
-	errs := make([]error, len(all))
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
 	work := make(chan int)
 	for range min(len(all), keysReaders) {
 		wg.Go(func() {
 			for i := range work {
-				_, errs[i] = b.Get(ctx, all[i])
-				live[i] = errs[i] == nil
-				if errors.Is(errs[i], fractal.ErrNotFound) {
-					errs[i] = nil
+				_, err := b.Get(ctx, all[i])
+				live[i] = err == nil
+				if err != nil && !errors.Is(err, fractal.ErrNotFound) {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
 				}
 			}
 		})
@@ -131,10 +144,8 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	}
 	close(work)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
+	if firstErr != nil {
+		return nil, fmt.Errorf("%s: %w", op, firstErr)
 	}
 	var keys []string
 	for i, k := range all {
