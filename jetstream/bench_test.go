@@ -1,8 +1,11 @@
 package jetstream_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,4 +149,34 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkBlobGet measures reading a 16 MiB result back from the embedded
+// server, as a download of a finished video does.
+//
+//	go test ./jetstream -run '^$' -bench BlobGet
+func BenchmarkBlobGet(b *testing.B) {
+	s, err := jetstream.Open(context.Background(), jetstream.DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	data := make([]byte, 16<<20)
+	rand.NewChaCha8([32]byte{1}).Read(data)
+	if err := s.Blobs().Put(ctx, "video", bytes.NewReader(data)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		rc, err := s.Blobs().Get(ctx, "video")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || n != int64(len(data)) {
+			b.Fatalf("read %d bytes, error %v", n, err)
+		}
+	}
 }

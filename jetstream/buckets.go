@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -35,29 +36,78 @@ func (s *Store) openKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) 
 
 // leaderKeys returns the keys of bucket kv (its stream is st) under prefix,
 // unsorted, as the stream leader holds them; deleted keys are among them
-// (their last message is a marker). It is how a list reads its own writes
-// on a replicated stream: the consumer behind a KeyValue's ListKeys may be
-// placed on any replica, and a replica may still lack a write the leader
-// has acknowledged, whereas a stream info request is answered by the leader.
+// (their last message is a marker).
 func (s *Store) leaderKeys(ctx context.Context, kv jetstream.KeyValue, st jetstream.Stream, op, prefix string) ([]string, error) {
 	head := "$KV." + kv.Bucket() + "."
-	var keys []string
-	err := s.do(ctx, op, func(ctx context.Context) error {
-		info, err := st.Info(ctx, jetstream.WithSubjectFilter(head+prefix+">"))
-		if err != nil {
-			return err
-		}
-		keys = keys[:0]
-		for subj := range info.State.Subjects {
-			keys = append(keys, strings.TrimPrefix(subj, head))
-		}
-		return nil
-	})
+	keys, err := s.leaderSubjects(ctx, st, op, head+prefix+">")
+	for i, k := range keys {
+		keys[i] = strings.TrimPrefix(k, head)
+	}
 	return keys, err
 }
 
+// leaderSubjects returns the subjects of stream st that match filter,
+// unsorted, as the stream leader holds them. It is how a list reads its
+// own writes on a replicated stream: the consumer behind a KeyValue's
+// ListKeys or an object store's List may be placed on any replica, and a
+// replica may still lack a write the leader has acknowledged, whereas a
+// stream info request is answered by the leader.
+func (s *Store) leaderSubjects(ctx context.Context, st jetstream.Stream, op, filter string) ([]string, error) {
+	var subjects []string
+	err := s.do(ctx, op, func(ctx context.Context) error {
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			return err
+		}
+		subjects = subjects[:0]
+		for subj := range info.State.Subjects {
+			subjects = append(subjects, subj)
+		}
+		return nil
+	})
+	return subjects, err
+}
+
+// eachRead calls read(ctx, i) for every i below n, listReaders at a time,
+// and returns the first error. That error cancels the reads still running:
+// each retries through a store outage, and a list of many entries must not
+// wait out one retry budget per entry.
+func eachRead(ctx context.Context, n int, read func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	work := make(chan int)
+	for range min(n, listReaders) {
+		wg.Go(func() {
+			for i := range work {
+				if err := read(ctx, i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
+}
+
+// listReaders bounds the reads a list has in flight at once.
+const listReaders = 8
+
 // openObjectStore opens an object store like openKeyValue.
-func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, error) {
+func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, jetstream.Stream, error) {
 	matches := func(sc jetstream.StreamConfig) bool {
 		return sc.MaxAge == cfg.TTL && sc.Replicas == cfg.Replicas && sc.Storage == cfg.Storage
 	}
@@ -66,15 +116,16 @@ func (s *Store) openObjectStore(ctx context.Context, cfg jetstream.ObjectStoreCo
 		return err
 	}
 	var obs jetstream.ObjectStore
+	var st jetstream.Stream
 	err := s.do(ctx, "open object store "+cfg.Bucket, func(ctx context.Context) error {
-		if _, err := s.ensureStream(ctx, "OBJ_"+cfg.Bucket, matches, create); err != nil {
+		var err error
+		if st, err = s.ensureStream(ctx, "OBJ_"+cfg.Bucket, matches, create); err != nil {
 			return err
 		}
-		var err error
 		obs, err = s.js.ObjectStore(ctx, cfg.Bucket)
 		return err
 	})
-	return obs, err
+	return obs, st, err
 }
 
 // ensureStream creates or updates the stream behind a bucket when it is

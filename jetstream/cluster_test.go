@@ -1,7 +1,11 @@
 package jetstream_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
@@ -22,10 +26,11 @@ type cluster struct {
 }
 
 // startCluster starts the servers and waits until JetStream has a meta
-// leader that sees every peer, and every server is current.
-func startCluster(t *testing.T) *cluster {
+// leader that sees every peer, and every server is current. Each of set
+// changes every server's options.
+func startCluster(t *testing.T, set ...func(*server.Options)) *cluster {
 	t.Helper()
-	c := startServers(t)
+	c := startServers(t, set...)
 	deadline := time.Now().Add(15 * time.Second)
 	for !c.healthy() {
 		if time.Now().After(deadline) {
@@ -50,7 +55,7 @@ func (c *cluster) healthy() bool {
 }
 
 // startServers starts the three servers without waiting for JetStream.
-func startServers(t *testing.T) *cluster {
+func startServers(t *testing.T, set ...func(*server.Options)) *cluster {
 	t.Helper()
 	ports := freePorts(t, 3)
 	var routes []string
@@ -65,6 +70,9 @@ func startServers(t *testing.T) *cluster {
 			JetStream: true, StoreDir: t.TempDir(), MaxPayload: 8 << 20, NoSigs: true, NoLog: true,
 			Cluster: server.ClusterOpts{Name: "fractal", Host: "127.0.0.1", Port: p},
 			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		for _, f := range set {
+			f(opts)
 		}
 		ns, err := server.NewServer(opts)
 		if err != nil {
@@ -263,6 +271,44 @@ func TestClusterReadsOwnWrites(t *testing.T) {
 		mustDo(t, err)
 		if len(keys) != 0 {
 			t.Fatalf("round %d: listed keys %v after deleting %s, want none", i, keys, key)
+		}
+	}
+}
+
+// TestClusterReadsOwnBlobs reads each blob back the moment Put returns,
+// on three replicas with a small max payload, so that a blob spans many
+// chunks: every byte comes back, and BlobKeys lists the blob at once and
+// leaves it out once Delete returns. The object store's own reader stops
+// when its consumer's replica has nothing more, which on a replica behind
+// the leader is before the last chunks.
+func TestClusterReadsOwnBlobs(t *testing.T) {
+	c := startCluster(t, func(o *server.Options) { o.MaxPayload = 1 << 20 })
+	blobs := c.open(t).Blobs()
+	ctx := storetest.Context(t, 60*time.Second)
+	const rounds, size = 30, 4 << 20
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{1}).Read(data)
+	for i := range rounds {
+		binary.BigEndian.PutUint64(data[size-8:], uint64(i)) // each round's last chunk differs
+		key := fmt.Sprintf("video.%03d", i)
+		mustDo(t, blobs.Put(ctx, key, bytes.NewReader(data)))
+		rc, err := blobs.Get(ctx, key)
+		mustDo(t, err)
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("round %d: read %d of %d bytes back (equal: %v), error %v", i, len(got), size, bytes.Equal(got, data), err)
+		}
+		keys, err := blobs.BlobKeys(ctx, "video.")
+		mustDo(t, err)
+		if len(keys) != 1 || keys[0] != key {
+			t.Fatalf("round %d: listed blobs %v after a put, want only %s", i, keys, key)
+		}
+		mustDo(t, blobs.Delete(ctx, key))
+		keys, err = blobs.BlobKeys(ctx, "video.")
+		mustDo(t, err)
+		if len(keys) != 0 {
+			t.Fatalf("round %d: listed blobs %v after deleting %s, want none", i, keys, key)
 		}
 	}
 }

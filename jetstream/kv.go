@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -111,41 +110,17 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A read that fails ends the others at once: each retries through a
-	// store outage, and a listing of many keys must not wait out one
-	// retry budget per key.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	live := make([]bool, len(all))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	work := make(chan int)
-	for range min(len(all), keysReaders) {
-		wg.Go(func() {
-			for i := range work {
-				_, err := b.Get(ctx, all[i])
-				live[i] = err == nil
-				if err != nil && !errors.Is(err, fractal.ErrNotFound) {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for i := range all {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, fmt.Errorf("%s: %w", op, firstErr)
+	err = eachRead(ctx, len(all), func(ctx context.Context, i int) error {
+		_, err := b.Get(ctx, all[i])
+		live[i] = err == nil
+		if errors.Is(err, fractal.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var keys []string
 	for i, k := range all {
@@ -156,9 +131,6 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	slices.Sort(keys)
 	return keys, nil
 }
-
-// keysReaders bounds the reads KV.Keys has in flight at once.
-const keysReaders = 8
 
 // Watch sends the current entries under prefix, then every change, until
 // ctx is done.

@@ -124,6 +124,43 @@ func TestBlobChunks(t *testing.T) {
 	}
 }
 
+// TestBlobChangedWhileRead replaces, then deletes, a blob while a reader is
+// part way through it: the reader does not wait for chunks that will never
+// come, and does not end as if the blob were whole.
+func TestBlobChangedWhileRead(t *testing.T) {
+	s := openEmbedded(t)
+	blobs := s.Blobs()
+	blobs.SetChunkWait(50 * time.Millisecond)
+	ctx := storetest.Context(t, 30*time.Second)
+	const size = 24 << 20 // six chunks of 4 MiB
+	for _, tc := range []struct {
+		name   string
+		change func() error
+		want   string
+	}{
+		{"replaced", func() error { return blobs.Put(ctx, "big", bytes.NewReader([]byte("new"))) }, "replaced while reading"},
+		{"deleted", func() error { return blobs.Delete(ctx, "big") }, "while reading"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustDo(t, blobs.Put(ctx, "big", bytes.NewReader(make([]byte, size))))
+			rc, err := blobs.Get(ctx, "big")
+			mustDo(t, err)
+			defer rc.Close()
+			if _, err := io.ReadFull(rc, make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
+			mustDo(t, tc.change())
+			n, err := io.Copy(io.Discard, rc)
+			if !errors.Is(err, fractal.ErrNotFound) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("read on after the blob was %s: got error %v, want one saying %q that is fractal.ErrNotFound", tc.name, err, tc.want)
+			}
+			if n+1 >= size {
+				t.Fatalf("read %d bytes of %d after the blob was %s, want fewer", n+1, size, tc.name)
+			}
+		})
+	}
+}
+
 // TestReplicasShareOneServer opens two stores on one server at once, as two
 // gateway replicas do: setup is idempotent and they see each other's jobs.
 func TestReplicasShareOneServer(t *testing.T) {
