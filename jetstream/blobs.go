@@ -120,7 +120,7 @@ func (b *BlobStore) Get(ctx context.Context, key string) (io.ReadCloser, error) 
 			return err
 		}
 		// Two chunks in flight bound the memory a read holds.
-		r.msgs, err = cons.Messages(jetstream.PullMaxMessages(2))
+		r.msgs, err = cons.Messages(jetstream.PullMaxMessages(2), jetstream.PullHeartbeat(chunkHeartbeat))
 		return err
 	})
 	if err != nil {
@@ -161,6 +161,13 @@ type blobReader struct {
 // chunkWait is how long a read waits for a chunk before it asks the leader
 // whether the blob is still the one it reads.
 const chunkWait = 5 * time.Second
+
+// chunkHeartbeat is how often the server confirms a read's pull request
+// while it has no chunk to send. The consumer is replaced after two missed
+// heartbeats, counted within one wait for a chunk: a pull request can be
+// lost (sent before the servers' routes knew of the new consumer), and a
+// wait shorter than two heartbeats would never notice.
+const chunkHeartbeat = time.Second
 
 func (r *blobReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 && r.err == nil {
