@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -259,25 +258,13 @@ func (b *BlobStore) BlobKeys(ctx context.Context, prefix string) ([]string, erro
 			names = append(names, string(name))
 		}
 	}
-	live := make([]bool, len(names))
-	err = eachRead(ctx, len(names), func(ctx context.Context, i int) error {
-		_, err := b.info(ctx, names[i])
-		live[i] = err == nil
-		if errors.Is(err, fractal.ErrNotFound) {
-			return nil
-		}
+	keys, err := liveKeys(ctx, names, func(ctx context.Context, name string) error {
+		_, err := b.info(ctx, name)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list blobs: %w", err)
 	}
-	var keys []string
-	for i, name := range names {
-		if live[i] {
-			keys = append(keys, name)
-		}
-	}
-	slices.Sort(keys)
 	return keys, nil
 }
 

@@ -3,10 +3,12 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fractal-grid/fractal"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -68,23 +70,28 @@ func (s *Store) leaderSubjects(ctx context.Context, st jetstream.Stream, op, fil
 	return subjects, err
 }
 
-// eachRead calls read(ctx, i) for every i below n, listReaders at a time,
-// and returns the first error. That error cancels the reads still running:
-// each retries through a store outage, and a list of many entries must not
-// wait out one retry budget per entry.
-func eachRead(ctx context.Context, n int, read func(ctx context.Context, i int) error) error {
+// liveKeys returns, sorted, the keys that read finds: a read that fails
+// with fractal.ErrNotFound leaves its key out (a deleted key, whose marker
+// is still a subject), any other error is returned. It reads listReaders
+// keys at a time, and the first error cancels the reads still running:
+// each retries through a store outage, and a list of many keys must not
+// wait out one retry budget per key.
+func liveKeys(ctx context.Context, keys []string, read func(ctx context.Context, key string) error) ([]string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	live := make([]bool, len(keys))
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
 	work := make(chan int)
-	for range min(n, listReaders) {
+	for range min(len(keys), listReaders) {
 		wg.Go(func() {
 			for i := range work {
-				if err := read(ctx, i); err != nil {
+				err := read(ctx, keys[i])
+				live[i] = err == nil
+				if err != nil && !errors.Is(err, fractal.ErrNotFound) {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -95,12 +102,22 @@ func eachRead(ctx context.Context, n int, read func(ctx context.Context, i int) 
 			}
 		})
 	}
-	for i := range n {
+	for i := range keys {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return firstErr
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	var found []string
+	for i, k := range keys {
+		if live[i] {
+			found = append(found, k)
+		}
+	}
+	slices.Sort(found)
+	return found, nil
 }
 
 // listReaders bounds the reads a list has in flight at once.

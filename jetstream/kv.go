@@ -3,9 +3,7 @@ package jetstream
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/fractal-grid/fractal"
@@ -110,25 +108,13 @@ func (b *KV) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	live := make([]bool, len(all))
-	err = eachRead(ctx, len(all), func(ctx context.Context, i int) error {
-		_, err := b.Get(ctx, all[i])
-		live[i] = err == nil
-		if errors.Is(err, fractal.ErrNotFound) {
-			return nil
-		}
+	keys, err := liveKeys(ctx, all, func(ctx context.Context, key string) error {
+		_, err := b.Get(ctx, key)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var keys []string
-	for i, k := range all {
-		if live[i] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	return keys, nil
 }
 
